@@ -1,0 +1,458 @@
+//! Code generation. Expansions are short calls into `agent_trace::__private`; generated
+//! tokens use `Span::mixed_site()`, so hidden locals cannot clash with user code and lints
+//! about generated code are not reported against the user.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned as _;
+use syn::{Expr, FnArg, ItemFn, LitStr, Pat, ReturnType, Type};
+
+use crate::parse::{parse_options, Errors, FieldMode, MacroKind, Options};
+
+/// Entry point of the attribute macros.
+pub(crate) fn attribute(kind: MacroKind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let err = not_a_function(kind, &item);
+            return quote!(#item #err);
+        }
+    };
+    let mut errors = Errors::default();
+    let opts = match parse_options(kind, args) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if let Some(c) = &func.sig.constness {
+        errors.push_at(
+            c.span,
+            format!(
+                "{} cannot trace a `const fn`: spans are made at run time; remove `const`",
+                kind.display()
+            ),
+        );
+    }
+    if let Some(opts) = &opts {
+        validate(kind, opts, &func, &mut errors);
+    }
+    match (errors.finish(), opts) {
+        (Ok(()), Some(opts)) => expand_fn(kind, &opts, func),
+        // The user's function, unchanged, beside the errors, so one mistake gives one message
+        // and the rest of the crate (and the IDE) still sees the function.
+        (Err(e), _) => {
+            let e = e.to_compile_error();
+            quote!(#func #e)
+        }
+        (Ok(()), None) => quote!(#func),
+    }
+}
+
+/// Checks that need the function: required options, and that captured names are arguments.
+fn validate(kind: MacroKind, opts: &Options, func: &ItemFn, errors: &mut Errors) {
+    match kind {
+        MacroKind::A2a if opts.target.is_none() => errors.push_at(
+            Span::call_site(),
+            "#[a2a_call] needs the called agent's name: `#[a2a_call(target = \"coder\")]`",
+        ),
+        MacroKind::Phase if opts.name.is_none() => errors.push_at(
+            Span::call_site(),
+            "#[agent_phase] needs a phase name: `#[agent_phase(\"coding\")]`",
+        ),
+        _ => {}
+    }
+    let args = arg_names(func);
+    for c in &opts.capture {
+        if !args.iter().any(|a| a == &c.to_string()) {
+            let list = if args.is_empty() {
+                "the function takes no named arguments".to_string()
+            } else {
+                format!("its arguments are: {}", args.join(", "))
+            };
+            errors.push_at(
+                c.span(),
+                format!(
+                    "`capture({c})`: `{}` has no argument named `{c}`; {list}",
+                    func.sig.ident
+                ),
+            );
+        }
+    }
+}
+
+fn arg_names(func: &ItemFn) -> Vec<String> {
+    func.sig
+        .inputs
+        .iter()
+        .filter_map(|a| match a {
+            FnArg::Receiver(_) => Some("self".to_string()),
+            FnArg::Typed(t) => match &*t.pat {
+                Pat::Ident(p) => Some(p.ident.to_string()),
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+fn not_a_function(kind: MacroKind, item: &TokenStream) -> TokenStream {
+    let (span, what) = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Struct(s)) => (s.struct_token.span, "a struct"),
+        Ok(syn::Item::Enum(e)) => (e.enum_token.span, "an enum"),
+        Ok(syn::Item::Const(c)) => (c.const_token.span, "a const"),
+        Ok(syn::Item::Static(s)) => (s.static_token.span, "a static"),
+        Ok(syn::Item::Impl(i)) => (
+            i.impl_token.span,
+            "an impl block (put it on each method instead)",
+        ),
+        Ok(syn::Item::Trait(t)) => (t.trait_token.span, "a trait"),
+        Ok(syn::Item::Mod(m)) => (m.mod_token.span, "a module"),
+        Ok(syn::Item::Type(t)) => (t.type_token.span, "a type alias"),
+        Ok(syn::Item::Use(u)) => (u.use_token.span, "a use declaration"),
+        Ok(syn::Item::Union(u)) => (u.union_token.span, "a union"),
+        Ok(syn::Item::Verbatim(_)) | Err(_) => {
+            // A method without a body (in a trait).
+            if let Ok(m) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+                let msg = format!(
+                    "{} needs a function body; put it on the method in the `impl` block, or give the trait method a default body",
+                    kind.display()
+                );
+                return syn::Error::new(m.sig.fn_token.span, msg).to_compile_error();
+            }
+            (Span::call_site(), "this item")
+        }
+        Ok(other) => (other.span(), "this item"),
+    };
+    syn::Error::new(
+        span,
+        format!(
+            "{} goes on a function (free fn, method, or async fn); it cannot be used on {what}",
+            kind.display()
+        ),
+    )
+    .to_compile_error()
+}
+
+fn hidden(name: &str) -> syn::Ident {
+    syn::Ident::new(name, Span::mixed_site())
+}
+
+/// The `__private::start_*(...)` call for this macro.
+fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -> TokenStream {
+    let krate = opts.krate();
+    let attrs = hidden("__agent_trace_attrs");
+    let mut stmts = TokenStream::new();
+    if let Some(id) = &opts.call_id {
+        stmts.extend(quote_spanned!(id.span()=> #attrs.tool_call_id(&(#id));));
+    }
+    if let Some(url) = &opts.url {
+        stmts.extend(quote_spanned!(url.span()=> #attrs.url(&(#url));));
+    }
+    if let Some(m) = &opts.method {
+        stmts.extend(quote_spanned!(Span::mixed_site()=> #attrs.field("http.request.method", #m);));
+    }
+    for c in &opts.capture {
+        let key = LitStr::new(&format!("agent_trace.arg.{c}"), c.span());
+        stmts.extend(quote_spanned!(c.span()=> #attrs.capture(#key, &#c);));
+    }
+    for f in &opts.fields {
+        let key = LitStr::new(&f.key, f.key_span);
+        let v = &f.value;
+        stmts.extend(match f.mode {
+            FieldMode::Value => quote_spanned!(v.span()=> #attrs.field(#key, &(#v));),
+            FieldMode::Debug => quote_spanned!(v.span()=> #attrs.field_debug(#key, &(#v));),
+            FieldMode::Display => quote_spanned!(v.span()=> #attrs.field_display(#key, &(#v));),
+        });
+    }
+    let closure = quote_spanned!(Span::mixed_site()=>
+        |#attrs: &mut #krate::__private::Attrs| { #stmts }
+    );
+    let lit = |s: String| LitStr::new(&s, Span::call_site());
+    match kind {
+        MacroKind::Tool => {
+            let tool = match &opts.name {
+                Some(n) => n.value(),
+                None => func_name
+                    .map(|i| i.to_string().trim_start_matches("r#").to_string())
+                    .unwrap_or_default(),
+            };
+            let span_name = lit(format!("execute_tool {tool}"));
+            let tool = lit(tool);
+            quote_spanned!(Span::mixed_site()=>
+                #krate::__private::start_tool(#span_name, #tool, #closure))
+        }
+        MacroKind::A2a | MacroKind::A2aSpan => {
+            let target = opts.target.as_ref().map(LitStr::value).unwrap_or_default();
+            let span_name = lit(format!("invoke_agent {target}"));
+            let target = lit(target);
+            let source = match &opts.source {
+                Some(s) => quote!(::core::option::Option::Some(#s)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote_spanned!(Span::mixed_site()=>
+                #krate::__private::start_a2a(#span_name, #target, #source, #closure))
+        }
+        MacroKind::Phase => {
+            let phase = opts.name.as_ref().map(LitStr::value).unwrap_or_default();
+            let span_name = lit(format!("agent_phase {phase}"));
+            let phase = lit(phase);
+            quote_spanned!(Span::mixed_site()=>
+                #krate::__private::start_phase(#span_name, #phase, #closure))
+        }
+    }
+}
+
+/// Records the outcome of `value` (an expression of type `&T`) on span `s`.
+fn record(opts: &Options, value: &TokenStream, s: &syn::Ident) -> TokenStream {
+    let krate = opts.krate();
+    let mut out = quote_spanned!(Span::mixed_site()=>
+        #[allow(unused_imports)]
+        use #krate::__private::{RecordAny as _, RecordResult as _, RecordTypedResult as _};
+        (&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+    );
+    if let Some(span) = opts.capture_result {
+        let probe = quote_spanned!(span=> (&&#krate::__private::Probe(#value)));
+        out.extend(quote_spanned!(Span::mixed_site()=>
+            #[allow(unused_imports)]
+            use #krate::__private::{CaptureOk as _, CaptureValue as _};
+        ));
+        out.extend(quote_spanned!(span=>
+            #probe.__agent_trace_capture(#s, "agent_trace.result");
+        ));
+    }
+    out
+}
+
+fn contains_impl_trait(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        TokenTree::Ident(i) => i == "impl",
+        TokenTree::Group(g) => contains_impl_trait(g.stream()),
+        _ => false,
+    })
+}
+
+/// Pins a block's return type to `ty` (so `?` and `.into()` infer inside closures and async
+/// blocks), unless it mentions `impl Trait`, which cannot be written in a `let`.
+fn fake_return(ty: &TokenStream) -> TokenStream {
+    if contains_impl_trait(ty.clone()) {
+        return TokenStream::new();
+    }
+    quote_spanned!(Span::mixed_site()=>
+        #[allow(
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let __agent_trace_fake: #ty = loop {};
+            return __agent_trace_fake;
+        }
+    )
+}
+
+enum Shape {
+    Sync,
+    Async,
+    /// `-> impl Future<Output = ..>`
+    ImplFuture,
+    /// `-> Pin<Box<dyn Future<Output = ..> + ..>>`, as `#[async_trait]` writes it.
+    BoxFuture,
+}
+
+fn shape(func: &ItemFn) -> Shape {
+    if func.sig.asyncness.is_some() {
+        return Shape::Async;
+    }
+    let ReturnType::Type(_, ty) = &func.sig.output else {
+        return Shape::Sync;
+    };
+    match &**ty {
+        Type::ImplTrait(t) if t.bounds.iter().any(is_future_bound) => Shape::ImplFuture,
+        Type::Path(p) => {
+            let Some(last) = p.path.segments.last() else {
+                return Shape::Sync;
+            };
+            if last.ident != "Pin" {
+                return Shape::Sync;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return Shape::Sync;
+            };
+            let boxed_dyn_future = args.args.iter().any(|a| match a {
+                syn::GenericArgument::Type(Type::Path(b)) => {
+                    b.path.segments.last().is_some_and(|s| {
+                        s.ident == "Box"
+                            && matches!(&s.arguments, syn::PathArguments::AngleBracketed(inner)
+                            if inner.args.iter().any(|ia| matches!(ia,
+                                syn::GenericArgument::Type(Type::TraitObject(o))
+                                    if o.bounds.iter().any(is_future_bound))))
+                    })
+                }
+                _ => false,
+            });
+            if boxed_dyn_future {
+                Shape::BoxFuture
+            } else {
+                Shape::Sync
+            }
+        }
+        _ => Shape::Sync,
+    }
+}
+
+fn is_future_bound(b: &syn::TypeParamBound) -> bool {
+    matches!(b, syn::TypeParamBound::Trait(t)
+        if t.path.segments.last().is_some_and(|s| s.ident == "Future"))
+}
+
+fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
+    let ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = func;
+    let krate = opts.krate();
+    let start = start_call(kind, opts, Some(&sig.ident));
+    let span = hidden("__agent_trace_span");
+    let result = hidden("__agent_trace_result");
+    let future = hidden("__agent_trace_future");
+    let s = hidden("__agent_trace_s");
+    let out = hidden("__agent_trace_out");
+    let ret_ty = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, t) => t.to_token_stream(),
+    };
+    let fn_shape = shape(&ItemFn {
+        attrs: vec![],
+        vis: syn::Visibility::Inherited,
+        sig: sig.clone(),
+        block: block.clone(),
+    });
+    let body = match fn_shape {
+        Shape::Sync => {
+            let fake = fake_return(&ret_ty);
+            let rec = record(opts, &quote_spanned!(Span::mixed_site()=> &#result), &s);
+            quote_spanned!(Span::mixed_site()=>
+                let mut #span = #start;
+                let #result = #krate::__private::call(&mut #span, move || { #fake #block });
+                if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(&mut #span) {
+                    #rec
+                }
+                #result
+            )
+        }
+        Shape::Async => {
+            let fake = fake_return(&ret_ty);
+            let rec = record(opts, &out.to_token_stream(), &s);
+            quote_spanned!(Span::mixed_site()=>
+                let #span = #start;
+                #krate::__private::instrument(#span, async move { #fake #block }, |#out, #s| { #rec }).await
+            )
+        }
+        Shape::ImplFuture => {
+            let rec = record(opts, &out.to_token_stream(), &s);
+            quote_spanned!(Span::mixed_site()=>
+                let mut #span = #start;
+                let #future = #krate::__private::call(&mut #span, move || #block);
+                #krate::__private::instrument(#span, #future, |#out, #s| { #rec })
+            )
+        }
+        Shape::BoxFuture => {
+            let fake = fake_return(&ret_ty);
+            let rec = record(opts, &out.to_token_stream(), &s);
+            quote_spanned!(Span::mixed_site()=>
+                let mut #span = #start;
+                let #future = #krate::__private::call(&mut #span, move || { #fake #block });
+                if ::core::option::Option::is_none(&#span) {
+                    return #future;
+                }
+                ::std::boxed::Box::pin(#krate::__private::instrument(#span, #future, |#out, #s| { #rec }))
+            )
+        }
+    };
+    quote!(
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    )
+}
+
+/// `a2a_span!(target = "...", [options,] { block })` or `(..., async { ... })`.
+pub(crate) fn a2a_span(input: TokenStream) -> TokenStream {
+    let opts = match parse_options(MacroKind::A2aSpan, input.clone()) {
+        Ok(o) => o,
+        Err(e) => return fallback_block(e, &input),
+    };
+    let mut errors = Errors::default();
+    if opts.target.is_none() {
+        errors.push_at(
+            Span::call_site(),
+            "a2a_span! needs the called agent's name: `a2a_span!(target = \"coder\", { ... })`",
+        );
+    }
+    let Some(body) = opts.body.clone() else {
+        errors.push_at(
+            Span::call_site(),
+            "a2a_span! needs a block or async block last: `a2a_span!(target = \"coder\", { ... })` or `a2a_span!(target = \"coder\", async { ... })`",
+        );
+        return errors
+            .finish()
+            .err()
+            .map(|e| e.to_compile_error())
+            .unwrap_or_default();
+    };
+    if let Err(e) = errors.finish() {
+        let e = e.to_compile_error();
+        return quote!({ #e #body });
+    }
+    let krate = opts.krate();
+    let start = start_call(MacroKind::A2aSpan, &opts, None);
+    let span = hidden("__agent_trace_span");
+    let result = hidden("__agent_trace_result");
+    let s = hidden("__agent_trace_s");
+    let out = hidden("__agent_trace_out");
+    match body {
+        Expr::Async(a) => {
+            let rec = record(&opts, &out.to_token_stream(), &s);
+            quote_spanned!(Span::mixed_site()=> {
+                let #span = #start;
+                #krate::__private::instrument(#span, #a, |#out, #s| { #rec })
+            })
+        }
+        other => {
+            let rec = record(&opts, &quote_spanned!(Span::mixed_site()=> &#result), &s);
+            quote_spanned!(Span::mixed_site()=> {
+                let mut #span = #start;
+                let #result = #krate::__private::call(&mut #span, || #other);
+                if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(&mut #span) {
+                    #rec
+                }
+                #result
+            })
+        }
+    }
+}
+
+/// On a parse error in `a2a_span!`, still emit the user's block (if one can be found) so
+/// the surrounding code type-checks and only the real mistake is reported.
+fn fallback_block(e: syn::Error, input: &TokenStream) -> TokenStream {
+    let err = e.to_compile_error();
+    let last_group = input
+        .clone()
+        .into_iter()
+        .filter_map(|tt| match tt {
+            TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => Some(g),
+            _ => None,
+        })
+        .last();
+    match last_group {
+        Some(g) => quote!({ #err #g }),
+        None => err,
+    }
+}

@@ -1,0 +1,134 @@
+//! Attribute macros for [agent-trace](https://docs.rs/agent-trace). Depend on `agent-trace`,
+//! which re-exports them; this crate alone is not useful.
+//!
+//! The crate is split by phase: [`parse`] reads and checks the options of every macro in one
+//! place, [`expand`] writes short expansions that call `agent_trace::__private`, where the
+//! behaviour lives as ordinary, tested Rust.
+
+use proc_macro::TokenStream;
+
+mod expand;
+mod parse;
+
+use parse::MacroKind;
+
+/// Wraps a function in an `execute_tool {name}` span (kind INTERNAL).
+///
+/// Attributes: `gen_ai.operation.name=execute_tool`, `gen_ai.tool.name`, `tool.name`, and
+/// `tool.success` (`true` unless the function returned `Err`, panicked, or its future was
+/// dropped before completing). An `Err` also sets the status to Error with the error's
+/// `Display`, `error.type`, and an `exception` event.
+///
+/// Options:
+/// - `name = "search"`: the tool name (default: the function's name);
+/// - `call_id = expr`: `gen_ai.tool.call.id`, evaluated at call time;
+/// - `capture(arg, ...)`: record these arguments (Debug) as `agent_trace.arg.<name>`;
+/// - `capture_result`: record the `Ok` value (or the whole value) as `agent_trace.result`;
+/// - `fields(key = expr, key = ?debug_expr, key = %display_expr)`: extra attributes;
+/// - `crate = path`: where `agent_trace` is, for crates that re-export it.
+///
+/// ```
+/// use agent_trace::traced_tool;
+///
+/// #[traced_tool]
+/// fn word_count(text: &str) -> usize {
+///     text.split_whitespace().count()
+/// }
+///
+/// #[traced_tool(name = "web_search", call_id = call_id, capture(query), capture_result,
+///               fields(search.limit = limit, search.engine = %"ddg"))]
+/// async fn search(call_id: &str, query: &str, limit: u32) -> Result<Vec<String>, std::io::Error> {
+///     Ok(vec![query.to_string()])
+/// }
+///
+/// struct Db;
+/// impl Db {
+///     #[traced_tool(name = "sql")]
+///     fn query(&mut self, sql: &str) -> std::io::Result<u64> {
+///         if sql.is_empty() {
+///             return Err(std::io::Error::other("empty query")); // early returns are recorded
+///         }
+///         Ok(1)
+///     }
+/// }
+/// # assert_eq!(word_count("a b"), 2);
+/// ```
+#[proc_macro_attribute]
+pub fn traced_tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(MacroKind::Tool, args.into(), item.into()).into()
+}
+
+/// Wraps a call to another agent in an `invoke_agent {target}` span (kind CLIENT).
+///
+/// While the body runs, the span is the current context, so an HTTP call made inside carries
+/// it as the parent (with `agent_trace::carriers::http::inject`).
+///
+/// Attributes: `gen_ai.operation.name=invoke_agent`, `gen_ai.agent.name`, `agent.target`,
+/// `agent.source` (default: the service name given to `init`), and from `url`:
+/// `agent.target_url`, `server.address`, `server.port`.
+///
+/// Options: `target = "..."` (required), `source = "..."`, `url = expr`, `method = "POST"`,
+/// `capture(...)`, `capture_result`, `fields(...)`, `crate = path`.
+///
+/// ```
+/// use agent_trace::a2a_call;
+///
+/// #[a2a_call(target = "coder", url = format!("http://127.0.0.1:{port}/a2a"), method = "POST")]
+/// async fn delegate(port: u16, task: String) -> Result<String, std::io::Error> {
+///     Ok(format!("coder did {task}"))
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn a2a_call(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(MacroKind::A2a, args.into(), item.into()).into()
+}
+
+/// Wraps a phase of an agent's work in an `agent_phase {name}` span (kind INTERNAL) with
+/// `agent.phase={name}`. Phases nest.
+///
+/// Options: the name first (`#[agent_phase("coding")]`) or `name = "..."`, then
+/// `capture(...)`, `capture_result`, `fields(...)`, `crate = path`.
+///
+/// ```
+/// use agent_trace::agent_phase;
+///
+/// #[agent_phase("planning", fields(plan.steps = steps))]
+/// fn plan(steps: u32) -> Vec<String> {
+///     (0..steps).map(|i| format!("step {i}")).collect()
+/// }
+///
+/// #[agent_phase(name = "coding")]
+/// async fn code() -> anyhow::Result<()> {
+///     Ok(())
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(MacroKind::Phase, args.into(), item.into()).into()
+}
+
+/// An `invoke_agent {target}` span (kind CLIENT) around a block, like `#[a2a_call]` without
+/// a function of its own.
+///
+/// With a block, it runs the block at once and evaluates to its value; `?` and `return` inside
+/// leave the block (it is a closure body), and an `Err` value marks the span as an error.
+/// With an async block, it evaluates to a future whose span is current on each poll.
+///
+/// Options before the block: `target = "..."` (required), `source`, `url`, `method`,
+/// `fields(...)`, `crate = path`.
+///
+/// ```
+/// use agent_trace::a2a_span;
+///
+/// let answer: Result<u32, std::io::Error> = a2a_span!(target = "reviewer", url = "http://127.0.0.1:9/review", {
+///     Ok(42)
+/// });
+/// assert_eq!(answer.unwrap(), 42);
+///
+/// let future = a2a_span!(target = "reviewer", async { 7 });
+/// # let _ = future;
+/// ```
+#[proc_macro]
+pub fn a2a_span(input: TokenStream) -> TokenStream {
+    expand::a2a_span(input.into()).into()
+}

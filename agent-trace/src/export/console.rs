@@ -1,0 +1,117 @@
+//! Console transport: prints each finished local trace as a waterfall on stderr.
+//!
+//! Spans are held until the local root of their trace ends (a span without a parent, or whose
+//! parent is in another process), then the whole local trace is drawn at once. Memory is
+//! bounded: at most `MAX_HELD_SPANS` spans wait for their root; past that the oldest trace is
+//! drawn as it is, marked incomplete.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use opentelemetry::trace::TraceId;
+use opentelemetry_sdk::trace::SpanData;
+
+use crate::pipeline::{BoxFuture, ExportResult, Transport};
+use crate::render::{from_span_data, render_trace, RenderOptions};
+
+const MAX_HELD_SPANS: usize = 10_000;
+
+/// Where the drawing goes: stderr, or a shared buffer in tests.
+#[derive(Clone)]
+pub(crate) enum Sink {
+    Stderr,
+    #[cfg_attr(not(test), allow(dead_code))]
+    Buffer(Arc<Mutex<String>>),
+}
+
+pub(crate) struct ConsoleTransport {
+    service: String,
+    held: HashMap<TraceId, Vec<SpanData>>,
+    order: VecDeque<TraceId>,
+    held_count: usize,
+    sink: Sink,
+    options: RenderOptions,
+}
+
+impl ConsoleTransport {
+    pub(crate) fn new(service: &str, sink: Sink) -> Self {
+        ConsoleTransport {
+            service: service.to_string(),
+            held: HashMap::new(),
+            order: VecDeque::new(),
+            held_count: 0,
+            sink,
+            options: RenderOptions::default(),
+        }
+    }
+
+    fn is_local_root(s: &SpanData) -> bool {
+        s.parent_span_id == opentelemetry::trace::SpanId::INVALID || s.parent_span_is_remote
+    }
+
+    fn draw(&mut self, trace: TraceId, note: &str) {
+        let Some(spans) = self.held.remove(&trace) else {
+            return;
+        };
+        self.order.retain(|t| *t != trace);
+        self.held_count -= spans.len();
+        let views: Vec<_> = spans
+            .iter()
+            .map(|s| from_span_data(s, &self.service))
+            .collect();
+        let mut text = render_trace(&views, self.options);
+        text.push_str(note);
+        match &self.sink {
+            Sink::Stderr => {
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{text}");
+            }
+            Sink::Buffer(b) => {
+                let mut b = b.lock().unwrap_or_else(|p| p.into_inner());
+                b.push_str(&text);
+                b.push('\n');
+            }
+        }
+    }
+
+    fn accept(&mut self, batch: Vec<SpanData>) {
+        let mut finished = Vec::new();
+        for span in batch {
+            let trace = span.span_context.trace_id();
+            if Self::is_local_root(&span) {
+                finished.push(trace);
+            }
+            let entry = self.held.entry(trace).or_insert_with(|| {
+                self.order.push_back(trace);
+                Vec::new()
+            });
+            entry.push(span);
+            self.held_count += 1;
+        }
+        for trace in finished {
+            self.draw(trace, "");
+        }
+        while self.held_count > MAX_HELD_SPANS {
+            match self.order.front().copied() {
+                Some(oldest) => self.draw(oldest, "(incomplete: its root span had not ended)\n"),
+                None => break,
+            }
+        }
+    }
+}
+
+impl Transport for ConsoleTransport {
+    fn send(&mut self, batch: Vec<SpanData>, _deadline: Instant) -> BoxFuture<'_, ExportResult> {
+        self.accept(batch);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn shutdown(&mut self) {
+        let rest: Vec<_> = self.order.iter().copied().collect();
+        for t in rest {
+            self.draw(t, "(incomplete: its root span had not ended at shutdown)\n");
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Transports the export thread sends batches through.
+
+pub(crate) mod console;
+#[cfg(feature = "otlp-grpc")]
+pub(crate) mod grpc;
+#[cfg(feature = "otlp-http")]
+pub(crate) mod http;
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::trace::SpanData;
+
+/// Converts a batch to the OTLP request message (done once per batch, before any retry).
+pub(crate) fn to_request(
+    batch: Vec<SpanData>,
+    resource: &ResourceAttributesWithSchema,
+) -> ExportTraceServiceRequest {
+    ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(batch, resource),
+    }
+}

@@ -1,0 +1,564 @@
+//! `init`, the builder, the global pipeline and its guard.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arc_swap::ArcSwapOption;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanLimits};
+use opentelemetry_sdk::Resource;
+
+use crate::config::{
+    self, Config, EnvLookup, Exporter, InitError, LogFormat, Overrides, Propagator, Protocol,
+    Sampler,
+};
+use crate::pipeline::{self, ExportStats, QueueProcessor, Shared, Transport};
+
+/// What the macros and carriers use while tracing is on.
+pub(crate) struct Installed {
+    pub(crate) tracer: SdkTracer,
+    pub(crate) provider: SdkTracerProvider,
+    pub(crate) service_name: Arc<str>,
+    pub(crate) pipeline: Option<Arc<Shared>>,
+    /// Installed by `testing` without `init`: a real `init` replaces it.
+    pub(crate) test_only: bool,
+}
+
+/// `None` while tracing is off: the macros' fast path is one atomic load.
+pub(crate) static ACTIVE: ArcSwapOption<Installed> = ArcSwapOption::const_empty();
+static INSTALL: Mutex<()> = Mutex::new(());
+static GUARDS: AtomicUsize = AtomicUsize::new(0);
+static PROPAGATOR_SET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The trace context this process was started in (`TRACEPARENT` from its parent process), used
+/// as the parent of spans that have no other parent.
+pub(crate) static PROCESS_PARENT: ArcSwapOption<Context> = ArcSwapOption::const_empty();
+
+/// The default time `TraceGuard`'s drop waits for the last spans to be sent.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sets up tracing for a service from the environment, and returns the guard that flushes it.
+///
+/// Reads the `OTEL_*` variables (see the crate docs for the table). With no endpoint and no
+/// exporter configured, tracing is off: nothing is recorded, no thread is started and no
+/// connection is made, but incoming trace context still passes through to outgoing calls.
+///
+/// Calling `init` again (from any thread) returns another guard for the same pipeline; the
+/// pipeline shuts down when the last guard is dropped.
+///
+/// ```
+/// # fn main() -> Result<(), agent_trace::InitError> {
+/// let _guard = agent_trace::init("orchestrator")?;
+/// // ... run the service; spans are flushed when `_guard` is dropped.
+/// # Ok(()) }
+/// ```
+pub fn init(service_name: &str) -> Result<TraceGuard, InitError> {
+    builder().service_name(service_name).install()
+}
+
+/// A [`Builder`] for settings made in code; they win over the environment.
+///
+/// ```
+/// # fn main() -> Result<(), agent_trace::InitError> {
+/// use agent_trace::{Exporter, Sampler};
+/// let guard = agent_trace::builder()
+///     .service_name("coder")
+///     .exporter(Exporter::Console)
+///     .sampler(Sampler::ParentBasedTraceIdRatio(0.5))
+///     .install()?;
+/// # drop(guard); Ok(()) }
+/// ```
+pub fn builder() -> Builder {
+    Builder::default()
+}
+
+/// Settings for [`install`](Builder::install). Anything not set here is read from the
+/// environment, then defaulted.
+#[derive(Default)]
+pub struct Builder {
+    o: Overrides,
+    env: Option<Box<EnvLookup>>,
+    shutdown_timeout: Option<Duration>,
+    transport: Option<TransportFactory>,
+}
+
+type TransportFactory = Box<dyn FnOnce(&Config) -> Box<dyn Transport> + Send>;
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("overrides", &self.o)
+            .field("custom_env", &self.env.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// The `service.name` of this process (wins over `OTEL_SERVICE_NAME`).
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.o.service_name = Some(name.into());
+        self
+    }
+
+    /// Turns tracing off (`true`) or on (`false`), whatever `OTEL_SDK_DISABLED` says.
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.o.disabled = Some(disabled);
+        self
+    }
+
+    /// Where spans go (wins over `OTEL_TRACES_EXPORTER`).
+    pub fn exporter(mut self, exporter: Exporter) -> Self {
+        self.o.exporter = Some(exporter);
+        self
+    }
+
+    /// The OTLP endpoint, such as `http://127.0.0.1:4317`. For HTTP, `/v1/traces` is appended
+    /// unless the URL already ends with it.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.o.endpoint = Some(url.into());
+        self
+    }
+
+    /// The OTLP transport.
+    pub fn protocol(mut self, protocol: Protocol) -> Self {
+        self.o.protocol = Some(protocol);
+        self
+    }
+
+    /// A header (gRPC metadata) sent with every export, such as an API key.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.o.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// How long one export may take, retries included.
+    pub fn export_timeout(mut self, timeout: Duration) -> Self {
+        self.o.export_timeout = Some(timeout);
+        self
+    }
+
+    /// The head sampler.
+    pub fn sampler(mut self, sampler: Sampler) -> Self {
+        self.o.sampler = Some(sampler);
+        self
+    }
+
+    /// The propagation formats, in order.
+    pub fn propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {
+        self.o.propagators = Some(propagators.into_iter().collect());
+        self
+    }
+
+    /// A resource attribute (added to those of `OTEL_RESOURCE_ATTRIBUTES`).
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.o.resource_attributes.push((key.into(), value.into()));
+        self
+    }
+
+    /// At most this many finished spans wait for export; more are dropped and counted.
+    pub fn max_queue_size(mut self, n: usize) -> Self {
+        self.o.max_queue_size = Some(n);
+        self
+    }
+
+    /// At most this many spans per export request.
+    pub fn max_export_batch_size(mut self, n: usize) -> Self {
+        self.o.max_export_batch_size = Some(n);
+        self
+    }
+
+    /// How long a partly filled batch waits before it is sent.
+    pub fn schedule_delay(mut self, delay: Duration) -> Self {
+        self.o.schedule_delay = Some(delay);
+        self
+    }
+
+    /// String attribute values are cut to this many characters.
+    pub fn attribute_value_limit(mut self, chars: usize) -> Self {
+        self.o.attribute_value_limit = Some(chars);
+        self
+    }
+
+    /// Text or JSON log lines.
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.o.log_format = Some(format);
+        self
+    }
+
+    /// Whether `install` sets the global `tracing` subscriber (default: yes, if none is set).
+    /// Turn it off to compose [`logs::layers`](crate::logs::layers) into your own subscriber.
+    pub fn install_subscriber(mut self, install: bool) -> Self {
+        self.o.install_subscriber = Some(install);
+        self
+    }
+
+    /// How long the guard's drop waits for the last spans (default 5 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = Some(timeout);
+        self
+    }
+
+    /// Reads settings from `lookup` instead of the process environment. Useful to configure
+    /// from a file, and in tests.
+    ///
+    /// ```
+    /// let guard = agent_trace::builder()
+    ///     .service_name("svc")
+    ///     .env(|name| (name == "OTEL_TRACES_EXPORTER").then(|| "none".to_string()))
+    ///     .install()
+    ///     .unwrap();
+    /// # drop(guard);
+    /// ```
+    pub fn env(mut self, lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        self.env = Some(Box::new(move |k: &str| Ok(lookup(k))));
+        self
+    }
+
+    #[doc(hidden)]
+    /// Replaces the exporter's transport (fault-injection tests).
+    pub fn __transport(
+        mut self,
+        make: impl FnOnce() -> Box<dyn crate::__private::TestTransport> + Send + 'static,
+    ) -> Self {
+        self.transport = Some(Box::new(move |_c: &Config| -> Box<dyn Transport> {
+            Box::new(crate::__private::TestTransportAdapter(make()))
+        }));
+        self
+    }
+
+    /// Resolves the settings and installs the pipeline.
+    pub fn install(self) -> Result<TraceGuard, InitError> {
+        let config = match &self.env {
+            Some(lookup) => config::resolve(&self.o, lookup.as_ref())?,
+            None => config::resolve(&self.o, &config::process_env)?,
+        };
+        install(
+            config,
+            self.transport,
+            self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
+            self.env.as_deref(),
+        )
+    }
+}
+
+fn install(
+    config: Config,
+    transport: Option<TransportFactory>,
+    shutdown_timeout: Duration,
+    env: Option<&EnvLookup>,
+) -> Result<TraceGuard, InitError> {
+    let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+
+    // Context passes through even when nothing is exported.
+    opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(
+        &config.propagators,
+    ));
+    PROPAGATOR_SET.store(true, Ordering::SeqCst);
+    crate::carriers::env::adopt_process_parent(env);
+
+    let current = ACTIVE.load_full();
+    let already_real = current.as_ref().is_some_and(|i| !i.test_only);
+    if !already_real && config.exports() {
+        let installed = build(&config, transport)?;
+        opentelemetry::global::set_tracer_provider(installed.provider.clone());
+        ACTIVE.store(Some(Arc::new(installed)));
+        if let Some(old) = current {
+            let _ = old
+                .provider
+                .shutdown_with_timeout(Duration::from_millis(100));
+        }
+    }
+    if config.install_subscriber {
+        crate::logs::install_global(config.log_format);
+    }
+    GUARDS.fetch_add(1, Ordering::SeqCst);
+    Ok(TraceGuard {
+        shutdown_timeout,
+        done: false,
+    })
+}
+
+pub(crate) fn resource(service_name: &str, extra: &[(String, String)]) -> Resource {
+    Resource::builder_empty()
+        .with_detector(Box::new(
+            opentelemetry_sdk::resource::TelemetryResourceDetector,
+        ))
+        .with_attributes(
+            extra
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        )
+        .with_service_name(service_name.to_string())
+        .build()
+}
+
+pub(crate) fn sdk_sampler(s: Sampler) -> opentelemetry_sdk::trace::Sampler {
+    use opentelemetry_sdk::trace::Sampler as S;
+    match s {
+        Sampler::AlwaysOn => S::AlwaysOn,
+        Sampler::AlwaysOff => S::AlwaysOff,
+        Sampler::TraceIdRatio(r) => S::TraceIdRatioBased(r),
+        Sampler::ParentBasedAlwaysOn => S::ParentBased(Box::new(S::AlwaysOn)),
+        Sampler::ParentBasedAlwaysOff => S::ParentBased(Box::new(S::AlwaysOff)),
+        Sampler::ParentBasedTraceIdRatio(r) => S::ParentBased(Box::new(S::TraceIdRatioBased(r))),
+    }
+}
+
+fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Installed, InitError> {
+    let resource = resource(&config.service_name, &config.resource_attributes);
+    let make: Box<dyn FnOnce() -> Box<dyn Transport> + Send> = match transport {
+        Some(factory) => {
+            let c = config.clone();
+            Box::new(move || factory(&c))
+        }
+        None => make_transport(config, &resource)?,
+    };
+    let mut batch = config.batch;
+    if config.exporter == Exporter::Console
+        && batch.schedule_delay == config::BatchConfig::default().schedule_delay
+    {
+        // A person is watching: draw traces promptly.
+        batch.schedule_delay = Duration::from_millis(200);
+    }
+    let shared = pipeline::start(
+        batch,
+        config.export_timeout.min(batch.export_timeout),
+        config.attribute_value_limit,
+        make,
+    )
+    .map_err(|e| InitError::Pipeline(e.to_string()))?;
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(crate::testing::TapProcessor {
+            next: Some(QueueProcessor {
+                shared: shared.clone(),
+            }),
+        })
+        .with_sampler(sdk_sampler(config.sampler))
+        .with_span_limits(SpanLimits {
+            max_attributes_per_span: config.attribute_count_limit,
+            max_events_per_span: config.event_count_limit,
+            ..SpanLimits::default()
+        })
+        .with_resource(resource)
+        .build();
+    Ok(Installed {
+        tracer: provider.tracer("agent-trace"),
+        provider,
+        service_name: config.service_name.as_str().into(),
+        pipeline: Some(shared),
+        test_only: false,
+    })
+}
+
+fn make_transport(
+    config: &Config,
+    resource: &Resource,
+) -> Result<Box<dyn FnOnce() -> Box<dyn Transport> + Send>, InitError> {
+    use crate::export::console::{ConsoleTransport, Sink};
+    let service = config.service_name.clone();
+    match (config.exporter, config.protocol) {
+        (Exporter::Console, _) | (Exporter::None, _) => Ok(Box::new(move || {
+            Box::new(ConsoleTransport::new(&service, Sink::Stderr)) as Box<dyn Transport>
+        })),
+        #[cfg(feature = "otlp-grpc")]
+        (Exporter::Otlp, Protocol::Grpc) => {
+            let (endpoint, headers, timeout) = (
+                config.endpoint.clone(),
+                config.headers.clone(),
+                config.export_timeout,
+            );
+            let res = resource.into();
+            // Validate now so a bad endpoint is an InitError, not a silent export failure.
+            tonic::transport::Endpoint::from_shared(endpoint.clone()).map_err(|e| {
+                InitError::invalid(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    endpoint.clone(),
+                    e.to_string(),
+                )
+            })?;
+            Ok(Box::new(
+                move || match crate::export::grpc::GrpcTransport::new(
+                    &endpoint, &headers, timeout, res,
+                ) {
+                    Ok(t) => Box::new(t) as Box<dyn Transport>,
+                    Err(e) => Box::new(crate::__private::FailingTransport(e)),
+                },
+            ))
+        }
+        #[cfg(feature = "otlp-http")]
+        (Exporter::Otlp, Protocol::HttpProtobuf) => {
+            let (endpoint, headers, timeout) = (
+                config.endpoint.clone(),
+                config.headers.clone(),
+                config.export_timeout,
+            );
+            let res = resource.into();
+            Ok(Box::new(
+                move || match crate::export::http::HttpTransport::new(
+                    &endpoint, &headers, timeout, res,
+                ) {
+                    Ok(t) => Box::new(t) as Box<dyn Transport>,
+                    Err(e) => Box::new(crate::__private::FailingTransport(e)),
+                },
+            ))
+        }
+        #[allow(unreachable_patterns)]
+        (Exporter::Otlp, p) => Err(InitError::invalid(
+            "OTEL_EXPORTER_OTLP_PROTOCOL",
+            format!("{p:?}"),
+            "a protocol whose cargo feature is enabled (otlp-grpc, otlp-http)",
+        )),
+    }
+}
+
+/// Installs a provider for `testing` when nothing else is installed.
+pub(crate) fn ensure_test_provider() {
+    let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    if ACTIVE.load().is_some() {
+        return;
+    }
+    if !PROPAGATOR_SET.load(Ordering::SeqCst) {
+        opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(&[
+            Propagator::TraceContext,
+            Propagator::Baggage,
+        ]));
+    }
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(crate::testing::TapProcessor { next: None })
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .with_resource(resource("test", &[]))
+        .build();
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    ACTIVE.store(Some(Arc::new(Installed {
+        tracer: provider.tracer("agent-trace"),
+        provider,
+        service_name: "test".into(),
+        pipeline: None,
+        test_only: true,
+    })));
+}
+
+/// Why [`TraceGuard::shutdown`] could not deliver everything.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// Some spans never reached the collector; the counts say how many and why.
+    #[error(
+        "{} of {} spans were not delivered ({} dropped: queue full, {} failed to export, \
+         {} lost at shutdown; {} still in flight)",
+        .0.ended - .0.exported, .0.ended, .0.dropped_queue_full, .0.failed, .0.lost_at_shutdown, .0.pending
+    )]
+    Incomplete(ExportStats),
+}
+
+/// Keeps tracing installed; flushes and shuts the pipeline down when the last guard goes.
+///
+/// Dropping waits at most the shutdown timeout (5 s by default), from any thread, inside or
+/// outside an async runtime, even while a panic unwinds.
+#[must_use = "tracing shuts down when the guard is dropped: bind it with `let _guard = ...`"]
+#[derive(Debug)]
+pub struct TraceGuard {
+    shutdown_timeout: Duration,
+    done: bool,
+}
+
+impl TraceGuard {
+    /// Flushes and stops the pipeline now, waiting at most `timeout`, and says honestly
+    /// whether every span reached the collector. Calling it again (or on another guard)
+    /// returns the final counts.
+    pub fn shutdown_with_timeout(
+        mut self,
+        timeout: Duration,
+    ) -> Result<ExportStats, ShutdownError> {
+        self.done = true;
+        GUARDS.fetch_sub(1, Ordering::SeqCst);
+        shutdown_pipeline(timeout)
+    }
+
+    /// [`shutdown_with_timeout`](Self::shutdown_with_timeout) with the guard's timeout.
+    pub fn shutdown(self) -> Result<ExportStats, ShutdownError> {
+        let t = self.shutdown_timeout;
+        self.shutdown_with_timeout(t)
+    }
+
+    /// Sends everything queued now; waits at most `timeout`.
+    pub fn force_flush(&self, timeout: Duration) -> Result<ExportStats, ShutdownError> {
+        force_flush(timeout)
+    }
+}
+
+impl Drop for TraceGuard {
+    fn drop(&mut self) {
+        if !self.done && GUARDS.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let _ = shutdown_pipeline(self.shutdown_timeout);
+        }
+    }
+}
+
+/// The most recent counts, kept after shutdown so they can be reported.
+static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
+
+fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    let installed = {
+        let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        ACTIVE.swap(None)
+    };
+    let stats = match installed {
+        Some(i) => {
+            let stats = match &i.pipeline {
+                Some(p) => p.shutdown(timeout),
+                None => ExportStats::default(),
+            };
+            // Our processor is already stopped; this only marks the provider shut down.
+            let _ = i.provider.shutdown_with_timeout(Duration::from_millis(10));
+            *LAST_STATS.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
+            stats
+        }
+        None => LAST_STATS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_default(),
+    };
+    if stats.all_delivered() {
+        Ok(stats)
+    } else {
+        Err(ShutdownError::Incomplete(stats))
+    }
+}
+
+/// Counts of exported and dropped spans so far (all zero while tracing is off).
+pub fn export_stats() -> ExportStats {
+    match ACTIVE.load().as_ref().and_then(|i| i.pipeline.clone()) {
+        Some(p) => p.stats(),
+        None => LAST_STATS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_default(),
+    }
+}
+
+/// Sends everything queued now, waiting at most `timeout`; returns the counts, or an error
+/// with the counts if the queue could not be emptied in time or something was dropped.
+pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    let Some(pipeline) = ACTIVE.load().as_ref().and_then(|i| i.pipeline.clone()) else {
+        return Ok(ExportStats::default());
+    };
+    match pipeline.flush(timeout) {
+        Ok(()) => {
+            let s = pipeline.stats();
+            if s.all_delivered() {
+                Ok(s)
+            } else {
+                Err(ShutdownError::Incomplete(s))
+            }
+        }
+        Err(s) => Err(ShutdownError::Incomplete(s)),
+    }
+}
+
+/// Whether spans are being recorded in this process.
+pub fn is_enabled() -> bool {
+    ACTIVE.load().is_some()
+}

@@ -1,0 +1,132 @@
+//! OpenTelemetry tracing for multi-agent AI systems.
+//!
+//! When agent A calls agent B, which runs a tool, spawns a helper process and publishes to a
+//! queue, one request shows up as **one connected trace**: every hop a span, errors visible,
+//! time per step measured, and every log line carrying the trace id.
+//!
+//! ```
+//! use agent_trace::{a2a_call, agent_phase, traced_tool};
+//!
+//! #[traced_tool]
+//! fn search(query: &str) -> Result<Vec<String>, std::io::Error> {
+//!     Ok(vec![format!("result for {query}")])
+//! }
+//!
+//! #[a2a_call(target = "coder", url = "http://127.0.0.1:8081/a2a")]
+//! async fn ask_coder(task: &str) -> Result<String, std::io::Error> {
+//!     Ok(format!("done: {task}"))
+//! }
+//!
+//! #[agent_phase("planning")]
+//! fn plan() -> usize {
+//!     search("rust").map(|r| r.len()).unwrap_or(0)
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     // Reads OTEL_* from the environment; with no endpoint set, tracing is off (and free).
+//!     let _guard = agent_trace::init("orchestrator")?;
+//!     plan();
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Configuration
+//!
+//! [`init`] reads the standard variables; [`builder`] settings win over them.
+//!
+//! | variable | accepted values | default |
+//! |---|---|---|
+//! | `OTEL_SDK_DISABLED` | `true`, `false` | `false` |
+//! | `OTEL_SERVICE_NAME` | a name (the `init` argument wins) | `unknown_service` |
+//! | `OTEL_RESOURCE_ATTRIBUTES` | `k=v,k2=v2` (values percent-encoded) | none |
+//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` | `otlp` if an endpoint is set, else `none` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | `http(s)://host:port`; the generic one gets `/v1/traces` for HTTP | `http://localhost:4317` (gRPC) / `:4318` (HTTP) |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL` | `grpc`, `http/protobuf` | `grpc` if the endpoint's port is 4317, else `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_HEADERS`, `..._TRACES_HEADERS` | `k=v,k2=v2` | none |
+//! | `OTEL_EXPORTER_OTLP_TIMEOUT`, `..._TRACES_TIMEOUT` | milliseconds | `10000` |
+//! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
+//! | `OTEL_TRACES_SAMPLER_ARG` | ratio from 0 to 1 | `1.0` |
+//! | `OTEL_PROPAGATORS` | list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `none` | `tracecontext,baggage` |
+//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | counts > 0 | `2048`, `512` |
+//! | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT` | milliseconds | `5000` (console: `200`), `30000` |
+//! | `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` | characters | `8192` |
+//! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT` | counts | `128` |
+//! | `AGENT_TRACE_LOG_FORMAT` | `text`, `json` | `text` |
+//! | `RUST_LOG` | `tracing` filter directives | `info` |
+//! | `OTEL_ENABLED` (Python-era alias) | `false` disables, like `OTEL_SDK_DISABLED=true` | |
+//! | `OTEL_SAMPLING_RATE` (Python-era alias) | ratio: `parentbased_traceidratio` with that ratio | |
+//! | `OTEL_EXPORTER_ENDPOINT` (Python-era alias) | as `OTEL_EXPORTER_OTLP_ENDPOINT` | |
+//!
+//! An empty variable counts as unset. Any other unusable value makes `init` fail with an
+//! [`InitError`] that names the variable and lists what it accepts.
+//!
+//! # Failure safety
+//!
+//! Spans are exported by a dedicated thread through a bounded queue. A collector that is
+//! down, slow, hanging or answering errors never blocks, panics or slows the application:
+//! spans beyond the queue are dropped and counted ([`export_stats`]), a warning is logged at
+//! most every 10 s, retries follow the OTLP specification, and export resumes when the
+//! collector comes back. Shutdown waits at most its timeout and reports honestly what was
+//! not delivered ([`TraceGuard::shutdown`]).
+
+#![deny(missing_docs)]
+#![warn(unreachable_pub)]
+
+mod config;
+mod export;
+mod install;
+mod pipeline;
+mod private;
+
+pub mod carriers;
+pub mod logs;
+pub mod propagation;
+pub mod render;
+pub mod semconv;
+pub mod testing;
+
+pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, traced_tool};
+pub use config::{
+    Exporter, InitError, LogFormat, Propagator, Protocol, Sampler,
+    DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+};
+pub use install::{
+    builder, export_stats, force_flush, init, is_enabled, Builder, ShutdownError, TraceGuard,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+};
+pub use pipeline::ExportStats;
+pub use private::ErrorType;
+
+/// Re-exported so users and macro expansions name one version of the API crate.
+pub use opentelemetry;
+
+/// Captured arguments and results (`capture(..)`, `capture_result`) and `fields` strings are
+/// cut to this many characters, with `…` appended.
+pub const CAPTURE_LIMIT: usize = 1024;
+
+/// Support for the macro expansions. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::private::*;
+}
+
+/// The current trace id as 32 lowercase hex digits, or `None` outside any span.
+///
+/// Works inside our macro spans, inside `tracing` spans (when tracing is on), and for an
+/// incoming request's context while tracing is off (pass-through).
+///
+/// ```
+/// assert_eq!(agent_trace::current_trace_id(), None);
+/// ```
+pub fn current_trace_id() -> Option<String> {
+    logs::current_ids().map(|(t, _)| t)
+}
+
+/// The current span id as 16 lowercase hex digits, or `None` outside any span.
+///
+/// ```
+/// assert_eq!(agent_trace::current_span_id(), None);
+/// ```
+pub fn current_span_id() -> Option<String> {
+    logs::current_ids().map(|(_, s)| s)
+}

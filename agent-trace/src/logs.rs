@@ -1,0 +1,269 @@
+//! Log lines that lead back to their trace, and the bridge between `tracing` and our spans.
+//!
+//! [`init`](crate::init) installs a `tracing` subscriber made of:
+//! - an `EnvFilter` from `RUST_LOG` (default `info`);
+//! - a formatter (text or JSON) that adds `trace_id` and `span_id` of the current
+//!   OpenTelemetry context to every line logged inside a span, ours or another crate's;
+//! - the tracing-opentelemetry layer, so `tracing` spans (`#[instrument]`, `info_span!`) become
+//!   OpenTelemetry spans that nest under ours, and ours under them (context activation).
+//!
+//! Users who build their own subscriber compose [`layers`] instead:
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt as _;
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(agent_trace::logs::layers(agent_trace::LogFormat::Text));
+//! let _ = tracing::subscriber::set_global_default(subscriber);
+//! let _guard = agent_trace::builder().service_name("svc").install_subscriber(false).install();
+//! ```
+
+use std::cell::Cell;
+use std::fmt;
+
+use opentelemetry::trace::{SpanBuilder, SpanContext, Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use tracing::Subscriber;
+use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::config::LogFormat;
+
+thread_local! {
+    static EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the calling thread as one of the export pipeline's: nothing it does is traced.
+pub(crate) fn mark_export_thread() {
+    EXPORT_THREAD.with(|c| c.set(true));
+}
+
+pub(crate) fn in_export_thread() -> bool {
+    EXPORT_THREAD.with(Cell::get)
+}
+
+/// `(trace_id, span_id)` of the current context, as 32 and 16 hex digits.
+pub(crate) fn current_ids() -> Option<(String, String)> {
+    let cx = Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+/// The layers `init` installs, for your own subscriber: filter (`RUST_LOG`), formatter with
+/// trace ids, and the `tracing` to OpenTelemetry bridge.
+pub fn layers<S>(format: LogFormat) -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    fmt_layer(format)
+        .and_then(bridge_layer())
+        .with_filter(filter)
+}
+
+/// A formatting layer whose lines carry `trace_id` and `span_id` (text or JSON), on stderr.
+pub fn fmt_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .event_format(TextWithIds(tracing_subscriber::fmt::format()))
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .event_format(JsonWithIds)
+            .boxed(),
+        #[allow(unreachable_patterns)]
+        _ => tracing_subscriber::fmt::layer().boxed(),
+    }
+}
+
+/// The tracing-opentelemetry layer, using whatever pipeline is installed at the time a span
+/// starts; it does nothing (and costs next to nothing) while tracing is off, and never runs
+/// on the export threads (the HTTP and gRPC libraries there emit `tracing` spans too).
+pub fn bridge_layer<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(BridgeTracer)
+        .with_filter(filter_fn(|_| crate::is_enabled() && !in_export_thread()))
+}
+
+pub(crate) fn install_global(format: LogFormat) {
+    let subscriber = tracing_subscriber::registry().with(layers(format));
+    // Someone else's subscriber (or ours from an earlier init) wins; that is not an error.
+    let _ = subscriber.try_init();
+}
+
+struct TextWithIds<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for TextWithIds<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        if let Some((trace_id, span_id)) = current_ids() {
+            write!(writer, "trace_id={trace_id} span_id={span_id} ")?;
+        }
+        self.0.format_event(ctx, writer, event)
+    }
+}
+
+struct JsonWithIds;
+
+impl<S, N> FormatEvent<S, N> for JsonWithIds
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = JsonFields(serde_json::Map::new());
+        event.record(&mut fields);
+        let mut obj = serde_json::Map::new();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        obj.insert(
+            "timestamp".into(),
+            format!("{}.{:06}", now.as_secs(), now.subsec_micros()).into(),
+        );
+        obj.insert("level".into(), event.metadata().level().as_str().into());
+        obj.insert("target".into(), event.metadata().target().into());
+        if let Some((trace_id, span_id)) = current_ids() {
+            obj.insert("trace_id".into(), trace_id.into());
+            obj.insert("span_id".into(), span_id.into());
+        }
+        if let Some(scope) = ctx.event_scope() {
+            let names: Vec<serde_json::Value> =
+                scope.from_root().map(|s| s.name().into()).collect();
+            obj.insert("spans".into(), names.into());
+        }
+        obj.extend(fields.0);
+        writeln!(writer, "{}", serde_json::Value::Object(obj))
+    }
+}
+
+struct JsonFields(serde_json::Map<String, serde_json::Value>);
+
+impl tracing::field::Visit for JsonFields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+}
+
+/// A tracer that follows the installed pipeline: spans go to whichever SDK tracer is active
+/// when they start, or pass the parent's context through when none is.
+#[derive(Debug, Clone, Copy)]
+struct BridgeTracer;
+
+impl opentelemetry::trace::Tracer for BridgeTracer {
+    type Span = BridgeSpan;
+
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> BridgeSpan {
+        match crate::install::ACTIVE.load().as_ref() {
+            Some(i) => BridgeSpan::Sdk(i.tracer.build_with_context(builder, parent_cx)),
+            None => BridgeSpan::PassThrough(parent_cx.span().span_context().clone()),
+        }
+    }
+}
+
+#[derive(Debug)]
+enum BridgeSpan {
+    Sdk(opentelemetry_sdk::trace::Span),
+    PassThrough(SpanContext),
+}
+
+impl opentelemetry::trace::Span for BridgeSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: std::time::SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        if let BridgeSpan::Sdk(s) = self {
+            s.add_event_with_timestamp(name, timestamp, attributes)
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        match self {
+            BridgeSpan::Sdk(s) => s.span_context(),
+            BridgeSpan::PassThrough(sc) => sc,
+        }
+    }
+
+    fn is_recording(&self) -> bool {
+        matches!(self, BridgeSpan::Sdk(s) if s.is_recording())
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.set_attribute(attribute)
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.set_status(status)
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        if let BridgeSpan::Sdk(s) = self {
+            s.update_name(new_name)
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, attributes: Vec<KeyValue>) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.add_link(span_context, attributes)
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: std::time::SystemTime) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.end_with_timestamp(timestamp)
+        }
+    }
+}

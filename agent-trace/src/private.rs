@@ -1,0 +1,544 @@
+//! What the macro expansions call. Not a public API: names and signatures change freely.
+//!
+//! Everything a span does lives here, in ordinary Rust, so the expansions stay a few lines
+//! long. The fast path while tracing is off is one atomic load in `start_*` returning `None`;
+//! nothing allocates.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+use std::time::Instant;
+
+use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue, Value};
+
+pub use opentelemetry::trace::SpanKind;
+
+use crate::semconv as k;
+
+/// How many characters of a captured argument or result are kept.
+pub const CAPTURE_LIMIT: usize = crate::CAPTURE_LIMIT;
+
+/// A started span and the context it is current in.
+pub struct ActiveSpan {
+    cx: Context,
+    tool: bool,
+}
+
+impl fmt::Debug for ActiveSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActiveSpan")
+            .field("span", self.cx.span().span_context())
+            .finish()
+    }
+}
+
+/// Attributes computed at call time (only when tracing is on).
+#[derive(Debug)]
+pub struct Attrs(Vec<KeyValue>);
+
+impl Attrs {
+    /// A `fields(key = expr)` value.
+    pub fn field<V: ToAttributeValue + ?Sized>(&mut self, key: &'static str, value: &V) {
+        self.0.push(KeyValue::new(key, value.to_attribute_value()));
+    }
+
+    /// A `fields(key = ?expr)` value (Debug).
+    pub fn field_debug(&mut self, key: &'static str, value: &dyn fmt::Debug) {
+        self.0
+            .push(KeyValue::new(key, truncated(format!("{value:?}"))));
+    }
+
+    /// A `fields(key = %expr)` value (Display).
+    pub fn field_display(&mut self, key: &'static str, value: &dyn fmt::Display) {
+        self.0
+            .push(KeyValue::new(key, truncated(value.to_string())));
+    }
+
+    /// A `capture(arg)` argument (Debug), cut to [`CAPTURE_LIMIT`].
+    pub fn capture(&mut self, key: &'static str, value: &dyn fmt::Debug) {
+        self.field_debug(key, value)
+    }
+
+    /// `gen_ai.tool.call.id`.
+    pub fn tool_call_id<V: ToAttributeValue + ?Sized>(&mut self, value: &V) {
+        self.field(k::GEN_AI_TOOL_CALL_ID, value)
+    }
+
+    /// `agent.target_url`, `server.address`, `server.port` from a URL.
+    pub fn url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
+        let url = url.as_ref();
+        self.0.push(KeyValue::new(
+            k::AGENT_TARGET_URL,
+            truncated(url.to_string()),
+        ));
+        if let Ok(uri) = url.parse::<http::Uri>() {
+            if let Some(host) = uri.host() {
+                self.0
+                    .push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
+                let port = uri.port_u16().or(match uri.scheme_str() {
+                    Some("https") => Some(443),
+                    Some("http") => Some(80),
+                    _ => None,
+                });
+                if let Some(port) = port {
+                    self.0.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
+                }
+            }
+        }
+    }
+}
+
+fn truncated(mut s: String) -> String {
+    if let Some(cut) = crate::pipeline::cut_point(&s, CAPTURE_LIMIT) {
+        s.truncate(cut);
+        s.push('…');
+    }
+    s
+}
+
+/// Values a `fields(key = expr)` expression may have. For anything else write `?expr`
+/// (Debug) or `%expr` (Display).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a span attribute value directly",
+    label = "not a string, number or bool",
+    note = "write `key = ?expr` to record it with Debug, or `key = %expr` with Display"
+)]
+pub trait ToAttributeValue {
+    /// The OpenTelemetry value.
+    fn to_attribute_value(&self) -> Value;
+}
+
+macro_rules! int_values {
+    ($($t:ty),*) => {$(
+        impl ToAttributeValue for $t {
+            fn to_attribute_value(&self) -> Value {
+                Value::I64(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_values!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
+
+impl ToAttributeValue for f32 {
+    fn to_attribute_value(&self) -> Value {
+        Value::F64(f64::from(*self))
+    }
+}
+impl ToAttributeValue for f64 {
+    fn to_attribute_value(&self) -> Value {
+        Value::F64(*self)
+    }
+}
+impl ToAttributeValue for bool {
+    fn to_attribute_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+impl ToAttributeValue for str {
+    fn to_attribute_value(&self) -> Value {
+        Value::String(truncated(self.to_string()).into())
+    }
+}
+impl ToAttributeValue for String {
+    fn to_attribute_value(&self) -> Value {
+        self.as_str().to_attribute_value()
+    }
+}
+impl ToAttributeValue for Cow<'_, str> {
+    fn to_attribute_value(&self) -> Value {
+        self.as_ref().to_attribute_value()
+    }
+}
+impl<T: ToAttributeValue + ?Sized> ToAttributeValue for &T {
+    fn to_attribute_value(&self) -> Value {
+        (**self).to_attribute_value()
+    }
+}
+impl<T: ToAttributeValue> ToAttributeValue for Option<T> {
+    fn to_attribute_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_attribute_value(),
+            None => Value::String("".into()),
+        }
+    }
+}
+
+/// Starts an `execute_tool {tool}` span, or returns `None` while tracing is off.
+#[inline]
+pub fn start_tool(
+    span_name: &'static str,
+    tool: &'static str,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(span_name, SpanKind::Internal, true, |a, _| {
+        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
+        a.0.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
+        a.0.push(KeyValue::new(k::TOOL_NAME, tool));
+        extra(a)
+    })
+}
+
+/// Starts an `invoke_agent {target}` CLIENT span, or returns `None` while tracing is off.
+/// `source` defaults to the service name.
+#[inline]
+pub fn start_a2a(
+    span_name: &'static str,
+    target: &'static str,
+    source: Option<&'static str>,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(span_name, SpanKind::Client, false, |a, service| {
+        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+        a.0.push(KeyValue::new(k::GEN_AI_AGENT_NAME, target));
+        let source: Value = match source {
+            Some(s) => s.into(),
+            None => Value::String(service.to_string().into()),
+        };
+        a.0.push(KeyValue::new(k::AGENT_SOURCE, source));
+        a.0.push(KeyValue::new(k::AGENT_TARGET, target));
+        extra(a)
+    })
+}
+
+/// Starts an `agent_phase {phase}` span, or returns `None` while tracing is off.
+#[inline]
+pub fn start_phase(
+    span_name: &'static str,
+    phase: &'static str,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(span_name, SpanKind::Internal, false, |a, _| {
+        a.0.push(KeyValue::new(k::AGENT_PHASE, phase));
+        extra(a)
+    })
+}
+
+#[inline]
+fn start(
+    span_name: &'static str,
+    kind: SpanKind,
+    tool: bool,
+    attrs: impl FnOnce(&mut Attrs, &str),
+) -> Option<ActiveSpan> {
+    let active = crate::install::ACTIVE.load();
+    let installed = active.as_ref()?;
+    if crate::logs::in_export_thread() {
+        return None;
+    }
+    let mut parent = Context::current();
+    if !parent.has_active_span() {
+        if let Some(process_parent) = crate::install::PROCESS_PARENT.load().as_ref() {
+            parent = Context::clone(process_parent);
+        }
+    }
+    let mut a = Attrs(Vec::with_capacity(8));
+    attrs(&mut a, &installed.service_name);
+    let tracer = &installed.tracer;
+    let span = tracer
+        .span_builder(span_name)
+        .with_kind(kind)
+        .with_attributes(a.0)
+        .start_with_context(tracer, &parent);
+    Some(ActiveSpan {
+        cx: parent.with_span(span),
+        tool,
+    })
+}
+
+impl ActiveSpan {
+    /// Marks the outcome as success.
+    pub fn record_ok(&mut self) {
+        if self.tool {
+            self.cx
+                .span()
+                .set_attribute(KeyValue::new(k::TOOL_SUCCESS, true));
+        }
+    }
+
+    /// Marks the outcome as an error: status, `error.type`, `exception` event.
+    pub fn record_error(&mut self, error_type: Cow<'static, str>, message: String) {
+        let span = self.cx.span();
+        if self.tool {
+            span.set_attribute(KeyValue::new(k::TOOL_SUCCESS, false));
+        }
+        span.set_attribute(KeyValue::new(k::ERROR_TYPE, error_type.clone()));
+        span.add_event(
+            k::EXCEPTION_EVENT,
+            vec![
+                KeyValue::new(k::EXCEPTION_TYPE, error_type),
+                KeyValue::new(k::EXCEPTION_MESSAGE, message.clone()),
+            ],
+        );
+        span.set_status(Status::error(message));
+    }
+
+    /// Records a panic payload; the caller resumes unwinding.
+    pub fn record_panic(&mut self, payload: &(dyn Any + Send)) {
+        self.record_error(k::ERROR_TYPE_PANIC.into(), panic_message(payload));
+    }
+
+    /// Records that the future was dropped before it completed.
+    pub fn record_cancelled(&mut self) {
+        self.record_error(
+            k::ERROR_TYPE_CANCELLED.into(),
+            "cancelled: the future was dropped before it completed".to_string(),
+        );
+    }
+
+    /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]).
+    pub fn record_value(&mut self, key: &'static str, value: &dyn fmt::Debug) {
+        self.cx
+            .span()
+            .set_attribute(KeyValue::new(key, truncated(format!("{value:?}"))));
+    }
+}
+
+impl Drop for ActiveSpan {
+    fn drop(&mut self) {
+        self.cx.span().end();
+    }
+}
+
+/// The message of a panic payload (`&str` or `String`; anything else is described).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+/// Runs a sync body with the span current; records a panic and lets it continue.
+#[inline]
+pub fn call<R>(span: &mut Option<ActiveSpan>, body: impl FnOnce() -> R) -> R {
+    let Some(s) = span.as_mut() else {
+        return body();
+    };
+    let guard = s.cx.clone().attach();
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(r) => {
+            drop(guard);
+            r
+        }
+        Err(payload) => {
+            drop(guard);
+            s.record_panic(&*payload);
+            *span = None; // ends the span before the unwind continues
+            resume_unwind(payload)
+        }
+    }
+}
+
+/// Wraps a future returned by a non-async function (`-> impl Future`, `-> Pin<Box<dyn Future>>`).
+#[inline]
+pub fn instrument<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)>(
+    span: Option<ActiveSpan>,
+    future: F,
+    record: R,
+) -> Instrumented<F, R> {
+    Instrumented {
+        inner: future,
+        span,
+        record: Some(record),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A future whose span is current during each poll (and only then), ends when it completes,
+    /// records a panic, and records `error.type=cancelled` if dropped before completion.
+    pub struct Instrumented<F, R> {
+        #[pin]
+        inner: F,
+        span: Option<ActiveSpan>,
+        record: Option<R>,
+    }
+
+    impl<F, R> PinnedDrop for Instrumented<F, R> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(mut span) = this.span.take() {
+                span.record_cancelled();
+            }
+        }
+    }
+}
+
+impl<F, R> fmt::Debug for Instrumented<F, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Instrumented")
+            .field("span", &self.span)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)> Future for Instrumented<F, R> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let Some(span) = this.span.as_mut() else {
+            return this.inner.poll(cx);
+        };
+        let guard = span.cx.clone().attach();
+        let polled = catch_unwind(AssertUnwindSafe(|| this.inner.poll(cx)));
+        drop(guard);
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(out)) => {
+                if let (Some(mut span), Some(record)) = (this.span.take(), this.record.take()) {
+                    record(&out, &mut span);
+                }
+                Poll::Ready(out)
+            }
+            Err(payload) => {
+                if let Some(mut span) = this.span.take() {
+                    span.record_panic(&*payload);
+                }
+                resume_unwind(payload)
+            }
+        }
+    }
+}
+
+/// Lets an error type choose a low-cardinality `error.type` (default: its Rust type name).
+///
+/// ```
+/// use std::borrow::Cow;
+/// #[derive(Debug)]
+/// enum FetchError { Timeout, NotFound(String) }
+/// impl std::fmt::Display for FetchError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         match self { Self::Timeout => write!(f, "timed out"), Self::NotFound(u) => write!(f, "{u} not found") }
+///     }
+/// }
+/// impl agent_trace::ErrorType for FetchError {
+///     fn error_type(&self) -> Cow<'static, str> {
+///         match self { Self::Timeout => "timeout".into(), Self::NotFound(_) => "not_found".into() }
+///     }
+/// }
+/// ```
+pub trait ErrorType {
+    /// The `error.type` attribute value for this error.
+    fn error_type(&self) -> Cow<'static, str>;
+}
+
+/// The Rust type name, with `Box<dyn Error ...>` shortened (it names no concrete type).
+pub fn type_name_of<E: ?Sized>() -> Cow<'static, str> {
+    let name = std::any::type_name::<E>();
+    if name.starts_with("alloc::boxed::Box<dyn ") {
+        Cow::Borrowed("Box<dyn Error>")
+    } else {
+        Cow::Borrowed(name)
+    }
+}
+
+/// Wraps a return value so method resolution can pick how to record it (autoref
+/// specialization): `Result<_, E: ErrorType>`, then `Result<_, E: Display>`, then anything.
+#[derive(Debug)]
+pub struct Probe<'a, T: ?Sized>(pub &'a T);
+
+/// Highest priority: `Result` whose error chooses its `error.type`.
+pub trait RecordTypedResult {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T, E: ErrorType + fmt::Display> RecordTypedResult for &&Probe<'_, Result<T, E>> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        match self.0 {
+            Ok(_) => span.record_ok(),
+            Err(e) => span.record_error(e.error_type(), e.to_string()),
+        }
+    }
+}
+
+/// Then: any `Result` whose error is `Display` (io::Result, anyhow::Result, aliases, boxes).
+pub trait RecordResult {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T, E: fmt::Display> RecordResult for &Probe<'_, Result<T, E>> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        match self.0 {
+            Ok(_) => span.record_ok(),
+            Err(e) => span.record_error(type_name_of::<E>(), e.to_string()),
+        }
+    }
+}
+
+/// Last: any other value is a success.
+pub trait RecordAny {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T: ?Sized> RecordAny for Probe<'_, T> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        span.record_ok();
+    }
+}
+
+/// `capture_result` on a `Result`: records the `Ok` value.
+pub trait CaptureOk {
+    /// Records the value.
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str);
+}
+impl<T: fmt::Debug, E> CaptureOk for &Probe<'_, Result<T, E>> {
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
+        if let Ok(v) = self.0 {
+            span.record_value(key, v);
+        }
+    }
+}
+
+/// `capture_result` on any other `Debug` value.
+pub trait CaptureValue {
+    /// Records the value.
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str);
+}
+impl<T: fmt::Debug> CaptureValue for Probe<'_, T> {
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
+        span.record_value(key, self.0);
+    }
+}
+
+/// A transport that fails every export with the reason its construction failed.
+pub(crate) struct FailingTransport(pub(crate) String);
+
+impl crate::pipeline::Transport for FailingTransport {
+    fn send(
+        &mut self,
+        _batch: Vec<opentelemetry_sdk::trace::SpanData>,
+        _deadline: Instant,
+    ) -> crate::pipeline::BoxFuture<'_, crate::pipeline::ExportResult> {
+        let reason = self.0.clone();
+        Box::pin(async move { Err(crate::pipeline::ExportFailure::new(reason)) })
+    }
+}
+
+/// A scripted exporter for fault-injection tests (`Builder::__transport`).
+pub trait TestTransport: Send + 'static {
+    /// Receives a batch of `n` spans; `Err` counts them as failed. May panic.
+    fn export(&mut self, n: usize) -> Result<(), String>;
+}
+
+pub(crate) struct TestTransportAdapter(pub(crate) Box<dyn TestTransport>);
+
+impl crate::pipeline::Transport for TestTransportAdapter {
+    fn send(
+        &mut self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+        _deadline: Instant,
+    ) -> crate::pipeline::BoxFuture<'_, crate::pipeline::ExportResult> {
+        let r = self
+            .0
+            .export(batch.len())
+            .map_err(crate::pipeline::ExportFailure::new);
+        Box::pin(async move { r })
+    }
+}

@@ -1,0 +1,497 @@
+//! An OTLP trace receiver on 127.0.0.1: gRPC and HTTP/protobuf, the real wire format.
+//!
+//! It runs on a thread of its own with its own runtime, so sync tests, async tests and
+//! examples can all use it. Its [`Behavior`] can be changed at any time to script faults:
+//! answer with an error status, or accept a request and never answer.
+//!
+//! ```
+//! use agent_trace::testing::receiver::OtlpReceiver;
+//! let rx = OtlpReceiver::start().unwrap();
+//! assert!(rx.grpc_endpoint().starts_with("http://127.0.0.1:"));
+//! assert!(rx.spans().is_empty());
+//! ```
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{any_value, AnyValue, KeyValue};
+use prost::Message;
+
+use crate::render::SpanView;
+
+/// How the receiver answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Behavior {
+    /// Accept and store every request.
+    Accept,
+    /// Answer the next `times` requests with an error (gRPC `grpc_code`, HTTP `http_status`
+    /// with an optional `Retry-After` in seconds), storing nothing; then accept again.
+    Fail {
+        /// Requests left to fail.
+        times: u32,
+        /// gRPC status code (`tonic::Code` as i32, e.g. 14 for UNAVAILABLE).
+        grpc_code: i32,
+        /// HTTP status, e.g. 503.
+        http_status: u16,
+        /// `Retry-After` seconds for HTTP.
+        retry_after: Option<u32>,
+    },
+    /// Read each request and never answer it.
+    Hang,
+}
+
+/// A span as received over the wire.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedSpan {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+    /// 16 hex digits, `None` for a root.
+    pub parent_span_id: Option<String>,
+    /// Name.
+    pub name: String,
+    /// `INTERNAL`, `SERVER`, `CLIENT`, `PRODUCER`, `CONSUMER` or `UNSPECIFIED`.
+    pub kind: &'static str,
+    /// The resource's `service.name`.
+    pub service: String,
+    /// All resource attributes.
+    pub resource: Vec<(String, String)>,
+    /// Span attributes.
+    pub attributes: Vec<(String, String)>,
+    /// Events with their attributes.
+    pub events: Vec<(String, Vec<(String, String)>)>,
+    /// Status code: 0 unset, 1 ok, 2 error.
+    pub status_code: i32,
+    /// Status message.
+    pub status_message: String,
+    /// Start, ns since the epoch.
+    pub start_ns: u64,
+    /// End, ns since the epoch.
+    pub end_ns: u64,
+    /// Which door it came in by: `grpc` or `http`.
+    pub transport: &'static str,
+}
+
+impl ReceivedSpan {
+    /// An attribute's value.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A resource attribute's value.
+    pub fn resource_attr(&self, key: &str) -> Option<&str> {
+        self.resource
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// For the waterfall renderer.
+    pub fn to_view(&self) -> SpanView {
+        SpanView {
+            trace_id: self.trace_id.clone(),
+            span_id: self.span_id.clone(),
+            parent_span_id: self.parent_span_id.clone(),
+            name: self.name.clone(),
+            service: self.service.clone(),
+            kind: self.kind,
+            start_ns: self.start_ns,
+            end_ns: self.end_ns,
+            error: (self.status_code == 2).then(|| self.status_message.clone()),
+            attributes: self.attributes.clone(),
+        }
+    }
+}
+
+/// Converts an OTLP request into flat spans.
+pub fn spans_from_request(
+    req: &ExportTraceServiceRequest,
+    transport: &'static str,
+) -> Vec<ReceivedSpan> {
+    let mut out = Vec::new();
+    for rs in &req.resource_spans {
+        let resource: Vec<(String, String)> = rs
+            .resource
+            .as_ref()
+            .map(|r| r.attributes.iter().map(kv_string).collect())
+            .unwrap_or_default();
+        let service = resource
+            .iter()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        for ss in &rs.scope_spans {
+            for s in &ss.spans {
+                let status = s.status.clone().unwrap_or_default();
+                out.push(ReceivedSpan {
+                    trace_id: hex(&s.trace_id),
+                    span_id: hex(&s.span_id),
+                    parent_span_id: (!s.parent_span_id.is_empty()
+                        && s.parent_span_id.iter().any(|b| *b != 0))
+                    .then(|| hex(&s.parent_span_id)),
+                    name: s.name.clone(),
+                    kind: match s.kind {
+                        1 => "INTERNAL",
+                        2 => "SERVER",
+                        3 => "CLIENT",
+                        4 => "PRODUCER",
+                        5 => "CONSUMER",
+                        _ => "UNSPECIFIED",
+                    },
+                    service: service.clone(),
+                    resource: resource.clone(),
+                    attributes: s.attributes.iter().map(kv_string).collect(),
+                    events: s
+                        .events
+                        .iter()
+                        .map(|e| (e.name.clone(), e.attributes.iter().map(kv_string).collect()))
+                        .collect(),
+                    status_code: status.code,
+                    status_message: status.message,
+                    start_ns: s.start_time_unix_nano,
+                    end_ns: s.end_time_unix_nano,
+                    transport,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn kv_string(kv: &KeyValue) -> (String, String) {
+    (kv.key.clone(), any_string(kv.value.as_ref()))
+}
+
+fn any_string(v: Option<&AnyValue>) -> String {
+    match v.and_then(|v| v.value.as_ref()) {
+        Some(any_value::Value::StringValue(s)) => s.clone(),
+        Some(any_value::Value::BoolValue(b)) => b.to_string(),
+        Some(any_value::Value::IntValue(i)) => i.to_string(),
+        Some(any_value::Value::DoubleValue(d)) => d.to_string(),
+        Some(any_value::Value::ArrayValue(a)) => format!(
+            "[{}]",
+            a.values
+                .iter()
+                .map(|v| any_string(Some(v)))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+        Some(other) => format!("{other:?}"),
+        None => String::new(),
+    }
+}
+
+#[derive(Debug)]
+struct Store {
+    state: Mutex<StoreState>,
+    changed: Condvar,
+}
+
+#[derive(Debug)]
+struct StoreState {
+    spans: Vec<ReceivedSpan>,
+    requests: u64,
+    rejected: u64,
+    behavior: Behavior,
+}
+
+impl Store {
+    fn lock(&self) -> MutexGuard<'_, StoreState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// What to do with the next request: `Ok(())` store it, `Err(Some(b))` fail, `Err(None)` hang.
+    fn decide(&self) -> Result<(), Option<Behavior>> {
+        let mut st = self.lock();
+        st.requests += 1;
+        let decision = match &mut st.behavior {
+            Behavior::Accept => Ok(()),
+            Behavior::Hang => Err(None),
+            Behavior::Fail { times, .. } if *times == 0 => Ok(()),
+            Behavior::Fail { times, .. } => {
+                *times -= 1;
+                Err(Some(st.behavior.clone()))
+            }
+        };
+        if decision.is_err() {
+            st.rejected += 1;
+        }
+        drop(st);
+        self.changed.notify_all();
+        decision
+    }
+
+    fn add(&self, spans: Vec<ReceivedSpan>) {
+        self.lock().spans.extend(spans);
+        self.changed.notify_all();
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Grpc(Arc<Store>);
+
+#[tonic::async_trait]
+impl TraceService for Grpc {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        match self.0.decide() {
+            Ok(()) => {
+                self.0.add(spans_from_request(request.get_ref(), "grpc"));
+                Ok(tonic::Response::new(ExportTraceServiceResponse {
+                    partial_success: None,
+                }))
+            }
+            Err(Some(Behavior::Fail { grpc_code, .. })) => Err(tonic::Status::new(
+                tonic::Code::from_i32(grpc_code),
+                "scripted failure",
+            )),
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+async fn http_export(
+    axum::extract::State(store): axum::extract::State<Arc<Store>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/x-protobuf") {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "expected content-type application/x-protobuf",
+        )
+            .into_response();
+    }
+    let request = match ExportTraceServiceRequest::decode(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("invalid OTLP protobuf: {e}"),
+            )
+                .into_response()
+        }
+    };
+    match store.decide() {
+        Ok(()) => {
+            store.add(spans_from_request(&request, "http"));
+            (
+                [(header::CONTENT_TYPE, "application/x-protobuf")],
+                ExportTraceServiceResponse {
+                    partial_success: None,
+                }
+                .encode_to_vec(),
+            )
+                .into_response()
+        }
+        Err(Some(Behavior::Fail {
+            http_status,
+            retry_after,
+            ..
+        })) => {
+            let status =
+                StatusCode::from_u16(http_status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let mut resp = (status, "scripted failure").into_response();
+            if let Some(s) = retry_after {
+                if let Ok(v) = s.to_string().parse() {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            resp
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// A running receiver; stops when dropped.
+#[derive(Debug)]
+pub struct OtlpReceiver {
+    grpc: SocketAddr,
+    http: SocketAddr,
+    store: Arc<Store>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OtlpReceiver {
+    /// Starts on two ephemeral ports of 127.0.0.1.
+    pub fn start() -> std::io::Result<Self> {
+        Self::start_on(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        )
+    }
+
+    /// Starts on the given addresses (port 0 for an ephemeral one). Only loopback addresses
+    /// are accepted.
+    pub fn start_on(grpc: SocketAddr, http: SocketAddr) -> std::io::Result<Self> {
+        if !grpc.ip().is_loopback() || !http.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the test receiver listens on loopback addresses only",
+            ));
+        }
+        let grpc_l = std::net::TcpListener::bind(grpc)?;
+        let http_l = std::net::TcpListener::bind(http)?;
+        grpc_l.set_nonblocking(true)?;
+        http_l.set_nonblocking(true)?;
+        let (grpc, http) = (grpc_l.local_addr()?, http_l.local_addr()?);
+        let store = Arc::new(Store {
+            state: Mutex::new(StoreState {
+                spans: Vec::new(),
+                requests: 0,
+                rejected: 0,
+                behavior: Behavior::Accept,
+            }),
+            changed: Condvar::new(),
+        });
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .thread_name("otlp-receiver")
+            .build()?;
+        let st = store.clone();
+        let thread = std::thread::Builder::new()
+            .name("otlp-receiver".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let grpc_l = match tokio::net::TcpListener::from_std(grpc_l) {
+                        Ok(l) => l,
+                        Err(_) => return,
+                    };
+                    let http_l = match tokio::net::TcpListener::from_std(http_l) {
+                        Ok(l) => l,
+                        Err(_) => return,
+                    };
+                    let grpc_server = tonic::transport::Server::builder()
+                        .add_service(TraceServiceServer::new(Grpc(st.clone())))
+                        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(
+                            grpc_l,
+                        ));
+                    let app = axum::Router::new()
+                        .route("/v1/traces", axum::routing::post(http_export))
+                        .with_state(st);
+                    let http_server = axum::serve(http_l, app);
+                    tokio::select! {
+                        _ = grpc_server => {}
+                        _ = http_server => {}
+                        _ = stop_rx => {}
+                    }
+                });
+                runtime.shutdown_timeout(Duration::from_millis(200));
+            })?;
+        Ok(OtlpReceiver {
+            grpc,
+            http,
+            store,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` for OTLP/gRPC.
+    pub fn grpc_endpoint(&self) -> String {
+        format!("http://{}", self.grpc)
+    }
+
+    /// `http://127.0.0.1:PORT` for OTLP/HTTP (the exporter appends `/v1/traces`).
+    pub fn http_endpoint(&self) -> String {
+        format!("http://{}", self.http)
+    }
+
+    /// The gRPC address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc
+    }
+
+    /// The HTTP address.
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http
+    }
+
+    /// Changes how the following requests are answered.
+    pub fn set_behavior(&self, behavior: Behavior) {
+        self.store.lock().behavior = behavior;
+    }
+
+    /// Every span received so far.
+    pub fn spans(&self) -> Vec<ReceivedSpan> {
+        self.store.lock().spans.clone()
+    }
+
+    /// Requests received (accepted or not).
+    pub fn requests(&self) -> u64 {
+        self.store.lock().requests
+    }
+
+    /// Requests answered with a scripted failure or left hanging.
+    pub fn rejected(&self) -> u64 {
+        self.store.lock().rejected
+    }
+
+    /// Waits until at least `n` spans arrived or `timeout` passed; returns what arrived.
+    pub fn wait_for_spans(&self, n: usize, timeout: Duration) -> Vec<ReceivedSpan> {
+        self.wait_until(timeout, |st| st.spans.len() >= n);
+        self.spans()
+    }
+
+    /// Waits until at least `n` requests arrived or `timeout` passed; returns the count.
+    pub fn wait_for_requests(&self, n: u64, timeout: Duration) -> u64 {
+        self.wait_until(timeout, |st| st.requests >= n);
+        self.requests()
+    }
+
+    fn wait_until(&self, timeout: Duration, done: impl Fn(&StoreState) -> bool) {
+        let deadline = Instant::now() + timeout;
+        let mut st = self.store.lock();
+        while !done(&st) {
+            let now = Instant::now();
+            if now >= deadline {
+                return;
+            }
+            st = self
+                .store
+                .changed
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+    }
+}
+
+impl Drop for OtlpReceiver {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
