@@ -350,7 +350,7 @@ pub(crate) fn start(
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .thread_name("agent-trace-export-io")
+        .thread_name("at-export-io")
         .on_thread_start(suppress_telemetry_on_this_thread)
         .build()?;
     let worker_shared = shared.clone();

@@ -209,6 +209,7 @@ struct Store {
 #[derive(Debug)]
 struct StoreState {
     spans: Vec<ReceivedSpan>,
+    headers: Vec<Vec<(String, String)>>,
     requests: u64,
     rejected: u64,
     behavior: Behavior,
@@ -220,9 +221,10 @@ impl Store {
     }
 
     /// What to do with the next request: `Ok(())` store it, `Err(Some(b))` fail, `Err(None)` hang.
-    fn decide(&self) -> Result<(), Option<Behavior>> {
+    fn decide(&self, headers: Vec<(String, String)>) -> Result<(), Option<Behavior>> {
         let mut st = self.lock();
         st.requests += 1;
+        st.headers.push(headers);
         let decision = match &mut st.behavior {
             Behavior::Accept => Ok(()),
             Behavior::Hang => Err(None),
@@ -255,7 +257,19 @@ impl TraceService for Grpc {
         &self,
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        match self.0.decide() {
+        let headers = request
+            .metadata()
+            .clone()
+            .into_headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        match self.0.decide(headers) {
             Ok(()) => {
                 self.0.add(spans_from_request(request.get_ref(), "grpc"));
                 Ok(tonic::Response::new(ExportTraceServiceResponse {
@@ -297,7 +311,16 @@ async fn http_export(
                 .into_response()
         }
     };
-    match store.decide() {
+    let header_list = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    match store.decide(header_list) {
         Ok(()) => {
             store.add(spans_from_request(&request, "http"));
             (
@@ -364,6 +387,7 @@ impl OtlpReceiver {
         let store = Arc::new(Store {
             state: Mutex::new(StoreState {
                 spans: Vec::new(),
+                headers: Vec::new(),
                 requests: 0,
                 rejected: 0,
                 behavior: Behavior::Accept,
@@ -443,6 +467,11 @@ impl OtlpReceiver {
     /// Every span received so far.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         self.store.lock().spans.clone()
+    }
+
+    /// The headers (gRPC metadata) of each request received, in order.
+    pub fn request_headers(&self) -> Vec<Vec<(String, String)>> {
+        self.store.lock().headers.clone()
     }
 
     /// Requests received (accepted or not).

@@ -1,0 +1,91 @@
+//! With tracing off, an incoming traceparent still passes through to outgoing calls, over real
+//! HTTP on loopback, so one un-configured agent does not cut a trace in two.
+
+use agent_trace::carriers::http::{extract, inject};
+use agent_trace::{a2a_call, traced_tool};
+use axum::routing::get;
+
+const INCOMING: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// The next agent: answers with the traceparent it received.
+async fn echo_server() -> String {
+    let app = axum::Router::new().route(
+        "/echo",
+        get(|headers: http::HeaderMap| async move {
+            headers
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("none")
+                .to_string()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/echo")
+}
+
+#[traced_tool]
+fn prepare() -> u32 {
+    1
+}
+
+#[a2a_call(target = "echo")]
+async fn call_next(url: &str) -> Result<String, reqwest::Error> {
+    prepare();
+    let mut headers = http::HeaderMap::new();
+    inject(&mut headers);
+    reqwest::Client::new()
+        .get(url)
+        .headers(headers)
+        .send()
+        .await?
+        .text()
+        .await
+}
+
+#[tokio::test]
+async fn incoming_trace_id_reaches_the_next_agent_when_disabled() {
+    let _guard = agent_trace::builder()
+        .service_name("middle")
+        .env(|_| None)
+        .install()
+        .expect("install");
+    assert!(!agent_trace::is_enabled());
+    let url = echo_server().await;
+
+    let mut incoming = http::HeaderMap::new();
+    incoming.insert("traceparent", INCOMING.parse().expect("header"));
+    let cx = extract(&incoming);
+    let _attached = cx.attach();
+    assert_eq!(
+        agent_trace::current_trace_id().as_deref(),
+        Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+        "log lines carry the incoming trace id even while tracing is off"
+    );
+    let forwarded = call_next(&url).await.expect("call");
+    assert_eq!(
+        forwarded, INCOMING,
+        "same trace id and parent, forwarded as is"
+    );
+}
+
+#[tokio::test]
+async fn invalid_incoming_header_starts_nothing_and_sends_nothing() {
+    let _guard = agent_trace::builder()
+        .service_name("middle")
+        .env(|_| None)
+        .install()
+        .expect("install");
+    let url = echo_server().await;
+    let mut incoming = http::HeaderMap::new();
+    incoming.insert(
+        "traceparent",
+        "00-zzzz-00f067aa0ba902b7-01".parse().expect("header"),
+    );
+    let _attached = extract(&incoming).attach();
+    assert_eq!(agent_trace::current_trace_id(), None);
+    assert_eq!(call_next(&url).await.expect("call"), "none");
+}
