@@ -224,18 +224,26 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident) -> TokenStream {
     out
 }
 
-fn contains_impl_trait(tokens: TokenStream) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        TokenTree::Ident(i) => i == "impl",
-        TokenTree::Group(g) => contains_impl_trait(g.stream()),
-        _ => false,
-    })
-}
-
 /// Pins a block's return type to `ty` (so `?` and `.into()` infer inside closures and async
-/// blocks), unless it mentions `impl Trait`, which cannot be written in a `let`.
-fn fake_return(ty: &TokenStream) -> TokenStream {
-    if contains_impl_trait(ty.clone()) {
+/// blocks, and the outcome probe sees the concrete error type). `impl Trait` cannot be
+/// written in a `let`, so each one becomes `_`; a type that is nothing but `impl Trait` pins
+/// nothing and is left out.
+fn fake_return(ty: &Type) -> TokenStream {
+    struct Infer;
+    impl syn::visit_mut::VisitMut for Infer {
+        fn visit_type_mut(&mut self, t: &mut Type) {
+            if matches!(t, Type::ImplTrait(_)) {
+                *t = Type::Infer(syn::TypeInfer {
+                    underscore_token: Default::default(),
+                });
+            } else {
+                syn::visit_mut::visit_type_mut(self, t);
+            }
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Infer, &mut ty);
+    if matches!(ty, Type::Infer(_)) {
         return TokenStream::new();
     }
     quote_spanned!(Span::mixed_site()=>
@@ -323,9 +331,9 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
     let future = hidden("__agent_trace_future");
     let s = hidden("__agent_trace_s");
     let out = hidden("__agent_trace_out");
-    let ret_ty = match &sig.output {
-        ReturnType::Default => quote!(()),
-        ReturnType::Type(_, t) => t.to_token_stream(),
+    let ret_ty: Type = match &sig.output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, t) => (**t).clone(),
     };
     let fn_shape = shape(&ItemFn {
         attrs: vec![],

@@ -322,7 +322,7 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
                         );
                     }
                     for id in list {
-                        if opts.capture.iter().any(|c| *c == id) {
+                        if opts.capture.contains(&id) {
                             errors.push_at(id.span(), format!("`{id}` is captured twice"));
                         }
                         opts.capture.push(id);

@@ -203,6 +203,9 @@ impl opentelemetry::trace::Tracer for BridgeTracer {
     }
 }
 
+// The SDK variant is the common one while tracing is on; boxing it would add an allocation
+// to every bridged span to save stack space in the rare pass-through case.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 enum BridgeSpan {
     Sdk(opentelemetry_sdk::trace::Span),

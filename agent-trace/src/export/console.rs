@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
+#[cfg(test)]
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -22,7 +23,7 @@ const MAX_HELD_SPANS: usize = 10_000;
 #[derive(Clone)]
 pub(crate) enum Sink {
     Stderr,
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     Buffer(Arc<Mutex<String>>),
 }
 
@@ -68,6 +69,7 @@ impl ConsoleTransport {
                 let mut err = std::io::stderr().lock();
                 let _ = writeln!(err, "{text}");
             }
+            #[cfg(test)]
             Sink::Buffer(b) => {
                 let mut b = b.lock().unwrap_or_else(|p| p.into_inner());
                 b.push_str(&text);
@@ -113,5 +115,70 @@ impl Transport for ConsoleTransport {
         for t in rest {
             self.draw(t, "(incomplete: its root span had not ended at shutdown)\n");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceState};
+    use std::time::{Duration, SystemTime};
+
+    fn span(trace: u128, id: u64, parent: u64, remote_parent: bool, name: &str) -> SpanData {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(trace),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: SpanId::from(parent),
+            parent_span_is_remote: remote_parent,
+            span_kind: SpanKind::Internal,
+            name: name.to_string().into(),
+            start_time: t0 + Duration::from_millis(id),
+            end_time: t0 + Duration::from_millis(10 + id),
+            attributes: vec![],
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: if name == "bad" {
+                Status::error("it broke")
+            } else {
+                Status::Unset
+            },
+            instrumentation_scope: Default::default(),
+        }
+    }
+
+    #[test]
+    fn draws_a_trace_when_its_local_root_ends() {
+        let out = Arc::new(Mutex::new(String::new()));
+        let mut c = ConsoleTransport::new("svc", Sink::Buffer(out.clone()));
+        c.accept(vec![span(1, 2, 1, false, "bad")]);
+        assert!(out.lock().unwrap().is_empty(), "held until the root ends");
+        // A root whose parent is in another process (remote) counts as the local root.
+        c.accept(vec![span(1, 1, 99, true, "root")]);
+        let text = out.lock().unwrap().clone();
+        assert!(text.contains("2 spans"), "{text}");
+        assert!(text.contains("root [INTERNAL]"));
+        assert!(
+            text.contains("└─ bad [INTERNAL]  ✗ ERROR: it broke"),
+            "{text}"
+        );
+        assert!(c.held.is_empty() && c.held_count == 0);
+    }
+
+    #[test]
+    fn unfinished_traces_are_drawn_at_shutdown() {
+        let out = Arc::new(Mutex::new(String::new()));
+        let mut c = ConsoleTransport::new("svc", Sink::Buffer(out.clone()));
+        c.accept(vec![span(7, 2, 1, false, "orphan")]);
+        c.shutdown();
+        let text = out.lock().unwrap().clone();
+        assert!(text.contains("orphan"));
+        assert!(text.contains("incomplete"));
     }
 }

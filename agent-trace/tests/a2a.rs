@@ -1,0 +1,158 @@
+//! `#[a2a_call]`, `a2a_span!` and `#[agent_phase]` spans, and how they nest.
+
+use agent_trace::testing::Capture;
+use agent_trace::{a2a_call, a2a_span, agent_phase, traced_tool};
+use opentelemetry::trace::TraceContextExt as _;
+
+#[traced_tool]
+fn local_check() -> bool {
+    true
+}
+
+#[a2a_call(target = "coder", url = format!("http://127.0.0.1:{port}/a2a/tasks"), method = "POST",
+           capture(task), fields(task.priority = 2))]
+async fn ask_coder(port: u16, task: &str) -> Result<String, String> {
+    local_check();
+    if task.is_empty() {
+        return Err("coder refused an empty task".into());
+    }
+    Ok(format!("done {task}"))
+}
+
+#[a2a_call(
+    target = "reviewer",
+    source = "planner",
+    url = "https://review.internal/v1"
+)]
+fn ask_reviewer() -> u8 {
+    3
+}
+
+#[tokio::test]
+async fn a2a_call_attributes_and_nesting() {
+    let cap = Capture::start();
+    cap.future(async {
+        ask_coder(8081, "refactor").await.unwrap();
+        ask_coder(8081, "").await.unwrap_err();
+        ask_reviewer();
+    })
+    .await;
+    assert_eq!(
+        cap.tree().to_string(),
+        "\
+invoke_agent coder [CLIENT]
+  · agent.source=test
+  · agent.target=coder
+  · agent.target_url=http://127.0.0.1:8081/a2a/tasks
+  · agent_trace.arg.task=\"refactor\"
+  · gen_ai.agent.name=coder
+  · gen_ai.operation.name=invoke_agent
+  · http.request.method=POST
+  · server.address=127.0.0.1
+  · server.port=8081
+  · task.priority=2
+  execute_tool local_check [INTERNAL]
+    · gen_ai.operation.name=execute_tool
+    · gen_ai.tool.name=local_check
+    · tool.name=local_check
+    · tool.success=true
+invoke_agent coder [CLIENT] ERROR: coder refused an empty task
+  · agent.source=test
+  · agent.target=coder
+  · agent.target_url=http://127.0.0.1:8081/a2a/tasks
+  · agent_trace.arg.task=\"\"
+  · error.type=alloc::string::String
+  · gen_ai.agent.name=coder
+  · gen_ai.operation.name=invoke_agent
+  · http.request.method=POST
+  · server.address=127.0.0.1
+  · server.port=8081
+  · task.priority=2
+  ! exception exception.message=coder refused an empty task exception.type=alloc::string::String
+  execute_tool local_check [INTERNAL]
+    · gen_ai.operation.name=execute_tool
+    · gen_ai.tool.name=local_check
+    · tool.name=local_check
+    · tool.success=true
+invoke_agent reviewer [CLIENT]
+  · agent.source=planner
+  · agent.target=reviewer
+  · agent.target_url=https://review.internal/v1
+  · gen_ai.agent.name=reviewer
+  · gen_ai.operation.name=invoke_agent
+  · server.address=review.internal
+  · server.port=443
+"
+    );
+}
+
+#[test]
+fn a2a_span_sync_block_is_current_and_records_err() {
+    let cap = Capture::start();
+    let (inner_span, result): (Option<String>, Result<u8, std::io::Error>) = cap.in_scope(|| {
+        let mut seen = None;
+        let r = a2a_span!(target = "search-agent", url = "http://127.0.0.1:9000", {
+            seen = Some(agent_trace::current_span_id().unwrap());
+            local_check();
+            Err(std::io::Error::other("search agent down"))
+        });
+        (seen, r)
+    });
+    assert!(result.is_err());
+    let tree = cap.tree();
+    let span = tree.find("invoke_agent search-agent").unwrap();
+    assert_eq!(inner_span.as_deref(), Some(span.span_id.as_str()));
+    assert_eq!(span.error().as_deref(), Some("search agent down"));
+    assert_eq!(span.attr("server.port").as_deref(), Some("9000"));
+    let child = tree.find("execute_tool local_check").unwrap();
+    assert_eq!(child.parent_span_id.as_deref(), Some(span.span_id.as_str()));
+}
+
+#[tokio::test]
+async fn a2a_span_async_block_is_an_instrumented_future() {
+    let cap = Capture::start();
+    let fut = cap.in_scope(|| {
+        a2a_span!(target = "writer", fields(attempt = 1u8), async move {
+            tokio::task::yield_now().await;
+            let cx = opentelemetry::Context::current();
+            cx.span().span_context().span_id().to_string()
+        })
+    });
+    let seen = cap.future(fut).await;
+    let tree = cap.tree();
+    let span = tree.find("invoke_agent writer").unwrap();
+    assert_eq!(span.span_id, seen);
+    assert_eq!(span.kind, opentelemetry::trace::SpanKind::Client);
+    assert_eq!(span.attr("attempt").as_deref(), Some("1"));
+}
+
+#[agent_phase("coding")]
+fn coding() -> usize {
+    testing_phase() + 1
+}
+
+#[agent_phase(name = "testing", fields(tests.count = 3))]
+fn testing_phase() -> usize {
+    local_check() as usize
+}
+
+#[test]
+fn phases_nest() {
+    let cap = Capture::start();
+    assert_eq!(cap.in_scope(coding), 2);
+    assert_eq!(
+        cap.tree().to_string(),
+        "\
+agent_phase coding [INTERNAL]
+  · agent.phase=coding
+  agent_phase testing [INTERNAL]
+    · agent.phase=testing
+    · tests.count=3
+    execute_tool local_check [INTERNAL]
+      · gen_ai.operation.name=execute_tool
+      · gen_ai.tool.name=local_check
+      · tool.name=local_check
+      · tool.success=true
+"
+    );
+}
