@@ -18,12 +18,12 @@ pub(crate) fn attribute(kind: MacroKind, args: TokenStream, item: TokenStream) -
             return quote!(#item #err);
         }
     };
-    let mut errors = Errors::default();
-    let opts = match parse_options(kind, args) {
-        Ok(o) => Some(o),
+    let (opts, mut errors) = match parse_options(kind, args) {
+        Ok((o, errors)) => (Some(o), errors),
         Err(e) => {
+            let mut errors = Errors::default();
             errors.push(e);
-            None
+            (None, errors)
         }
     };
     if let Some(c) = &func.sig.constness {
@@ -53,11 +53,11 @@ pub(crate) fn attribute(kind: MacroKind, args: TokenStream, item: TokenStream) -
 /// Checks that need the function: required options, and that captured names are arguments.
 fn validate(kind: MacroKind, opts: &Options, func: &ItemFn, errors: &mut Errors) {
     match kind {
-        MacroKind::A2a if opts.target.is_none() => errors.push_at(
+        MacroKind::A2a if !opts.attempted("target") => errors.push_at(
             Span::call_site(),
             "#[a2a_call] needs the called agent's name: `#[a2a_call(target = \"coder\")]`",
         ),
-        MacroKind::Phase if opts.name.is_none() => errors.push_at(
+        MacroKind::Phase if !opts.attempted("name") => errors.push_at(
             Span::call_site(),
             "#[agent_phase] needs a phase name: `#[agent_phase(\"coding\")]`",
         ),
@@ -228,7 +228,8 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident) -> TokenStream {
 /// blocks, and the outcome probe sees the concrete error type). `impl Trait` cannot be
 /// written in a `let`, so each one becomes `_`; a type that is nothing but `impl Trait` pins
 /// nothing and is left out.
-fn fake_return(ty: &Type) -> TokenStream {
+/// `ty` with each `impl Trait` replaced by `_` (usable in `let` and closure annotations).
+fn impls_inferred(ty: &Type) -> Type {
     struct Infer;
     impl syn::visit_mut::VisitMut for Infer {
         fn visit_type_mut(&mut self, t: &mut Type) {
@@ -243,6 +244,11 @@ fn fake_return(ty: &Type) -> TokenStream {
     }
     let mut ty = ty.clone();
     syn::visit_mut::VisitMut::visit_type_mut(&mut Infer, &mut ty);
+    ty
+}
+
+fn fake_return(ty: &Type) -> TokenStream {
+    let ty = impls_inferred(ty);
     if matches!(ty, Type::Infer(_)) {
         return TokenStream::new();
     }
@@ -312,6 +318,63 @@ fn shape(func: &ItemFn) -> Shape {
     }
 }
 
+/// `X` in `impl Future<Output = X>` or `Pin<Box<dyn Future<Output = X>>>`.
+fn future_output(ty: &Type) -> Option<Type> {
+    fn from_bounds<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> Option<Type> {
+        bounds.into_iter().find_map(|b| match b {
+            syn::TypeParamBound::Trait(t) => {
+                let last = t.path.segments.last()?;
+                if last.ident != "Future" {
+                    return None;
+                }
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                args.args.iter().find_map(|a| match a {
+                    syn::GenericArgument::AssocType(at) if at.ident == "Output" => {
+                        Some(at.ty.clone())
+                    }
+                    _ => None,
+                })
+            }
+            _ => None,
+        })
+    }
+    fn inner(ty: &Type) -> Option<Type> {
+        match ty {
+            Type::ImplTrait(t) => from_bounds(&t.bounds),
+            Type::TraitObject(o) => from_bounds(&o.bounds),
+            Type::Paren(p) => inner(&p.elem),
+            Type::Path(p) => {
+                let last = p.path.segments.last()?;
+                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                    return None;
+                };
+                args.args.iter().find_map(|a| match a {
+                    syn::GenericArgument::Type(t) => inner(t),
+                    _ => None,
+                })
+            }
+            _ => None,
+        }
+    }
+    inner(ty)
+}
+
+/// The closure that records a future's output, with the output's type spelled out when the
+/// signature gives it (so the outcome probe never sees an un-inferred error type).
+fn recorder(opts: &Options, out_ty: Option<&Type>) -> TokenStream {
+    let out = hidden("__agent_trace_out");
+    let s = hidden("__agent_trace_s");
+    let rec = record(opts, &out.to_token_stream(), &s);
+    match out_ty.map(impls_inferred) {
+        Some(t) if !matches!(t, Type::Infer(_)) => {
+            quote_spanned!(Span::mixed_site()=> |#out: &#t, #s: &mut _| { #rec })
+        }
+        _ => quote_spanned!(Span::mixed_site()=> |#out, #s| { #rec }),
+    }
+}
+
 fn is_future_bound(b: &syn::TypeParamBound) -> bool {
     matches!(b, syn::TypeParamBound::Trait(t)
         if t.path.segments.last().is_some_and(|s| s.ident == "Future"))
@@ -330,7 +393,6 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
     let result = hidden("__agent_trace_result");
     let future = hidden("__agent_trace_future");
     let s = hidden("__agent_trace_s");
-    let out = hidden("__agent_trace_out");
     let ret_ty: Type = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, t) => (**t).clone(),
@@ -356,30 +418,30 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
         }
         Shape::Async => {
             let fake = fake_return(&ret_ty);
-            let rec = record(opts, &out.to_token_stream(), &s);
+            let rec = recorder(opts, Some(&ret_ty));
             quote_spanned!(Span::mixed_site()=>
                 let #span = #start;
-                #krate::__private::instrument(#span, async move { #fake #block }, |#out, #s| { #rec }).await
+                #krate::__private::instrument(#span, async move { #fake #block }, #rec).await
             )
         }
         Shape::ImplFuture => {
-            let rec = record(opts, &out.to_token_stream(), &s);
+            let rec = recorder(opts, future_output(&ret_ty).as_ref());
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #future = #krate::__private::call(&mut #span, move || #block);
-                #krate::__private::instrument(#span, #future, |#out, #s| { #rec })
+                #krate::__private::instrument(#span, #future, #rec)
             )
         }
         Shape::BoxFuture => {
             let fake = fake_return(&ret_ty);
-            let rec = record(opts, &out.to_token_stream(), &s);
+            let rec = recorder(opts, future_output(&ret_ty).as_ref());
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #future = #krate::__private::call(&mut #span, move || { #fake #block });
                 if ::core::option::Option::is_none(&#span) {
                     return #future;
                 }
-                ::std::boxed::Box::pin(#krate::__private::instrument(#span, #future, |#out, #s| { #rec }))
+                ::std::boxed::Box::pin(#krate::__private::instrument(#span, #future, #rec))
             )
         }
     };
@@ -393,31 +455,38 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
 
 /// `a2a_span!(target = "...", [options,] { block })` or `(..., async { ... })`.
 pub(crate) fn a2a_span(input: TokenStream) -> TokenStream {
-    let opts = match parse_options(MacroKind::A2aSpan, input.clone()) {
-        Ok(o) => o,
+    let (opts, mut errors) = match parse_options(MacroKind::A2aSpan, input.clone()) {
+        Ok(parsed) => parsed,
         Err(e) => return fallback_block(e, &input),
     };
-    let mut errors = Errors::default();
-    if opts.target.is_none() {
+    if !opts.attempted("target") {
         errors.push_at(
             Span::call_site(),
             "a2a_span! needs the called agent's name: `a2a_span!(target = \"coder\", { ... })`",
         );
     }
     let Some(body) = opts.body.clone() else {
-        errors.push_at(
-            Span::call_site(),
-            "a2a_span! needs a block or async block last: `a2a_span!(target = \"coder\", { ... })` or `a2a_span!(target = \"coder\", async { ... })`",
-        );
-        return errors
-            .finish()
-            .err()
-            .map(|e| e.to_compile_error())
-            .unwrap_or_default();
+        let e = match errors.finish() {
+            // A mistake was already reported where the block should be; one message is enough.
+            Err(e) => e,
+            Ok(()) => syn::Error::new(
+                Span::call_site(),
+                "a2a_span! needs a block or async block last: `a2a_span!(target = \"coder\", { ... })` or `a2a_span!(target = \"coder\", async { ... })`",
+            ),
+        };
+        let e = e.to_compile_error();
+        return quote!({ #e });
     };
     if let Err(e) = errors.finish() {
         let e = e.to_compile_error();
-        return quote!({ #e #body });
+        return match &body {
+            // The block's own statements, so rustc does not also warn about doubled braces.
+            Expr::Block(b) => {
+                let stmts = &b.block.stmts;
+                quote!({ #e #(#stmts)* })
+            }
+            other => quote!({ #e #other }),
+        };
     }
     let krate = opts.krate();
     let start = start_call(MacroKind::A2aSpan, &opts, None);
@@ -460,7 +529,10 @@ fn fallback_block(e: syn::Error, input: &TokenStream) -> TokenStream {
         })
         .last();
     match last_group {
-        Some(g) => quote!({ #err #g }),
+        Some(g) => {
+            let inner = g.stream();
+            quote!({ #err #inner })
+        }
         None => err,
     }
 }

@@ -136,9 +136,16 @@ pub(crate) struct Options {
     pub(crate) krate: Option<Path>,
     /// For `a2a_span!`: the block or async block that comes last.
     pub(crate) body: Option<Expr>,
+    /// Options the user wrote, even with a mistake (so "missing" is not reported on top).
+    pub(crate) attempted: Vec<&'static str>,
 }
 
 impl Options {
+    /// Whether the user wrote `key` (valid or not), or a misspelling that was reported.
+    pub(crate) fn attempted(&self, key: &str) -> bool {
+        self.attempted.contains(&key)
+    }
+
     pub(crate) fn krate(&self) -> TokenStream {
         match &self.krate {
             Some(p) => quote::quote!(#p),
@@ -171,9 +178,14 @@ impl Errors {
     }
 }
 
-/// Parses the options of `kind` from `tokens`.
-pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Options, syn::Error> {
-    let parser = |input: ParseStream<'_>| -> syn::Result<Options> {
+/// Parses the options of `kind` from `tokens`. A syntax error that stops parsing is the outer
+/// `Err`; mistakes found along the way come back beside the options, so checks that need the
+/// options (and the function) can still add theirs and all are reported together.
+pub(crate) fn parse_options(
+    kind: MacroKind,
+    tokens: TokenStream,
+) -> Result<(Options, Errors), syn::Error> {
+    let parser = |input: ParseStream<'_>| -> syn::Result<(Options, Errors)> {
         let mut errors = Errors::default();
         let mut opts = Options::default();
         let mut seen: Vec<String> = Vec::new();
@@ -182,6 +194,7 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
             // `#[agent_phase("coding")]`: the name may come first, without a key.
             if kind == MacroKind::Phase && first && input.peek(LitStr) {
                 opts.name = Some(input.parse()?);
+                opts.attempted.push("name");
                 seen.push("name".into());
                 first = false;
                 if !input.is_empty() {
@@ -219,6 +232,8 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
                 let tt: TokenTree = input.parse()?;
                 let msg = if kind == MacroKind::Phase {
                     "expected the phase name as a string literal, like `#[agent_phase(\"coding\")]`, or an option like `fields(...)`".to_string()
+                } else if kind == MacroKind::A2aSpan {
+                    "expected an option like `target = \"coder\"`, or the body last: a block `{ ... }` or an async block `async { ... }`".to_string()
                 } else {
                     format!(
                         "expected an option name, like `{} = ...`",
@@ -230,6 +245,23 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
                 continue;
             };
             let key_str = key.to_string();
+            // `#[agent_phase(coding)]`: a bare word where the name goes.
+            if kind == MacroKind::Phase
+                && opts.name.is_none()
+                && !input.peek(Token![=])
+                && !input.peek(syn::token::Paren)
+                && !kind.options().iter().any(|(n, _)| *n == key_str)
+            {
+                errors.push_at(
+                    key.span(),
+                    format!(
+                        "write the phase name as a string literal: `#[agent_phase(\"{key_str}\")]`"
+                    ),
+                );
+                opts.attempted.push("name");
+                skip_value(input)?;
+                continue;
+            }
             let Some(&(_, vk)) = kind.options().iter().find(|(n, _)| *n == key_str) else {
                 let accepted: Vec<&str> = kind.options().iter().map(|(n, _)| *n).collect();
                 let mut msg = format!(
@@ -239,6 +271,11 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
                 );
                 if let Some(s) = kind.suggestion(&key_str) {
                     msg = format!("{msg}\n  help: {s}");
+                    for k in ["name", "target"] {
+                        if s.contains(&format!("`{k} =")) {
+                            opts.attempted.push(k);
+                        }
+                    }
                 }
                 errors.push_at(key.span(), msg);
                 skip_value(input)?;
@@ -251,6 +288,9 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
                 );
             }
             seen.push(key_str.clone());
+            if let Some(&(k, _)) = kind.options().iter().find(|(n, _)| *n == key_str) {
+                opts.attempted.push(k);
+            }
             match vk {
                 ValueKind::Str => {
                     expect_eq(input, &key, "\"...\"")?;
@@ -371,8 +411,7 @@ pub(crate) fn parse_options(kind: MacroKind, tokens: TokenStream) -> Result<Opti
                 input.parse::<Token![,]>()?;
             }
         }
-        errors.finish()?;
-        Ok(opts)
+        Ok((opts, errors))
     };
     parser.parse2(tokens)
 }

@@ -1,0 +1,3 @@
+fn main() {
+    let _ = agent_trace::a2a_span!(target = "coder");
+}

@@ -1,0 +1,6 @@
+#[agent_trace::traced_tool(capture(qeury))]
+fn search(query: &str, limit: u32) {
+    let _ = (query, limit);
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[agent_trace::traced_tool(capture(query, query))]
+fn search(query: &str) {
+    let _ = query;
+}
+
+fn main() {}

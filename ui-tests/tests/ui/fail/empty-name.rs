@@ -1,0 +1,4 @@
+#[agent_trace::a2a_call(target = "  ")]
+fn call() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[agent_trace::traced_tool(name = 5)]
+fn search() {}
+
+fn main() {}

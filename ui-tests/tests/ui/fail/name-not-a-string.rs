@@ -1,0 +1,4 @@
+#[agent_trace::traced_tool(name = search)]
+fn search() {}
+
+fn main() {}

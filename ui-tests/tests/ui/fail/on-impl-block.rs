@@ -1,0 +1,8 @@
+struct Agent;
+
+#[agent_trace::traced_tool]
+impl Agent {
+    fn run(&self) {}
+}
+
+fn main() {}

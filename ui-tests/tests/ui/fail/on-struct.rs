@@ -1,0 +1,4 @@
+#[agent_trace::traced_tool]
+struct Search;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[agent_trace::agent_phase]
+fn coding() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+trait Tool {
+    #[agent_trace::traced_tool]
+    fn run(&self) -> u32;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[agent_trace::traced_tool(nme = "search")]
+fn search() {}
+
+fn main() {}
