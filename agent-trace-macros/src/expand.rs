@@ -203,14 +203,32 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
     }
 }
 
+/// How much the outcome probe may assume about the value's type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Typing {
+    /// The type is pinned by the function signature: `ErrorType`, then `Display`, then any.
+    Known,
+    /// The type may still be inferred from code after the macro (an `a2a_span!` block whose
+    /// error type comes from a later `let`): `Display`, then any. The three-level probe would
+    /// commit to the `ErrorType` candidate while the error type is unknown.
+    Late,
+}
+
 /// Records the outcome of `value` (an expression of type `&T`) on span `s`.
-fn record(opts: &Options, value: &TokenStream, s: &syn::Ident) -> TokenStream {
+fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -> TokenStream {
     let krate = opts.krate();
-    let mut out = quote_spanned!(Span::mixed_site()=>
-        #[allow(unused_imports)]
-        use #krate::__private::{RecordAny as _, RecordResult as _, RecordTypedResult as _};
-        (&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
-    );
+    let mut out = match typing {
+        Typing::Known => quote_spanned!(Span::mixed_site()=>
+            #[allow(unused_imports)]
+            use #krate::__private::{RecordAny as _, RecordResult as _, RecordTypedResult as _};
+            (&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+        ),
+        Typing::Late => quote_spanned!(Span::mixed_site()=>
+            #[allow(unused_imports)]
+            use #krate::__private::{RecordAny as _, RecordResult as _};
+            (&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+        ),
+    };
     if let Some(span) = opts.capture_result {
         let probe = quote_spanned!(span=> (&&#krate::__private::Probe(#value)));
         out.extend(quote_spanned!(Span::mixed_site()=>
@@ -224,10 +242,6 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident) -> TokenStream {
     out
 }
 
-/// Pins a block's return type to `ty` (so `?` and `.into()` infer inside closures and async
-/// blocks, and the outcome probe sees the concrete error type). `impl Trait` cannot be
-/// written in a `let`, so each one becomes `_`; a type that is nothing but `impl Trait` pins
-/// nothing and is left out.
 /// `ty` with each `impl Trait` replaced by `_` (usable in `let` and closure annotations).
 fn impls_inferred(ty: &Type) -> Type {
     struct Infer;
@@ -366,7 +380,7 @@ fn future_output(ty: &Type) -> Option<Type> {
 fn recorder(opts: &Options, out_ty: Option<&Type>) -> TokenStream {
     let out = hidden("__agent_trace_out");
     let s = hidden("__agent_trace_s");
-    let rec = record(opts, &out.to_token_stream(), &s);
+    let rec = record(opts, &out.to_token_stream(), &s, Typing::Known);
     match out_ty.map(impls_inferred) {
         Some(t) if !matches!(t, Type::Infer(_)) => {
             quote_spanned!(Span::mixed_site()=> |#out: &#t, #s: &mut _| { #rec })
@@ -406,7 +420,12 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
     let body = match fn_shape {
         Shape::Sync => {
             let fake = fake_return(&ret_ty);
-            let rec = record(opts, &quote_spanned!(Span::mixed_site()=> &#result), &s);
+            let rec = record(
+                opts,
+                &quote_spanned!(Span::mixed_site()=> &#result),
+                &s,
+                Typing::Known,
+            );
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #result = #krate::__private::call(&mut #span, move || { #fake #block });
@@ -496,14 +515,19 @@ pub(crate) fn a2a_span(input: TokenStream) -> TokenStream {
     let out = hidden("__agent_trace_out");
     match body {
         Expr::Async(a) => {
-            let rec = record(&opts, &out.to_token_stream(), &s);
+            let rec = record(&opts, &out.to_token_stream(), &s, Typing::Late);
             quote_spanned!(Span::mixed_site()=> {
                 let #span = #start;
                 #krate::__private::instrument(#span, #a, |#out, #s| { #rec })
             })
         }
         other => {
-            let rec = record(&opts, &quote_spanned!(Span::mixed_site()=> &#result), &s);
+            let rec = record(
+                &opts,
+                &quote_spanned!(Span::mixed_site()=> &#result),
+                &s,
+                Typing::Late,
+            );
             quote_spanned!(Span::mixed_site()=> {
                 let mut #span = #start;
                 let #result = #krate::__private::call(&mut #span, || #other);

@@ -5,6 +5,8 @@
 //! place, [`expand`] writes short expansions that call `agent_trace::__private`, where the
 //! behaviour lives as ordinary, tested Rust.
 
+#![deny(missing_docs)]
+
 use proc_macro::TokenStream;
 
 mod expand;
@@ -112,6 +114,9 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// With a block, it runs the block at once and evaluates to its value; `?` and `return` inside
 /// leave the block (it is a closure body), and an `Err` value marks the span as an error.
+/// The block's type may be inferred from the code around it, so `error.type` here is the
+/// error's type name; an [`ErrorType`](../agent_trace/trait.ErrorType.html) choice is used by
+/// the attribute macros, whose return type is written out.
 /// With an async block, it evaluates to a future whose span is current on each poll.
 ///
 /// Options before the block: `target = "..."` (required), `source`, `url`, `method`,

@@ -156,3 +156,25 @@ agent_phase coding [INTERNAL]
 "
     );
 }
+
+#[test]
+fn a2a_span_error_type_inferred_after_the_block() {
+    let cap = Capture::start();
+    let r: Result<u32, std::io::Error> = cap.in_scope(|| {
+        // Nothing inside the block fixes the error type; the `let` above does.
+        a2a_span!(target = "late", {
+            if cap.trace_id().is_empty() {
+                Ok(1)
+            } else {
+                Err(std::io::Error::other("late failure"))
+            }
+        })
+    });
+    assert!(r.is_err());
+    let span = cap.tree().find("invoke_agent late").unwrap().clone();
+    assert_eq!(span.error().as_deref(), Some("late failure"));
+    assert_eq!(
+        span.attr("error.type").as_deref(),
+        Some("std::io::error::Error")
+    );
+}
