@@ -148,6 +148,10 @@ pub const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT: usize = 8192;
 
 /// The fully resolved configuration, as the pipeline uses it.
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
 pub(crate) struct Config {
     pub(crate) service_name: String,
     pub(crate) disabled: bool,

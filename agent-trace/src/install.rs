@@ -352,6 +352,10 @@ fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Install
     })
 }
 
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(unused_variables)
+)]
 fn make_transport(
     config: &Config,
     resource: &Resource,

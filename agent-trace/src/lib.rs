@@ -79,10 +79,14 @@ mod pipeline;
 mod private;
 
 pub mod carriers;
+#[cfg(feature = "reqwest")]
+pub mod client;
 pub mod logs;
 pub mod propagation;
 pub mod render;
 pub mod semconv;
+#[cfg(feature = "tower")]
+pub mod server;
 pub mod testing;
 
 pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, traced_tool};

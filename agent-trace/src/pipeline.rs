@@ -493,6 +493,10 @@ impl Worker {
 
 /// OTLP retry policy: exponential backoff from 100 ms, honouring a server's delay,
 /// never past `deadline`.
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
 pub(crate) async fn with_retries<F, Fut>(deadline: Instant, mut attempt: F) -> ExportResult
 where
     F: FnMut() -> Fut,
@@ -519,6 +523,10 @@ where
 
 /// One attempt's outcome, as transports classify it per the OTLP retry table.
 #[derive(Debug)]
+#[cfg_attr(
+    not(any(feature = "otlp-grpc", feature = "otlp-http")),
+    allow(dead_code)
+)]
 pub(crate) enum Attempt {
     Done,
     Retry {

@@ -250,7 +250,42 @@ fn start(
     })
 }
 
+/// Starts a span of any name and kind as a child of `parent`; `None` while tracing is off or
+/// on the export threads. Used by the HTTP server layer, client middleware and carriers.
+pub(crate) fn start_span(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    parent: &Context,
+) -> Option<ActiveSpan> {
+    let active = crate::install::ACTIVE.load();
+    let installed = active.as_ref()?;
+    if crate::logs::in_export_thread() {
+        return None;
+    }
+    let tracer = &installed.tracer;
+    let span = tracer
+        .span_builder(name)
+        .with_kind(kind)
+        .with_attributes(attributes)
+        .start_with_context(tracer, parent);
+    Some(ActiveSpan {
+        cx: parent.with_span(span),
+        tool: false,
+    })
+}
+
 impl ActiveSpan {
+    /// The context in which this span is current.
+    pub(crate) fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Sets an attribute.
+    pub(crate) fn set_attribute(&self, kv: KeyValue) {
+        self.cx.span().set_attribute(kv);
+    }
+
     /// Marks the outcome as success.
     pub fn record_ok(&mut self) {
         if self.tool {

@@ -1,16 +1,18 @@
 //! Context propagation formats and the composite propagator `init` installs.
 //!
-//! W3C Trace Context and Baggage come from the OpenTelemetry SDK. B3 (single and multi header)
-//! and Jaeger (`uber-trace-id`) are implemented here: no propagator crate for them exists for
-//! the opentelemetry 0.33 line. Every extractor is total: malformed input yields the context it
-//! was given, unchanged, never a panic and never a partial span context.
+//! W3C Baggage comes from the OpenTelemetry SDK. W3C Trace Context is parsed strictly here
+//! ([`W3cTraceContext`]): the SDK's parser accepts several headers the specification rejects.
+//! B3 (single and multi header) and Jaeger (`uber-trace-id`) are implemented here too: no
+//! propagator crate for them exists for the opentelemetry 0.33 line. Every extractor is total:
+//! malformed input yields the context it was given, unchanged, never a panic and never a
+//! partial span context.
 
 use opentelemetry::propagation::{
     Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
 };
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::Context;
-use opentelemetry_sdk::propagation::{BaggagePropagator, TraceContextPropagator};
+use opentelemetry_sdk::propagation::BaggagePropagator;
 
 use crate::config::Propagator;
 
@@ -20,7 +22,7 @@ pub fn propagator_for(kinds: &[Propagator]) -> TextMapCompositePropagator {
         .iter()
         .map(|k| -> Box<dyn TextMapPropagator + Send + Sync> {
             match k {
-                Propagator::TraceContext => Box::new(TraceContextPropagator::new()),
+                Propagator::TraceContext => Box::new(W3cTraceContext::new()),
                 Propagator::Baggage => Box::new(BaggagePropagator::new()),
                 Propagator::B3 => Box::new(B3Propagator::single()),
                 Propagator::B3Multi => Box::new(B3Propagator::multi()),
@@ -29,6 +31,171 @@ pub fn propagator_for(kinds: &[Propagator]) -> TextMapCompositePropagator {
         })
         .collect();
     TextMapCompositePropagator::new(list)
+}
+
+/// W3C Trace Context (Level 1, with Level 2's `random` flag kept), parsed strictly:
+///
+/// - `traceparent` fields have their exact lengths and are lowercase hex; version `ff` is
+///   invalid; version `00` has exactly four fields; a later version may add fields after a `-`;
+///   all-zero trace or span ids are invalid;
+/// - more than one `traceparent` header is invalid (the request is ambiguous);
+/// - several `tracestate` headers are merged in order; each entry's key and value must be
+///   valid, keys unique, at most 32 entries; an invalid `tracestate` is dropped while a valid
+///   `traceparent` is kept, as the specification says.
+///
+/// An invalid `traceparent` leaves the context unchanged, so a new trace starts.
+#[derive(Debug, Clone, Default)]
+pub struct W3cTraceContext {
+    _private: (),
+}
+
+const TRACEPARENT: &str = "traceparent";
+const TRACESTATE: &str = "tracestate";
+/// Sampled and (Level 2) random: the flags this implementation knows and propagates.
+const KNOWN_FLAGS: u8 = 0x01 | 0x02;
+
+impl W3cTraceContext {
+    /// A strict W3C Trace Context propagator.
+    pub fn new() -> Self {
+        W3cTraceContext::default()
+    }
+
+    fn lower_hex(s: &str, len: usize) -> bool {
+        s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
+
+    /// Parses one `traceparent` value.
+    pub fn parse_traceparent(value: &str) -> Option<(TraceId, SpanId, TraceFlags)> {
+        let v = value.trim_matches(|c| c == ' ' || c == '\t');
+        if v.len() < 55 || !v.is_ascii() {
+            return None;
+        }
+        let version = &v[0..2];
+        if !Self::lower_hex(version, 2) || version == "ff" {
+            return None;
+        }
+        if version == "00" && v.len() != 55 {
+            return None;
+        }
+        // Later versions may append fields, separated by '-'.
+        if v.len() > 55 && v.as_bytes()[55] != b'-' {
+            return None;
+        }
+        let b = v.as_bytes();
+        if b[2] != b'-' || b[35] != b'-' || b[52] != b'-' {
+            return None;
+        }
+        let (trace, span, flags) = (&v[3..35], &v[36..52], &v[53..55]);
+        if !Self::lower_hex(trace, 32) || !Self::lower_hex(span, 16) || !Self::lower_hex(flags, 2) {
+            return None;
+        }
+        let trace_id = TraceId::from_hex(trace).ok()?;
+        let span_id = SpanId::from_hex(span).ok()?;
+        if trace_id == TraceId::INVALID || span_id == SpanId::INVALID {
+            return None;
+        }
+        let flags = u8::from_str_radix(flags, 16).ok()?;
+        Some((trace_id, span_id, TraceFlags::new(flags & KNOWN_FLAGS)))
+    }
+
+    fn valid_key(key: &str) -> bool {
+        let simple = |k: &str, max: usize, first_digit_ok: bool| {
+            let b = k.as_bytes();
+            !b.is_empty()
+                && b.len() <= max
+                && (b[0].is_ascii_lowercase() || (first_digit_ok && b[0].is_ascii_digit()))
+                && b.iter().all(|c| {
+                    c.is_ascii_lowercase()
+                        || c.is_ascii_digit()
+                        || matches!(c, b'_' | b'-' | b'*' | b'/')
+                })
+        };
+        match key.split_once('@') {
+            None => simple(key, 256, true),
+            Some((tenant, system)) => {
+                simple(tenant, 241, true) && simple(system, 14, false) && !system.contains('@')
+            }
+        }
+    }
+
+    fn valid_value(value: &str) -> bool {
+        let b = value.as_bytes();
+        !b.is_empty()
+            && b.len() <= 256
+            && b.iter()
+                .all(|&c| (0x20..=0x7e).contains(&c) && c != b',' && c != b'=')
+            && b[b.len() - 1] != b' '
+    }
+
+    /// Parses merged `tracestate` header values; `None` if anything is invalid.
+    pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for value in values {
+            for member in value.split(',') {
+                let member = member.trim_matches(|c| c == ' ' || c == '\t');
+                if member.is_empty() {
+                    continue; // empty list members are allowed and ignored
+                }
+                let (k, v) = member.split_once('=')?;
+                if !Self::valid_key(k) || !Self::valid_value(v) {
+                    return None;
+                }
+                if entries.iter().any(|(ek, _)| ek == k) {
+                    return None;
+                }
+                entries.push((k.to_string(), v.to_string()));
+            }
+        }
+        if entries.len() > 32 {
+            return None;
+        }
+        TraceState::from_key_value(entries).ok()
+    }
+}
+
+impl TextMapPropagator for W3cTraceContext {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let span = cx.span();
+        let sc = span.span_context();
+        if !sc.is_valid() {
+            return;
+        }
+        injector.set(
+            TRACEPARENT,
+            format!(
+                "00-{}-{}-{:02x}",
+                sc.trace_id(),
+                sc.span_id(),
+                sc.trace_flags().to_u8() & KNOWN_FLAGS
+            ),
+        );
+        let state = sc.trace_state().header();
+        if !state.is_empty() {
+            injector.set(TRACESTATE, state);
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        let parents = extractor.get_all(TRACEPARENT).unwrap_or_default();
+        let [parent] = parents.as_slice() else {
+            return cx.clone(); // absent, or duplicated: ambiguous
+        };
+        let Some((trace_id, span_id, flags)) = Self::parse_traceparent(parent) else {
+            return cx.clone();
+        };
+        let state = extractor
+            .get_all(TRACESTATE)
+            .and_then(|v| Self::parse_tracestate(&v))
+            .unwrap_or_default();
+        cx.with_remote_span_context(SpanContext::new(trace_id, span_id, flags, true, state))
+    }
+
+    fn fields(&self) -> opentelemetry::propagation::text_map_propagator::FieldIter<'_> {
+        static FIELDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        opentelemetry::propagation::text_map_propagator::FieldIter::new(
+            FIELDS.get_or_init(|| vec![TRACEPARENT.to_string(), TRACESTATE.to_string()]),
+        )
+    }
 }
 
 fn parse_trace_id(s: &str) -> Option<TraceId> {
@@ -423,6 +590,134 @@ mod tests {
         ] {
             assert!(extract(&p, &[("uber-trace-id", bad)]).is_none(), "{bad:?}");
         }
+    }
+
+    /// A multi-value extractor, like HTTP headers.
+    struct Multi(Vec<(&'static str, String)>);
+    impl Extractor for Multi {
+        fn get(&self, key: &str) -> Option<&str> {
+            self.0
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+        }
+        fn keys(&self) -> Vec<&str> {
+            self.0.iter().map(|(k, _)| *k).collect()
+        }
+        fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+            let v: Vec<&str> = self
+                .0
+                .iter()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, v)| v.as_str())
+                .collect();
+            (!v.is_empty()).then_some(v)
+        }
+    }
+
+    fn w3c(headers: &[(&'static str, &str)]) -> Option<SpanContext> {
+        let m = Multi(headers.iter().map(|(k, v)| (*k, v.to_string())).collect());
+        let cx = W3cTraceContext::new().extract(&m);
+        let sc = cx.span().span_context().clone();
+        sc.is_valid().then_some(sc)
+    }
+
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn w3c_valid_headers() {
+        let sc = w3c(&[("traceparent", TP)]).unwrap();
+        assert_eq!(
+            sc.trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert!(sc.is_sampled() && sc.is_remote());
+        // Level 2 random flag kept; unknown flags dropped.
+        let sc = w3c(&[(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-ff",
+        )])
+        .unwrap();
+        assert_eq!(sc.trace_flags().to_u8(), 0x03);
+        // A future version may carry more fields.
+        assert!(w3c(&[(
+            "traceparent",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-the-future-holds"
+        )])
+        .is_some());
+        // Repeated tracestate headers are merged, in order.
+        let sc = w3c(&[
+            ("traceparent", TP),
+            ("tracestate", "rojo=00f067aa0ba902b7"),
+            ("tracestate", "congo=t61rcWkgMzE,tenant@vendor=x"),
+        ])
+        .unwrap();
+        assert_eq!(
+            sc.trace_state().header(),
+            "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,tenant@vendor=x"
+        );
+        let mut out = HashMap::new();
+        W3cTraceContext::new()
+            .inject_context(&Context::new().with_remote_span_context(sc), &mut out);
+        assert_eq!(out["traceparent"], TP);
+        assert_eq!(
+            out["tracestate"],
+            "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE,tenant@vendor=x"
+        );
+    }
+
+    #[test]
+    fn w3c_invalid_traceparents_start_a_new_trace() {
+        for bad in [
+            "",
+            "00",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-600f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
+            "0-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01.future",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\u{e9}",
+        ] {
+            assert!(w3c(&[("traceparent", bad)]).is_none(), "{bad:?}");
+        }
+        assert!(
+            w3c(&[("traceparent", TP), ("traceparent", TP)]).is_none(),
+            "a duplicated traceparent is ambiguous"
+        );
+    }
+
+    #[test]
+    fn w3c_invalid_tracestate_is_dropped_but_parent_kept() {
+        let too_many: String = (0..33)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
+        for bad in [
+            "Upper=1",
+            "k=",
+            "k=v=w",
+            "=v",
+            "k=v,k=w",
+            "k=\u{e9}",
+            "t@v@w=1",
+            "tenant@toolongsystemname=1",
+            too_many.as_str(),
+        ] {
+            let sc = w3c(&[("traceparent", TP), ("tracestate", bad)]).expect("parent kept");
+            assert_eq!(sc.trace_state().header(), "", "{bad:?}");
+        }
+        let ok: String = (0..32)
+            .map(|i| format!("k{i}=v"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let sc = w3c(&[("traceparent", TP), ("tracestate", &ok)]).unwrap();
+        assert_eq!(sc.trace_state().header().matches('=').count(), 32);
     }
 
     #[test]

@@ -1,0 +1,261 @@
+//! Server side of HTTP: a tower [`Layer`](tower_layer::Layer) for axum, hyper or any
+//! `tower::Service<http::Request<_>>`.
+//!
+//! For each request it takes the parent context from the incoming headers, starts a SERVER
+//! span `{method} {route}` (the route from axum's `MatchedPath` when present), keeps that span
+//! current while the handler runs, sets a [`RequestId`], and records the response status
+//! (5xx is an error). With tracing off it still passes the incoming context through, so the
+//! handler's outgoing calls continue the caller's trace.
+//!
+//! ```
+//! use agent_trace::server::{RequestId, TraceLayer};
+//! use axum::{routing::post, Extension, Router};
+//!
+//! async fn handle(Extension(id): Extension<RequestId>) -> String {
+//!     format!("request {}", id.as_str())
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/a2a/tasks", post(handle))
+//!     .layer(TraceLayer::new());
+//! ```
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+
+use crate::private::{start_span, ActiveSpan};
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// The id of the request being served: `X-Request-ID` if the client sent a usable one, else
+/// the trace id, else a fresh UUID. It is in the request's extensions, on the response as
+/// `X-Request-ID`, and in every log line written while the request is handled.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(pub(crate) String);
+
+impl RequestId {
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The request id of the current context, if a request is being served.
+    pub fn current() -> Option<RequestId> {
+        Context::current().get::<RequestId>().cloned()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Traces every request of the wrapped service. See the [module docs](self).
+#[derive(Debug, Clone, Default)]
+pub struct TraceLayer {
+    response_traceparent: bool,
+}
+
+impl TraceLayer {
+    /// The layer.
+    pub fn new() -> Self {
+        TraceLayer::default()
+    }
+
+    /// Also send the server span's `traceparent` back on the response, so a client can
+    /// report the trace id (for example in an error message).
+    pub fn with_response_traceparent(mut self, on: bool) -> Self {
+        self.response_traceparent = on;
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for TraceLayer {
+    type Service = TraceService<S>;
+
+    fn layer(&self, inner: S) -> TraceService<S> {
+        TraceService {
+            inner,
+            response_traceparent: self.response_traceparent,
+        }
+    }
+}
+
+/// The service [`TraceLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct TraceService<S> {
+    inner: S,
+    response_traceparent: bool,
+}
+
+fn usable_request_id(v: &http::HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?.trim();
+    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| s.to_string())
+}
+
+fn route_of<B>(req: &http::Request<B>) -> Option<String> {
+    #[cfg(feature = "axum")]
+    if let Some(p) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return Some(p.as_str().to_string());
+    }
+    req.extensions().get::<Route>().map(|r| r.0.to_string())
+}
+
+/// Set this in a request's extensions to name the route, for servers without axum's
+/// `MatchedPath` (the span name would otherwise be the method alone: paths with ids in them
+/// make too many distinct names).
+#[derive(Debug, Clone)]
+pub struct Route(pub Cow<'static, str>);
+
+impl<S, B, RB> tower_service::Service<http::Request<B>> for TraceService<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Error: std::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TraceFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        // Start from an empty context: whatever the server's thread had is not our parent.
+        let parent = crate::carriers::http::extract_with_context(&Context::new(), req.headers());
+        let method = req.method().as_str().to_string();
+        let route = route_of(&req);
+        let name: Cow<'static, str> = match &route {
+            Some(r) => format!("{method} {r}").into(),
+            None => method.clone().into(),
+        };
+        let mut attrs = vec![
+            KeyValue::new("http.request.method", method),
+            KeyValue::new("url.path", req.uri().path().to_string()),
+        ];
+        if let Some(r) = route {
+            attrs.push(KeyValue::new("http.route", r));
+        }
+        if let Some(host) = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+        {
+            attrs.push(KeyValue::new("server.address", host.to_string()));
+        }
+        let span = start_span(name, SpanKind::Server, attrs, &parent);
+        let cx = span.as_ref().map(|s| s.context().clone()).unwrap_or(parent);
+        let request_id = req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(usable_request_id)
+            .or_else(|| {
+                let sc = cx.span().span_context().clone();
+                sc.is_valid().then(|| sc.trace_id().to_string())
+            })
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let request_id = RequestId(request_id);
+        if let Some(s) = &span {
+            s.set_attribute(KeyValue::new("http.request.id", request_id.0.clone()));
+        }
+        req.extensions_mut().insert(request_id.clone());
+        let cx = cx.with_value(request_id.clone());
+        let inner = {
+            let _g = cx.clone().attach();
+            self.inner.call(req)
+        };
+        TraceFuture {
+            inner,
+            cx,
+            span,
+            request_id,
+            response_traceparent: self.response_traceparent,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`TraceService`].
+    pub struct TraceFuture<F> {
+        #[pin]
+        inner: F,
+        cx: Context,
+        span: Option<ActiveSpan>,
+        request_id: RequestId,
+        response_traceparent: bool,
+    }
+
+    impl<F> PinnedDrop for TraceFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(mut s) = this.project().span.take() {
+                s.record_cancelled();
+            }
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for TraceFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceFuture")
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, RB, E> Future for TraceFuture<F>
+where
+    F: Future<Output = Result<http::Response<RB>, E>>,
+    E: std::fmt::Display,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let polled = {
+            let _g = this.cx.clone().attach();
+            this.inner.poll(task)
+        };
+        let Poll::Ready(mut result) = polled else {
+            return Poll::Pending;
+        };
+        let span = this.span.take();
+        match &mut result {
+            Ok(resp) => {
+                let status = resp.status();
+                if let Ok(v) = http::HeaderValue::from_str(&this.request_id.0) {
+                    resp.headers_mut().insert(REQUEST_ID, v);
+                }
+                if *this.response_traceparent {
+                    crate::carriers::http::inject_context(this.cx, resp.headers_mut());
+                }
+                if let Some(s) = &span {
+                    s.set_attribute(KeyValue::new(
+                        "http.response.status_code",
+                        i64::from(status.as_u16()),
+                    ));
+                    if status.is_server_error() {
+                        s.set_attribute(KeyValue::new("error.type", status.as_str().to_string()));
+                        s.context()
+                            .span()
+                            .set_status(Status::error(format!("HTTP {status}")));
+                    }
+                }
+            }
+            Err(e) => {
+                if let Some(mut s) = span {
+                    s.record_error("service_error".into(), e.to_string());
+                    return Poll::Ready(result);
+                }
+            }
+        }
+        drop(span); // ends the span
+        Poll::Ready(result)
+    }
+}
