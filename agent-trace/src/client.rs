@@ -13,7 +13,7 @@
 //! ```
 
 use opentelemetry::trace::{FutureExt as _, SpanKind, Status, TraceContextExt as _};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::KeyValue;
 use reqwest_middleware::{Middleware, Next};
 
 use crate::private::start_span;
@@ -32,7 +32,7 @@ impl Middleware for TraceMiddleware {
         extensions: &mut http::Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let parent = Context::current();
+        let parent = crate::private::current_or_process_parent();
         let method = req.method().as_str().to_string();
         let url = req.url();
         let mut attrs = vec![

@@ -218,6 +218,19 @@ pub fn start_phase(
     })
 }
 
+/// The current context, or, when it has no span, the context this process was started in
+/// (`TRACEPARENT` from the parent process).
+pub(crate) fn current_or_process_parent() -> Context {
+    let current = Context::current();
+    if current.has_active_span() {
+        return current;
+    }
+    match crate::install::PROCESS_PARENT.load().as_ref() {
+        Some(p) => Context::clone(p),
+        None => current,
+    }
+}
+
 #[inline]
 fn start(
     span_name: &'static str,
@@ -230,12 +243,7 @@ fn start(
     if crate::logs::in_export_thread() {
         return None;
     }
-    let mut parent = Context::current();
-    if !parent.has_active_span() {
-        if let Some(process_parent) = crate::install::PROCESS_PARENT.load().as_ref() {
-            parent = Context::clone(process_parent);
-        }
-    }
+    let parent = current_or_process_parent();
     let mut a = Attrs(Vec::with_capacity(8));
     attrs(&mut a, &installed.service_name);
     let tracer = &installed.tracer;

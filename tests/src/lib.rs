@@ -46,3 +46,65 @@ pub fn export_threads() -> usize {
         .filter(|name| name.trim() == "agent-trace-exp")
         .count()
 }
+
+/// A private `redis-server` on a free loopback port, stopped when dropped.
+#[derive(Debug)]
+pub struct RedisServer {
+    child: std::process::Child,
+    /// `redis://127.0.0.1:PORT/`
+    pub url: String,
+}
+
+impl RedisServer {
+    /// Starts one, or `None` if `redis-server` is not installed.
+    pub fn start() -> Option<RedisServer> {
+        let port = free_port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let server = RedisServer {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        };
+        // Bounded wait for it to accept connections.
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not start listening on port {port} within 5 s");
+    }
+
+    /// Starts one; without `redis-server`, says so and returns `None` (the caller skips),
+    /// unless `AGENT_TRACE_REQUIRE_REDIS=1`, when a missing server is a failure (CI sets it).
+    pub fn start_or_skip(test: &str) -> Option<RedisServer> {
+        let server = RedisServer::start();
+        if server.is_none() {
+            if std::env::var("AGENT_TRACE_REQUIRE_REDIS").as_deref() == Ok("1") {
+                panic!("{test}: redis-server is required (AGENT_TRACE_REQUIRE_REDIS=1) but not installed");
+            }
+            eprintln!("SKIPPED {test}: redis-server not found (apt-get install redis-server)");
+        }
+        server
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

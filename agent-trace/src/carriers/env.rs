@@ -63,6 +63,19 @@ impl CommandExt for std::process::Command {
     }
 }
 
+#[cfg(feature = "tokio-process")]
+impl CommandExt for tokio::process::Command {
+    fn with_trace_context(&mut self) -> &mut Self {
+        for v in VARIABLES {
+            self.env_remove(v);
+        }
+        for (k, v) in current_vars() {
+            self.env(k, v);
+        }
+        self
+    }
+}
+
 struct LookupExtractor(HashMap<String, String>);
 
 impl Extractor for LookupExtractor {

@@ -2,6 +2,11 @@
 //!
 //! - [`http`]: `http::HeaderMap` (any HTTP client or server built on the `http` crate).
 //! - [`env`]: `TRACEPARENT` / `TRACESTATE` / `BAGGAGE` for child processes.
+//! - [`envelope`]: inside a message (queues, pub/sub), tolerant of old and malformed messages.
+//! - `redis` (feature `redis`): Redis pub/sub and list queues on top of [`envelope`].
 
 pub mod env;
+pub mod envelope;
 pub mod http;
+#[cfg(feature = "redis")]
+pub mod redis;

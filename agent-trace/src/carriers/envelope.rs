@@ -1,0 +1,379 @@
+//! Trace context inside a message, for queues and pub/sub (Redis, NATS, Kafka, files).
+//!
+//! An [`Envelope`] carries `traceparent`, `tracestate` and `baggage` beside the payload:
+//!
+//! ```json
+//! {"trace":{"traceparent":"00-4bf9…-00f0…-01"},"payload":{"task":"review"}}
+//! ```
+//!
+//! Reading is lenient, because a message must never be lost to tracing: a message without the
+//! `trace` field (written before tracing was added), a bare payload with no envelope at all, or
+//! trace fields that are malformed all still deliver their payload; the consumer's span then
+//! starts a new trace, and [`untraced_messages`] counts it.
+//!
+//! ```
+//! use agent_trace::carriers::envelope::{consume, produce};
+//!
+//! let bytes = produce("tasks", &serde_json::json!({"task": "review"})).unwrap();
+//! let task = consume("tasks", &bytes, |payload: serde_json::Value| payload["task"].clone()).unwrap();
+//! assert_eq!(task, "review");
+//! ```
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::{SpanKind, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::private::{current_or_process_parent, start_span, ActiveSpan};
+
+static UNTRACED: AtomicU64 = AtomicU64::new(0);
+
+/// Messages received without usable trace context (old, bare or malformed), since start.
+pub fn untraced_messages() -> u64 {
+    UNTRACED.load(Ordering::Relaxed)
+}
+
+/// The trace fields of an envelope. Unknown fields and non-string values are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TraceFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tracestate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baggage: Option<String>,
+}
+
+impl TraceFields {
+    /// The fields of `cx`, as the installed propagator writes them.
+    pub fn from_context(cx: &Context) -> Self {
+        struct Fields<'a>(&'a mut TraceFields);
+        impl Injector for Fields<'_> {
+            fn set(&mut self, key: &str, value: String) {
+                match key {
+                    "traceparent" => self.0.traceparent = Some(value),
+                    "tracestate" => self.0.tracestate = Some(value),
+                    "baggage" => self.0.baggage = Some(value),
+                    _ => {}
+                }
+            }
+        }
+        let mut f = TraceFields::default();
+        opentelemetry::global::get_text_map_propagator(|p| {
+            p.inject_context(cx, &mut Fields(&mut f))
+        });
+        f
+    }
+
+    /// Whether no field is set.
+    pub fn is_empty(&self) -> bool {
+        self.traceparent.is_none() && self.tracestate.is_none() && self.baggage.is_none()
+    }
+
+    /// The context these fields describe; without a valid `traceparent`, an empty context.
+    pub fn context(&self) -> Context {
+        let mut map = HashMap::new();
+        for (k, v) in [
+            ("traceparent", &self.traceparent),
+            ("tracestate", &self.tracestate),
+            ("baggage", &self.baggage),
+        ] {
+            if let Some(v) = v {
+                map.insert(k, v.as_str());
+            }
+        }
+        struct Map<'a>(HashMap<&'static str, &'a str>);
+        impl Extractor for Map<'_> {
+            fn get(&self, key: &str) -> Option<&str> {
+                self.0.get(key).copied()
+            }
+            fn keys(&self) -> Vec<&str> {
+                self.0.keys().copied().collect()
+            }
+        }
+        let m = Map(map);
+        opentelemetry::global::get_text_map_propagator(|p| {
+            p.extract_with_context(&Context::new(), &m)
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for TraceFields {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Lenient;
+        impl<'de> Visitor<'de> for Lenient {
+            type Value = TraceFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("trace fields")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TraceFields, A::Error> {
+                let mut f = TraceFields::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    let value: serde_json::Value = map.next_value()?;
+                    let Some(s) = value.as_str().map(str::to_string) else {
+                        continue;
+                    };
+                    match key.as_str() {
+                        "traceparent" => f.traceparent = Some(s),
+                        "tracestate" => f.tracestate = Some(s),
+                        "baggage" => f.baggage = Some(s),
+                        _ => {}
+                    }
+                }
+                Ok(f)
+            }
+            // Anything that is not a map is as good as no trace fields at all.
+            fn visit_str<E>(self, _: &str) -> Result<TraceFields, E> {
+                Ok(TraceFields::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<TraceFields, E> {
+                Ok(TraceFields::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<TraceFields, E> {
+                Ok(TraceFields::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<TraceFields, E> {
+                Ok(TraceFields::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<TraceFields, E> {
+                Ok(TraceFields::default())
+            }
+            fn visit_unit<E>(self) -> Result<TraceFields, E> {
+                Ok(TraceFields::default())
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<TraceFields, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(TraceFields::default())
+            }
+        }
+        d.deserialize_any(Lenient)
+    }
+}
+
+/// A payload with the trace context it was sent in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    /// Trace context; absent in messages written before tracing.
+    #[serde(default, skip_serializing_if = "TraceFields::is_empty")]
+    pub trace: TraceFields,
+    /// The message itself.
+    pub payload: T,
+}
+
+impl<T> Envelope<T> {
+    /// Wraps `payload` with the current context.
+    pub fn new(payload: T) -> Self {
+        Envelope {
+            trace: TraceFields::from_context(&current_or_process_parent()),
+            payload,
+        }
+    }
+
+    /// The sender's context (empty if the message carried none).
+    pub fn context(&self) -> Context {
+        self.trace.context()
+    }
+}
+
+/// Why a message could not be read at all (its payload is not valid JSON for `T`).
+#[derive(Debug, thiserror::Error)]
+#[error("message payload is not valid: {0}")]
+pub struct DecodeError(#[from] serde_json::Error);
+
+/// Reads a message: an envelope, an envelope without trace fields, or a bare payload.
+/// Returns the payload and the sender's context; counts messages without usable context.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Context), DecodeError> {
+    #[derive(Deserialize)]
+    struct Probe<T> {
+        #[serde(default)]
+        trace: TraceFields,
+        payload: T,
+    }
+    let (payload, cx) = match serde_json::from_slice::<Probe<T>>(bytes) {
+        Ok(p) => {
+            let cx = p.trace.context();
+            (p.payload, cx)
+        }
+        // Not an envelope: an old message that is the payload itself.
+        Err(envelope_err) => match serde_json::from_slice::<T>(bytes) {
+            Ok(p) => (p, Context::new()),
+            Err(_) => return Err(DecodeError(envelope_err)),
+        },
+    };
+    if !cx.span().span_context().is_valid() {
+        UNTRACED.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok((payload, cx))
+}
+
+fn messaging_attrs(destination: &str, operation: &'static str) -> Vec<KeyValue> {
+    vec![
+        KeyValue::new("messaging.system", "redis"),
+        KeyValue::new("messaging.destination.name", destination.to_string()),
+        KeyValue::new("messaging.operation.type", operation),
+    ]
+}
+
+/// Encodes `payload` in an envelope under a PRODUCER span `send {destination}`, whose context
+/// the envelope carries. The span ends when this returns; call it right before sending.
+pub fn produce<T: Serialize>(destination: &str, payload: &T) -> Result<Vec<u8>, serde_json::Error> {
+    produce_as(destination, payload, "redis")
+}
+
+/// [`produce`], naming the messaging system (`messaging.system`).
+pub fn produce_as<T: Serialize>(
+    destination: &str,
+    payload: &T,
+    system: &'static str,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let parent = current_or_process_parent();
+    let mut attrs = messaging_attrs(destination, "send");
+    attrs[0] = KeyValue::new("messaging.system", system);
+    let span = start_span(
+        format!("send {destination}").into(),
+        SpanKind::Producer,
+        attrs,
+        &parent,
+    );
+    let cx = span.as_ref().map(|s| s.context().clone()).unwrap_or(parent);
+    let env = Envelope {
+        trace: TraceFields::from_context(&cx),
+        payload,
+    };
+    let bytes = serde_json::to_vec(&env);
+    if let (Err(e), Some(mut s)) = (&bytes, span) {
+        s.record_error("serialize".into(), e.to_string());
+    }
+    bytes
+}
+
+/// Reads a message and runs `handler` on its payload under a CONSUMER span
+/// `process {destination}` whose parent is the producer (a new trace if the message carried
+/// none). An `Err` from the handler marks the span as an error. Only a payload that cannot be
+/// read at all is an error here.
+pub fn consume<T, R>(
+    destination: &str,
+    bytes: &[u8],
+    handler: impl FnOnce(T) -> R,
+) -> Result<R, DecodeError>
+where
+    T: DeserializeOwned,
+{
+    let (payload, parent) = decode::<T>(bytes)?;
+    let mut span = consumer_span(destination, &parent, bytes.len());
+    Ok(crate::private::call(&mut span, || handler(payload)))
+}
+
+/// [`consume`] for an async handler.
+pub async fn consume_async<T, F, Fut>(
+    destination: &str,
+    bytes: &[u8],
+    handler: F,
+) -> Result<Fut::Output, DecodeError>
+where
+    T: DeserializeOwned,
+    F: FnOnce(T) -> Fut,
+    Fut: std::future::Future,
+{
+    let (payload, parent) = decode::<T>(bytes)?;
+    let span = consumer_span(destination, &parent, bytes.len());
+    let fut = {
+        let _g = span.as_ref().map(|s| s.context().clone().attach());
+        handler(payload)
+    };
+    Ok(crate::private::instrument(span, fut, |_, _| {}).await)
+}
+
+fn consumer_span(destination: &str, parent: &Context, size: usize) -> Option<ActiveSpan> {
+    let mut attrs = messaging_attrs(destination, "process");
+    attrs.push(KeyValue::new("messaging.message.body.size", size as i64));
+    // Without context from the producer, the consumer's own current context is the parent.
+    let parent = if parent.span().span_context().is_valid() {
+        parent.clone()
+    } else {
+        current_or_process_parent()
+    };
+    start_span(
+        format!("process {destination}").into(),
+        SpanKind::Consumer,
+        attrs,
+        &parent,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn init_propagator() {
+        opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(&[
+            crate::Propagator::TraceContext,
+            crate::Propagator::Baggage,
+        ]));
+    }
+
+    #[test]
+    fn lenient_decoding_always_delivers_the_payload() {
+        init_propagator();
+        let before = untraced_messages();
+        let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let cases: &[(&str, bool)] = &[
+            (r#"{"trace":{"traceparent":"TP"},"payload":5}"#, true),
+            (r#"{"payload":5}"#, false),
+            ("5", false),
+            (r#"{"trace":"garbage","payload":5}"#, false),
+            (r#"{"trace":{"traceparent":12},"payload":5}"#, false),
+            (r#"{"trace":{"traceparent":"00-zz"},"payload":5}"#, false),
+            (r#"{"trace":[1,2],"payload":5,"extra":true}"#, false),
+            (r#"{"trace":null,"payload":5}"#, false),
+        ];
+        for (json, traced) in cases {
+            let json = json.replace("TP", tp);
+            let (v, cx): (u32, Context) = decode(json.as_bytes()).expect(&json);
+            assert_eq!(v, 5, "{json}");
+            assert_eq!(cx.span().span_context().is_valid(), *traced, "{json}");
+        }
+        assert_eq!(untraced_messages() - before, 7);
+        assert!(decode::<u32>(b"not json").is_err());
+        assert!(decode::<u32>(br#"{"payload":"not a number"}"#).is_err());
+    }
+
+    #[test]
+    fn envelope_round_trip_keeps_tracestate_and_baggage() {
+        init_propagator();
+        let mut headers = HashMap::new();
+        headers.insert(
+            "traceparent".to_string(),
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_string(),
+        );
+        headers.insert("tracestate".to_string(), "vendor=abc".to_string());
+        headers.insert("baggage".to_string(), "user.tier=gold".to_string());
+        let cx = opentelemetry::global::get_text_map_propagator(|p| p.extract(&headers));
+        let _g = cx.attach();
+        let env = Envelope::new("hi");
+        let json = serde_json::to_string(&env).unwrap();
+        let back: Envelope<String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.trace, env.trace);
+        let cx = back.context();
+        assert_eq!(
+            cx.span().span_context().trace_id().to_string(),
+            "4bf92f3577b34da6a3ce929d0e0e4736"
+        );
+        assert_eq!(
+            cx.span().span_context().trace_state().header(),
+            "vendor=abc"
+        );
+        use opentelemetry::baggage::BaggageExt as _;
+        assert_eq!(
+            cx.baggage().get("user.tier").map(|v| v.to_string()),
+            Some("gold".to_string())
+        );
+    }
+}
