@@ -290,6 +290,7 @@ impl ActiveSpan {
     }
 
     /// Sets an attribute.
+    #[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
     pub(crate) fn set_attribute(&self, kv: KeyValue) {
         self.cx.span().set_attribute(kv);
     }
@@ -551,8 +552,10 @@ impl<T: fmt::Debug> CaptureValue for Probe<'_, T> {
 }
 
 /// A transport that fails every export with the reason its construction failed.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) struct FailingTransport(pub(crate) String);
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl crate::pipeline::Transport for FailingTransport {
     fn send(
         &mut self,
