@@ -1,0 +1,135 @@
+//! The demo, run as a user runs it: its processes export over real OTLP to a receiver here,
+//! and the collected trace is checked.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace_tests::RedisServer;
+
+const DEMO: &str = env!("CARGO_BIN_EXE_multi-agent");
+
+fn find<'a>(spans: &'a [ReceivedSpan], name: &str) -> Vec<&'a ReceivedSpan> {
+    spans.iter().filter(|s| s.name == name).collect()
+}
+
+#[test]
+fn demo_exports_one_connected_trace_across_services() {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let redis = RedisServer::start_or_skip("demo redis hop");
+    let mut cmd = Command::new(DEMO);
+    cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", rx.grpc_endpoint())
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
+        .env_remove("TRACEPARENT");
+    match &redis {
+        Some(r) => cmd.env("REDIS_URL", &r.url),
+        None => cmd.env("REDIS_URL", "redis://127.0.0.1:9/"),
+    };
+    let out = cmd.output().expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("answer: "), "{stdout}");
+
+    let spans = rx.spans();
+    let root = find(&spans, "agent_phase handle_request");
+    assert_eq!(root.len(), 1, "one request");
+    let trace = &root[0].trace_id;
+    let in_trace: Vec<&ReceivedSpan> = spans.iter().filter(|s| &s.trace_id == trace).collect();
+    assert_eq!(
+        in_trace.len(),
+        spans.len(),
+        "every span is in the one trace"
+    );
+
+    let services: BTreeSet<&str> = in_trace.iter().map(|s| s.service.as_str()).collect();
+    for s in [
+        "orchestrator",
+        "research-agent",
+        "coder-agent",
+        "test-runner",
+    ] {
+        assert!(services.contains(s), "{s} missing from {services:?}");
+    }
+
+    // Every parent is in the trace: no orphans across the process boundaries.
+    let ids: BTreeSet<&str> = in_trace.iter().map(|s| s.span_id.as_str()).collect();
+    for s in &in_trace {
+        if let Some(p) = &s.parent_span_id {
+            assert!(ids.contains(p.as_str()), "{} has a missing parent", s.name);
+        }
+    }
+
+    let kinds = |name: &str| -> Vec<&str> { find(&spans, name).iter().map(|s| s.kind).collect() };
+    assert_eq!(kinds("invoke_agent research-agent"), ["CLIENT"]);
+    assert_eq!(kinds("invoke_agent coder-agent"), ["CLIENT"]);
+    assert_eq!(kinds("POST /a2a/tasks"), ["SERVER", "SERVER"]);
+    assert_eq!(kinds("agent_phase research"), ["INTERNAL"]);
+    assert_eq!(kinds("chat stand-in-1").len(), 3);
+
+    // The flaky tool: first attempt an error, the retry a success, in that order.
+    let mut searches = find(&spans, "execute_tool web_search");
+    searches.sort_by_key(|s| s.start_ns);
+    assert_eq!(searches.len(), 2);
+    assert_eq!(searches[0].status_code, 2);
+    assert_eq!(
+        searches[0].status_message,
+        "search backend timed out after 30 ms"
+    );
+    assert_eq!(searches[0].attr("error.type"), Some("timeout"));
+    assert_eq!(searches[0].attr("tool.success"), Some("false"));
+    assert_eq!(searches[1].status_code, 0);
+    assert_eq!(searches[1].attr("tool.success"), Some("true"));
+
+    // The helper process is a child of the coder's testing phase.
+    let testing = find(&spans, "agent_phase testing")[0];
+    let helper = find(&spans, "execute_tool compile_and_test")[0];
+    assert_eq!(
+        helper.parent_span_id.as_deref(),
+        Some(testing.span_id.as_str())
+    );
+    assert_eq!(helper.service, "test-runner");
+
+    if redis.is_some() {
+        let send = find(&spans, "send agent-events");
+        let process = find(&spans, "process agent-events");
+        assert_eq!((send.len(), process.len()), (1, 1));
+        assert_eq!(send[0].service, "coder-agent");
+        assert_eq!(process[0].service, "orchestrator");
+        assert_eq!(
+            process[0].parent_span_id.as_deref(),
+            Some(send[0].span_id.as_str())
+        );
+    }
+}
+
+#[test]
+fn demo_draws_the_trace_itself_without_a_collector() {
+    let out = Command::new(DEMO)
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .env("REDIS_URL", "redis://127.0.0.1:9/")
+        .output()
+        .expect("run the demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("skipping the queue hop"),
+        "one-line notice: {stderr}"
+    );
+    let header = stdout
+        .lines()
+        .find(|l| l.starts_with("trace ") && l.contains("4 services"))
+        .unwrap_or_else(|| panic!("no 4-service trace drawn:\n{stdout}"));
+    assert!(header.contains("1 error"), "{header}");
+    assert!(stdout.contains("✗ ERROR: search backend timed out after 30 ms"));
+    assert!(stdout.contains("test-runner"));
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("trace ")).count(),
+        1,
+        "only the request's trace is drawn:\n{stdout}"
+    );
+}
