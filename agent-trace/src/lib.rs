@@ -108,6 +108,11 @@ pub use opentelemetry;
 /// cut to this many characters, with `…` appended.
 pub const CAPTURE_LIMIT: usize = 1024;
 
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 /// Support for the macro expansions. Not public API.
 #[doc(hidden)]
 pub mod __private {
