@@ -200,6 +200,9 @@ fn any_string(v: Option<&AnyValue>) -> String {
     }
 }
 
+/// How many raw requests wait for `take_requests` before the oldest are dropped.
+const MAX_RAW_REQUESTS: usize = 10_000;
+
 #[derive(Debug)]
 struct Store {
     state: Mutex<StoreState>,
@@ -209,6 +212,8 @@ struct Store {
 #[derive(Debug)]
 struct StoreState {
     spans: Vec<ReceivedSpan>,
+    raw: std::collections::VecDeque<ExportTraceServiceRequest>,
+    raw_dropped: u64,
     headers: Vec<Vec<(String, String)>>,
     requests: u64,
     rejected: u64,
@@ -242,8 +247,17 @@ impl Store {
         decision
     }
 
-    fn add(&self, spans: Vec<ReceivedSpan>) {
-        self.lock().spans.extend(spans);
+    fn add(&self, request: &ExportTraceServiceRequest, transport: &'static str) {
+        let spans = spans_from_request(request, transport);
+        let mut st = self.lock();
+        st.spans.extend(spans);
+        // The raw requests are kept for `take_requests` (viewers), boundedly.
+        if st.raw.len() >= MAX_RAW_REQUESTS {
+            st.raw.pop_front();
+            st.raw_dropped += 1;
+        }
+        st.raw.push_back(request.clone());
+        drop(st);
         self.changed.notify_all();
     }
 }
@@ -271,7 +285,7 @@ impl TraceService for Grpc {
             .collect();
         match self.0.decide(headers) {
             Ok(()) => {
-                self.0.add(spans_from_request(request.get_ref(), "grpc"));
+                self.0.add(request.get_ref(), "grpc");
                 Ok(tonic::Response::new(ExportTraceServiceResponse {
                     partial_success: None,
                 }))
@@ -322,7 +336,7 @@ async fn http_export(
         .collect();
     match store.decide(header_list) {
         Ok(()) => {
-            store.add(spans_from_request(&request, "http"));
+            store.add(&request, "http");
             (
                 [(header::CONTENT_TYPE, "application/x-protobuf")],
                 ExportTraceServiceResponse {
@@ -387,6 +401,8 @@ impl OtlpReceiver {
         let store = Arc::new(Store {
             state: Mutex::new(StoreState {
                 spans: Vec::new(),
+                raw: std::collections::VecDeque::new(),
+                raw_dropped: 0,
                 headers: Vec::new(),
                 requests: 0,
                 rejected: 0,
@@ -467,6 +483,20 @@ impl OtlpReceiver {
     /// Every span received so far.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
         self.store.lock().spans.clone()
+    }
+
+    /// Removes and returns the requests received since the last call, as sent (at most the
+    /// last 10,000; older ones are counted in [`dropped_requests`](Self::dropped_requests)).
+    /// Also forgets the flattened spans, so a long-running viewer does not grow.
+    pub fn take_requests(&self) -> Vec<ExportTraceServiceRequest> {
+        let mut st = self.store.lock();
+        st.spans.clear();
+        st.raw.drain(..).collect()
+    }
+
+    /// Requests dropped from the `take_requests` buffer because nobody took them.
+    pub fn dropped_requests(&self) -> u64 {
+        self.store.lock().raw_dropped
     }
 
     /// The headers (gRPC metadata) of each request received, in order.

@@ -1,0 +1,242 @@
+//! `agent-trace view` as a separate process: receives real OTLP over gRPC and HTTP, survives
+//! malformed input, draws the tree, and round-trips through its JSON form.
+
+use std::io::{BufRead as _, BufReader, Read as _};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use agent_trace::{agent_phase, traced_tool, Protocol};
+use prost::Message as _;
+
+const VIEWER: &str = env!("CARGO_BIN_EXE_agent-trace");
+
+#[traced_tool(name = "lookup")]
+fn lookup(fail: bool) -> Result<u8, String> {
+    if fail {
+        Err("not found".into())
+    } else {
+        Ok(1)
+    }
+}
+
+#[agent_phase("answer")]
+fn answer(fail: bool) -> u8 {
+    lookup(fail).unwrap_or(0)
+}
+
+/// Starts the viewer; returns it with its gRPC and HTTP addresses.
+fn start_viewer(extra: &[&str]) -> (Child, String, String) {
+    let mut child = Command::new(VIEWER)
+        .args(["view", "--grpc", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .args(["--quiet-ms", "200", "--exit-after-secs", "60"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("viewer");
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().expect("stderr"))
+        .read_line(&mut first)
+        .expect("banner");
+    let addr = |key: &str| {
+        first
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {first:?}"))
+            .to_string()
+    };
+    (child, addr("grpc="), addr("http="))
+}
+
+fn send_trace(endpoint: &str, protocol: Protocol, fail: bool) {
+    let guard = agent_trace::builder()
+        .service_name(match protocol {
+            Protocol::Grpc => "sender-grpc",
+            _ => "sender-http",
+        })
+        .endpoint(endpoint)
+        .protocol(protocol)
+        .env(|_| None)
+        .install()
+        .expect("install");
+    answer(fail);
+    guard.shutdown().expect("delivered to the viewer");
+}
+
+fn output(mut child: Child) -> String {
+    let mut s = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut s)
+        .expect("read");
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "viewer exited with {status}");
+    s
+}
+
+/// Trace ids differ run to run.
+fn mask_ids(s: &str) -> String {
+    s.lines()
+        .map(|l| match l.strip_prefix("trace ") {
+            Some(rest) => format!("trace <id>{}", &rest[32.min(rest.len())..]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receives_grpc_and_http_survives_garbage_and_draws_the_tree() {
+    let (viewer, grpc, http) = start_viewer(&[
+        "--bar-width",
+        "0",
+        "--mask-durations",
+        "--exit-after-traces",
+        "2",
+    ]);
+    let client = reqwest::Client::new();
+    let url = format!("http://{http}/v1/traces");
+    // Garbage, a truncated protobuf, a wrong content type: errors, and the viewer keeps going.
+    let garbage = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(vec![0xff, 0x00, 0x13, 0x37, 0xde, 0xad])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(garbage.status(), 400);
+    let mut valid = opentelemetry_proto_request();
+    valid.truncate(valid.len() / 2);
+    let truncated = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(valid)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(truncated.status(), 400);
+    let wrong_type = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(wrong_type.status(), 415);
+    // Plain HTTP/1.1 at the gRPC port: rejected at the protocol level, not a crash.
+    let _ = client
+        .post(format!(
+            "http://{grpc}/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+        ))
+        .body("not grpc")
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+
+    tokio::task::spawn_blocking(move || {
+        send_trace(&format!("http://{grpc}"), Protocol::Grpc, false);
+        send_trace(&format!("http://{http}"), Protocol::HttpProtobuf, true);
+    })
+    .await
+    .expect("sender");
+
+    let drawn = mask_ids(&output(viewer));
+    assert_eq!(
+        drawn,
+        "\
+trace <id> · 2 spans · 1 service · <dur>
+    <dur>  sender-grpc  agent_phase answer [INTERNAL]
+    <dur>  sender-grpc  └─ execute_tool lookup [INTERNAL]
+
+trace <id> · 2 spans · 1 service · <dur> · 1 error
+    <dur>  sender-http  agent_phase answer [INTERNAL]
+    <dur>  sender-http  └─ execute_tool lookup [INTERNAL]  ✗ ERROR: not found
+"
+    );
+}
+
+/// A valid, non-empty OTLP request, encoded.
+fn opentelemetry_proto_request() -> Vec<u8> {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: None,
+            scope_spans: vec![ScopeSpans {
+                scope: None,
+                spans: vec![Span {
+                    trace_id: vec![1; 16],
+                    span_id: vec![2; 8],
+                    name: "a fairly long span name so that truncation cuts a field".into(),
+                    ..Span::default()
+                }],
+                schema_url: String::new(),
+            }],
+            schema_url: String::new(),
+        }],
+    }
+    .encode_to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_output_reads_back_with_file() {
+    let (viewer, grpc, _http) = start_viewer(&["--json", "--exit-after-traces", "1"]);
+    tokio::task::spawn_blocking(move || {
+        send_trace(&format!("http://{grpc}"), Protocol::Grpc, true)
+    })
+    .await
+    .expect("sender");
+    let json = output(viewer);
+    assert_eq!(json.lines().count(), 1, "one trace, one line: {json}");
+    let v: serde_json::Value = serde_json::from_str(json.trim()).expect("JSON");
+    assert!(v["resourceSpans"].is_array(), "OTLP JSON shape: {v}");
+
+    let dir = std::env::temp_dir().join(format!("agent-trace-view-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("traces.jsonl");
+    std::fs::write(&file, &json).expect("write");
+    let out = Command::new(VIEWER)
+        .args(["view", "--bar-width", "0", "--mask-durations", "--file"])
+        .arg(&file)
+        .output()
+        .expect("viewer --file");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success());
+    assert_eq!(
+        mask_ids(&String::from_utf8_lossy(&out.stdout)),
+        "\
+trace <id> · 2 spans · 1 service · <dur> · 1 error
+    <dur>  sender-grpc  agent_phase answer [INTERNAL]
+    <dur>  sender-grpc  └─ execute_tool lookup [INTERNAL]  ✗ ERROR: not found
+"
+    );
+}
+
+#[test]
+fn bad_arguments_and_bad_files_are_clear_errors() {
+    let out = Command::new(VIEWER)
+        .args(["view", "--grpc", "0.0.0.0:4317"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    let out = Command::new(VIEWER)
+        .args(["view", "--bogus"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let dir = std::env::temp_dir().join(format!("agent-trace-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("bad.jsonl");
+    std::fs::write(&file, "{not json}\n").expect("write");
+    let out = Command::new(VIEWER)
+        .args(["view", "--file"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:1"));
+}
