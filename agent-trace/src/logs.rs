@@ -54,6 +54,18 @@ pub(crate) fn current_ids() -> Option<(String, String)> {
         .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
 }
 
+/// The request id of the request being served, if any (set by the server layer).
+fn current_request_id() -> Option<String> {
+    #[cfg(feature = "tower")]
+    {
+        crate::server::RequestId::current().map(|r| r.as_str().to_string())
+    }
+    #[cfg(not(feature = "tower"))]
+    {
+        None
+    }
+}
+
 /// The layers `init` installs, for your own subscriber: filter (`RUST_LOG`), formatter with
 /// trace ids, and the `tracing` to OpenTelemetry bridge.
 pub fn layers<S>(format: LogFormat) -> impl Layer<S>
@@ -71,17 +83,28 @@ pub fn fmt_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
 {
+    fmt_layer_to(format, std::io::stderr)
+}
+
+fn fmt_layer_to<S, W>(format: LogFormat, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
-            .event_format(TextWithIds(tracing_subscriber::fmt::format()))
+            .with_writer(writer)
+            .with_ansi(false)
+            .event_format(TextWithIds(
+                tracing_subscriber::fmt::format().with_ansi(false),
+            ))
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(writer)
             .event_format(JsonWithIds)
             .boxed(),
         #[allow(unreachable_patterns)]
-        _ => tracing_subscriber::fmt::layer().boxed(),
+        _ => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
     }
 }
 
@@ -120,6 +143,9 @@ where
         if let Some((trace_id, span_id)) = current_ids() {
             write!(writer, "trace_id={trace_id} span_id={span_id} ")?;
         }
+        if let Some(request_id) = current_request_id() {
+            write!(writer, "request_id={request_id} ")?;
+        }
         self.0.format_event(ctx, writer, event)
     }
 }
@@ -152,6 +178,9 @@ where
         if let Some((trace_id, span_id)) = current_ids() {
             obj.insert("trace_id".into(), trace_id.into());
             obj.insert("span_id".into(), span_id.into());
+        }
+        if let Some(request_id) = current_request_id() {
+            obj.insert("request_id".into(), request_id.into());
         }
         if let Some(scope) = ctx.event_scope() {
             let names: Vec<serde_json::Value> =
@@ -268,5 +297,82 @@ impl opentelemetry::trace::Span for BridgeSpan {
         if let BridgeSpan::Sdk(s) = self {
             s.end_with_timestamp(timestamp)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buf {
+        type Writer = Buf;
+        fn make_writer(&'w self) -> Buf {
+            self.clone()
+        }
+    }
+
+    fn logged(format: LogFormat, cx: Context) -> String {
+        let buf = Buf::default();
+        let subscriber = tracing_subscriber::registry().with(fmt_layer_to(format, buf.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let _g = cx.attach();
+            tracing::info!(answer = 42, "inside");
+        });
+        let bytes = buf.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn span_cx() -> Context {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        ))
+    }
+
+    #[test]
+    fn text_lines_carry_ids_and_request_id() {
+        let line = logged(LogFormat::Text, Context::new());
+        assert!(!line.contains("trace_id="), "no ids outside a span: {line}");
+        let cx = span_cx();
+        #[cfg(feature = "tower")]
+        let cx = cx.with_value(crate::server::RequestId("req-7".into()));
+        let line = logged(LogFormat::Text, cx);
+        assert!(
+            line.starts_with("trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 "),
+            "{line}"
+        );
+        #[cfg(feature = "tower")]
+        assert!(line.contains("request_id=req-7"), "{line}");
+        assert!(
+            line.contains("inside") && line.contains("answer=42"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn json_lines_carry_ids_and_fields() {
+        let line = logged(LogFormat::Json, span_cx());
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(v["span_id"], "00f067aa0ba902b7");
+        assert_eq!(v["message"], "inside");
+        assert_eq!(v["answer"], 42);
+        assert_eq!(v["level"], "INFO");
     }
 }
