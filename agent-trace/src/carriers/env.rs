@@ -51,30 +51,26 @@ pub trait CommandExt {
     fn with_trace_context(&mut self) -> &mut Self;
 }
 
-impl CommandExt for std::process::Command {
-    fn with_trace_context(&mut self) -> &mut Self {
-        for v in VARIABLES {
-            self.env_remove(v);
+/// One body for every `Command` type (they share method names but no trait).
+macro_rules! command_ext {
+    ($command:ty) => {
+        impl CommandExt for $command {
+            fn with_trace_context(&mut self) -> &mut Self {
+                for v in VARIABLES {
+                    self.env_remove(v);
+                }
+                for (k, v) in current_vars() {
+                    self.env(k, v);
+                }
+                self
+            }
         }
-        for (k, v) in current_vars() {
-            self.env(k, v);
-        }
-        self
-    }
+    };
 }
 
+command_ext!(std::process::Command);
 #[cfg(feature = "tokio-process")]
-impl CommandExt for tokio::process::Command {
-    fn with_trace_context(&mut self) -> &mut Self {
-        for v in VARIABLES {
-            self.env_remove(v);
-        }
-        for (k, v) in current_vars() {
-            self.env(k, v);
-        }
-        self
-    }
-}
+command_ext!(tokio::process::Command);
 
 struct LookupExtractor(HashMap<String, String>);
 
