@@ -49,6 +49,22 @@ pub enum Behavior {
     },
     /// Read each request and never answer it.
     Hang,
+    /// Answer every request correctly, but only after `delay_ms`.
+    Slow {
+        /// Delay before each answer.
+        delay_ms: u64,
+    },
+    /// Answer the next `times` requests "slow down": gRPC `RESOURCE_EXHAUSTED` with a
+    /// `RetryInfo` detail, HTTP 429 with `Retry-After`, both saying `delay_secs`; then accept.
+    Throttle {
+        /// Requests left to throttle.
+        times: u32,
+        /// The delay the answer asks for.
+        delay_secs: u32,
+    },
+    /// Store nothing and answer success with a body that is not OTLP (HTTP), or an empty
+    /// success (gRPC).
+    GarbageOk,
 }
 
 /// A span as received over the wire.
@@ -225,16 +241,21 @@ impl Store {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// What to do with the next request: `Ok(())` store it, `Err(Some(b))` fail, `Err(None)` hang.
-    fn decide(&self, headers: Vec<(String, String)>) -> Result<(), Option<Behavior>> {
+    /// What to do with the next request: `Ok(delay)` store it (after `delay`), `Err(Some(b))`
+    /// answer as `b` says, `Err(None)` hang.
+    fn decide(&self, headers: Vec<(String, String)>) -> Result<Duration, Option<Behavior>> {
         let mut st = self.lock();
         st.requests += 1;
         st.headers.push(headers);
         let decision = match &mut st.behavior {
-            Behavior::Accept => Ok(()),
+            Behavior::Accept => Ok(Duration::ZERO),
+            Behavior::Slow { delay_ms } => Ok(Duration::from_millis(*delay_ms)),
             Behavior::Hang => Err(None),
-            Behavior::Fail { times, .. } if *times == 0 => Ok(()),
-            Behavior::Fail { times, .. } => {
+            Behavior::GarbageOk => Err(Some(Behavior::GarbageOk)),
+            Behavior::Fail { times, .. } | Behavior::Throttle { times, .. } if *times == 0 => {
+                Ok(Duration::ZERO)
+            }
+            Behavior::Fail { times, .. } | Behavior::Throttle { times, .. } => {
                 *times -= 1;
                 Err(Some(st.behavior.clone()))
             }
@@ -284,7 +305,8 @@ impl TraceService for Grpc {
             })
             .collect();
         match self.0.decide(headers) {
-            Ok(()) => {
+            Ok(delay) => {
+                tokio::time::sleep(delay).await;
                 self.0.add(request.get_ref(), "grpc");
                 Ok(tonic::Response::new(ExportTraceServiceResponse {
                     partial_success: None,
@@ -294,7 +316,18 @@ impl TraceService for Grpc {
                 tonic::Code::from_i32(grpc_code),
                 "scripted failure",
             )),
-            Err(_) => std::future::pending().await,
+            Err(Some(Behavior::Throttle { delay_secs, .. })) => {
+                use tonic_types::{ErrorDetails, StatusExt as _};
+                Err(tonic::Status::with_error_details(
+                    tonic::Code::ResourceExhausted,
+                    "scripted throttling",
+                    ErrorDetails::with_retry_info(Some(Duration::from_secs(u64::from(delay_secs)))),
+                ))
+            }
+            Err(Some(_)) => Ok(tonic::Response::new(ExportTraceServiceResponse {
+                partial_success: None,
+            })),
+            Err(None) => std::future::pending().await,
         }
     }
 }
@@ -335,7 +368,8 @@ async fn http_export(
         })
         .collect();
     match store.decide(header_list) {
-        Ok(()) => {
+        Ok(delay) => {
+            tokio::time::sleep(delay).await;
             store.add(&request, "http");
             (
                 [(header::CONTENT_TYPE, "application/x-protobuf")],
@@ -361,7 +395,19 @@ async fn http_export(
             }
             resp
         }
-        Err(_) => std::future::pending().await,
+        Err(Some(Behavior::Throttle { delay_secs, .. })) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, delay_secs.to_string())],
+            "scripted throttling",
+        )
+            .into_response(),
+        Err(Some(_)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            vec![0xde, 0xad, 0xbe, 0xef],
+        )
+            .into_response(),
+        Err(None) => std::future::pending().await,
     }
 }
 
