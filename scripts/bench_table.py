@@ -16,6 +16,7 @@ def mean_ns(group: str, case: str):
 cases = [
     ("plain", "plain function (floor)"),
     ("traced_off", "#[traced_tool], tracing off"),
+    ("async_plain", "async fn without tracing (async floor)"),
     ("async_traced_off", "async #[traced_tool], tracing off"),
     ("traced_unsampled", "#[traced_tool], on, not sampled"),
     ("sdk_always_off", "hand-written SDK span, AlwaysOff"),
@@ -49,6 +50,8 @@ print()
 print("Targets (ratios from this run):")
 off = (t["traced_off"] or 0) - (t["plain"] or 0)
 print(f"- off: traced_off - plain = {off:.2f} ns (target: within 2 ns)")
+aoff = (t.get("async_traced_off") or 0) - (t.get("async_plain") or 0)
+print(f"- async off: async_traced_off - async_plain = {aoff:.2f} ns")
 print(f"- sampled vs hand-written SDK span: {ratio('traced_sampled', 'sdk_sampled')} (target <= 1.0)")
 print(f"- sampled vs tracing bridge: {ratio('traced_sampled', 'tracing_bridge')} (target <= 0.4)")
 print(f"- not sampled vs SDK AlwaysOff: {ratio('traced_unsampled', 'sdk_always_off')} (target <= 1.0)")

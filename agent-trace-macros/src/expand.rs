@@ -61,6 +61,10 @@ fn validate(kind: MacroKind, opts: &Options, func: &ItemFn, errors: &mut Errors)
             Span::call_site(),
             "#[agent_phase] needs a phase name: `#[agent_phase(\"coding\")]`",
         ),
+        MacroKind::Llm if !opts.attempted("model") => errors.push_at(
+            Span::call_site(),
+            "#[llm_call] needs the requested model: `#[llm_call(model = \"gpt-4o\")]`",
+        ),
         _ => {}
     }
     let args = arg_names(func);
@@ -149,6 +153,12 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
     if let Some(url) = &opts.url {
         stmts.extend(quote_spanned!(url.span()=> #attrs.url(&(#url));));
     }
+    if let Some(id) = &opts.conversation_id {
+        stmts.extend(quote_spanned!(id.span()=> #attrs.conversation_id(&(#id));));
+    }
+    if let Some(p) = &opts.prompt {
+        stmts.extend(quote_spanned!(p.span()=> #attrs.prompt(&(#p));));
+    }
     if let Some(m) = &opts.method {
         stmts.extend(quote_spanned!(Span::mixed_site()=> #attrs.field("http.request.method", #m);));
     }
@@ -193,6 +203,29 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
             quote_spanned!(Span::mixed_site()=>
                 #krate::__private::start_a2a(#span_name, #target, #source, #closure))
         }
+        MacroKind::Llm => {
+            let model = opts.model.as_ref().map(LitStr::value).unwrap_or_default();
+            let span_name = lit(format!("chat {model}"));
+            let model = lit(model);
+            let provider = match &opts.provider {
+                Some(p) => quote!(::core::option::Option::Some(#p)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote_spanned!(Span::mixed_site()=>
+                #krate::__private::start_llm(#span_name, #model, #provider, #closure))
+        }
+        MacroKind::AgentRun => {
+            let name = match &opts.name {
+                Some(n) => n.value(),
+                None => func_name
+                    .map(|i| i.to_string().trim_start_matches("r#").to_string())
+                    .unwrap_or_default(),
+            };
+            let span_name = lit(format!("invoke_agent {name}"));
+            let name = lit(name);
+            quote_spanned!(Span::mixed_site()=>
+                #krate::__private::start_agent_run(#span_name, #name, #closure))
+        }
         MacroKind::Phase => {
             let phase = opts.name.as_ref().map(LitStr::value).unwrap_or_default();
             let span_name = lit(format!("agent_phase {phase}"));
@@ -229,6 +262,13 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -
             (&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
         ),
     };
+    if opts.model.is_some() {
+        out.extend(quote_spanned!(Span::mixed_site()=>
+            #[allow(unused_imports)]
+            use #krate::__private::{LlmAny as _, LlmResult as _, LlmValue as _};
+            (&&&#krate::__private::Probe(#value)).__agent_trace_llm(#s);
+        ));
+    }
     if let Some(span) = opts.capture_result {
         let probe = quote_spanned!(span=> (&&#krate::__private::Probe(#value)));
         out.extend(quote_spanned!(Span::mixed_site()=>

@@ -109,6 +109,59 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::attribute(MacroKind::Phase, args.into(), item.into()).into()
 }
 
+/// Wraps a call to a language model in a `chat {model}` span (kind CLIENT).
+///
+/// Attributes: `gen_ai.operation.name=chat`, `gen_ai.request.model`, `gen_ai.provider.name`,
+/// and, read from the returned value (or its `Ok`) when its type implements
+/// `agent_trace::LlmResponse` (`serde_json::Value` in the OpenAI or Anthropic shape does):
+/// `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`, `gen_ai.response.model`,
+/// `gen_ai.response.finish_reasons`. Message content is recorded only when
+/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`: the `prompt = expr` option as
+/// `gen_ai.input.messages` and the response text as `gen_ai.output.messages`, cut to 1024
+/// characters.
+///
+/// Options: `model = "..."` (required), `provider = "..."`, `prompt = expr`, `capture(...)`,
+/// `capture_result`, `fields(...)`, `crate = path`.
+///
+/// ```
+/// use agent_trace::llm_call;
+///
+/// #[llm_call(model = "gpt-4o-mini", provider = "openai", prompt = question)]
+/// async fn ask(question: &str) -> Result<serde_json::Value, std::io::Error> {
+///     Ok(serde_json::json!({
+///         "model": "gpt-4o-mini-2024-07-18",
+///         "choices": [{"message": {"content": "4"}, "finish_reason": "stop"}],
+///         "usage": {"prompt_tokens": 12, "completion_tokens": 1}
+///     }))
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn llm_call(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(MacroKind::Llm, args.into(), item.into()).into()
+}
+
+/// Wraps an agent's own handler in an `invoke_agent {name}` span (kind INTERNAL), as opposed
+/// to `#[a2a_call]`, the CLIENT side of calling another agent.
+///
+/// Attributes: `gen_ai.operation.name=invoke_agent`, `gen_ai.agent.name`, and
+/// `gen_ai.conversation.id` from `conversation_id = expr`.
+///
+/// Options: `name = "..."` (default: the function's name), `conversation_id = expr`,
+/// `capture(...)`, `capture_result`, `fields(...)`, `crate = path`.
+///
+/// ```
+/// use agent_trace::agent_run;
+///
+/// #[agent_run(name = "coder", conversation_id = session)]
+/// async fn handle(session: &str, task: String) -> anyhow::Result<String> {
+///     Ok(format!("{session}: {task}"))
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn agent_run(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::attribute(MacroKind::AgentRun, args.into(), item.into()).into()
+}
+
 /// An `invoke_agent {target}` span (kind CLIENT) around a block, like `#[a2a_call]` without
 /// a function of its own.
 ///

@@ -17,6 +17,8 @@ pub(crate) enum MacroKind {
     A2a,
     Phase,
     A2aSpan,
+    Llm,
+    AgentRun,
 }
 
 impl MacroKind {
@@ -26,6 +28,8 @@ impl MacroKind {
             MacroKind::A2a => "#[a2a_call]",
             MacroKind::Phase => "#[agent_phase]",
             MacroKind::A2aSpan => "a2a_span!",
+            MacroKind::Llm => "#[llm_call]",
+            MacroKind::AgentRun => "#[agent_run]",
         }
     }
 
@@ -62,6 +66,23 @@ impl MacroKind {
                 ("source", Str),
                 ("url", Expression),
                 ("method", Str),
+                ("fields", FieldList),
+                ("crate", CratePath),
+            ],
+            MacroKind::Llm => &[
+                ("model", Str),
+                ("provider", Str),
+                ("prompt", Expression),
+                ("capture", Idents),
+                ("capture_result", Flag),
+                ("fields", FieldList),
+                ("crate", CratePath),
+            ],
+            MacroKind::AgentRun => &[
+                ("name", Str),
+                ("conversation_id", Expression),
+                ("capture", Idents),
+                ("capture_result", Flag),
                 ("fields", FieldList),
                 ("crate", CratePath),
             ],
@@ -130,6 +151,10 @@ pub(crate) struct Options {
     pub(crate) method: Option<LitStr>,
     pub(crate) url: Option<Expr>,
     pub(crate) call_id: Option<Expr>,
+    pub(crate) model: Option<LitStr>,
+    pub(crate) provider: Option<LitStr>,
+    pub(crate) prompt: Option<Expr>,
+    pub(crate) conversation_id: Option<Expr>,
     pub(crate) capture: Vec<Ident>,
     pub(crate) capture_result: Option<Span>,
     pub(crate) fields: Vec<Field>,
@@ -318,6 +343,8 @@ pub(crate) fn parse_options(
                                 "name" => &mut opts.name,
                                 "target" => &mut opts.target,
                                 "source" => &mut opts.source,
+                                "model" => &mut opts.model,
+                                "provider" => &mut opts.provider,
                                 _ => &mut opts.method,
                             };
                             *slot = Some(s);
@@ -334,10 +361,11 @@ pub(crate) fn parse_options(
                 ValueKind::Expression => {
                     expect_eq(input, &key, "expression")?;
                     let e: Expr = input.parse()?;
-                    if key_str == "url" {
-                        opts.url = Some(e);
-                    } else {
-                        opts.call_id = Some(e);
+                    match key_str.as_str() {
+                        "url" => opts.url = Some(e),
+                        "prompt" => opts.prompt = Some(e),
+                        "conversation_id" => opts.conversation_id = Some(e),
+                        _ => opts.call_id = Some(e),
                     }
                 }
                 ValueKind::Idents => {
@@ -422,6 +450,8 @@ fn example(key: &str) -> &'static str {
         "target" => "coder",
         "source" => "orchestrator",
         "method" => "POST",
+        "model" => "gpt-4o",
+        "provider" => "openai",
         _ => "...",
     }
 }

@@ -37,6 +37,10 @@ fn traced(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
 }
 
+async fn plain_async(x: u64) -> Result<u64, std::io::Error> {
+    Ok(x.wrapping_mul(31))
+}
+
 #[traced_tool(name = "bench")]
 async fn traced_async(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
@@ -119,6 +123,9 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
 fn overhead(c: &mut Criterion) {
     let mut g = c.benchmark_group("span");
     g.bench_function("plain", |b| b.iter(|| plain(black_box(7))));
+    g.bench_function("async_plain", |b| {
+        b.iter(|| block_on(plain_async(black_box(7))))
+    });
     let off = agent_trace::builder()
         .service_name("bench")
         .install_subscriber(false)

@@ -170,6 +170,7 @@ pub(crate) struct Config {
     pub(crate) event_count_limit: u32,
     pub(crate) log_format: LogFormat,
     pub(crate) install_subscriber: bool,
+    pub(crate) capture_message_content: bool,
 }
 
 impl Config {
@@ -198,6 +199,7 @@ pub(crate) struct Overrides {
     pub(crate) attribute_value_limit: Option<usize>,
     pub(crate) log_format: Option<LogFormat>,
     pub(crate) install_subscriber: Option<bool>,
+    pub(crate) capture_message_content: Option<bool>,
 }
 
 impl fmt::Debug for Overrides {
@@ -683,6 +685,12 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         event_count_limit,
         log_format,
         install_subscriber: o.install_subscriber.unwrap_or(true),
+        capture_message_content: match o.capture_message_content {
+            Some(c) => c,
+            None => env
+                .bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")?
+                .unwrap_or(false),
+        },
     })
 }
 

@@ -26,8 +26,20 @@ pub(crate) struct Installed {
     pub(crate) test_only: bool,
 }
 
-/// `None` while tracing is off: the macros' fast path is one atomic load.
+/// `None` while tracing is off.
 pub(crate) static ACTIVE: ArcSwapOption<Installed> = ArcSwapOption::const_empty();
+/// Mirrors `ACTIVE.is_some()`: the macros' fast path is this one relaxed load (an `ArcSwap`
+/// load costs tens of nanoseconds; measured in `benches/overhead.rs`).
+pub(crate) static ENABLED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Sets (or clears) the active pipeline; callers hold `INSTALL`.
+fn set_active(installed: Option<Arc<Installed>>) -> Option<Arc<Installed>> {
+    let enabled = installed.is_some();
+    let old = ACTIVE.swap(installed);
+    ENABLED.store(enabled, Ordering::SeqCst);
+    old
+}
 static INSTALL: Mutex<()> = Mutex::new(());
 static GUARDS: AtomicUsize = AtomicUsize::new(0);
 static PROPAGATOR_SET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -194,6 +206,13 @@ impl Builder {
         self
     }
 
+    /// Record prompt and completion text on `#[llm_call]` spans (default off; wins over
+    /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
+    pub fn capture_message_content(mut self, on: bool) -> Self {
+        self.o.capture_message_content = Some(on);
+        self
+    }
+
     /// How long the guard's drop waits for the last spans (default 5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
@@ -256,6 +275,7 @@ fn install(
         &config.propagators,
     ));
     PROPAGATOR_SET.store(true, Ordering::SeqCst);
+    crate::private::set_capture_message_content(config.capture_message_content);
     crate::carriers::env::adopt_process_parent(env);
 
     let current = ACTIVE.load_full();
@@ -263,7 +283,7 @@ fn install(
     if !already_real && config.exports() {
         let installed = build(&config, transport)?;
         opentelemetry::global::set_tracer_provider(installed.provider.clone());
-        ACTIVE.store(Some(Arc::new(installed)));
+        set_active(Some(Arc::new(installed)));
         if let Some(old) = current {
             let _ = old
                 .provider
@@ -435,7 +455,7 @@ pub(crate) fn ensure_test_provider() {
         .with_resource(resource("test", &[]))
         .build();
     opentelemetry::global::set_tracer_provider(provider.clone());
-    ACTIVE.store(Some(Arc::new(Installed {
+    set_active(Some(Arc::new(Installed {
         tracer: provider.tracer("agent-trace"),
         provider,
         service_name: "test".into(),
@@ -507,7 +527,7 @@ static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
 fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
     let installed = {
         let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-        ACTIVE.swap(None)
+        set_active(None)
     };
     let stats = match installed {
         Some(i) => {
@@ -564,5 +584,5 @@ pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
 
 /// Whether spans are being recorded in this process.
 pub fn is_enabled() -> bool {
-    ACTIVE.load().is_some()
+    ENABLED.load(Ordering::Relaxed)
 }

@@ -6,6 +6,8 @@
 //!
 //! ```
 //! use agent_trace::{a2a_call, agent_phase, traced_tool};
+//! // Also: #[llm_call(model = "...")] for model calls, #[agent_run] for an agent's own handler,
+//! // a2a_span!(target = "...", { ... }) around a block.
 //!
 //! #[traced_tool]
 //! fn search(query: &str) -> Result<Vec<String>, std::io::Error> {
@@ -52,6 +54,7 @@
 //! | `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` | characters | `8192` |
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT` | counts | `128` |
 //! | `AGENT_TRACE_LOG_FORMAT` | `text`, `json` | `text` |
+//! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `true`, `false`: prompt and answer text on `#[llm_call]` spans | `false` |
 //! | `RUST_LOG` | `tracing` filter directives | `info` |
 //! | `OTEL_ENABLED` (Python-era alias) | `false` disables, like `OTEL_SDK_DISABLED=true` | |
 //! | `OTEL_SAMPLING_RATE` (Python-era alias) | ratio: `parentbased_traceidratio` with that ratio | |
@@ -89,7 +92,7 @@ pub mod semconv;
 pub mod server;
 pub mod testing;
 
-pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, traced_tool};
+pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, agent_run, llm_call, traced_tool};
 pub use config::{
     Exporter, InitError, LogFormat, Propagator, Protocol, Sampler,
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
@@ -99,7 +102,7 @@ pub use install::{
     DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use pipeline::ExportStats;
-pub use private::ErrorType;
+pub use private::{ErrorType, LlmResponse, TokenUsage};
 
 /// Re-exported so users and macro expansions name one version of the API crate.
 pub use opentelemetry;

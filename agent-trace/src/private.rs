@@ -69,6 +69,21 @@ impl Attrs {
         self.field(k::GEN_AI_TOOL_CALL_ID, value)
     }
 
+    /// `gen_ai.conversation.id`.
+    pub fn conversation_id<V: ToAttributeValue + ?Sized>(&mut self, value: &V) {
+        self.field(k::GEN_AI_CONVERSATION_ID, value)
+    }
+
+    /// The prompt, recorded only when message content capture is on.
+    pub fn prompt<V: fmt::Display + ?Sized>(&mut self, value: &V) {
+        if capture_message_content() {
+            self.0.push(KeyValue::new(
+                k::GEN_AI_INPUT_MESSAGES,
+                truncated(value.to_string()),
+            ));
+        }
+    }
+
     /// `agent.target_url`, `server.address`, `server.port` from a URL.
     pub fn url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
         let url = url.as_ref();
@@ -169,7 +184,7 @@ impl<T: ToAttributeValue> ToAttributeValue for Option<T> {
 }
 
 /// Starts an `execute_tool {tool}` span, or returns `None` while tracing is off.
-#[inline]
+#[inline(always)]
 pub fn start_tool(
     span_name: &'static str,
     tool: &'static str,
@@ -185,7 +200,7 @@ pub fn start_tool(
 
 /// Starts an `invoke_agent {target}` CLIENT span, or returns `None` while tracing is off.
 /// `source` defaults to the service name.
-#[inline]
+#[inline(always)]
 pub fn start_a2a(
     span_name: &'static str,
     target: &'static str,
@@ -205,8 +220,165 @@ pub fn start_a2a(
     })
 }
 
+/// Starts a `chat {model}` CLIENT span, or returns `None` while tracing is off.
+#[inline(always)]
+pub fn start_llm(
+    span_name: &'static str,
+    model: &'static str,
+    provider: Option<&'static str>,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(span_name, SpanKind::Client, false, |a, _| {
+        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
+        a.0.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, model));
+        if let Some(p) = provider {
+            a.0.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
+        }
+        extra(a)
+    })
+}
+
+/// Starts an `invoke_agent {name}` INTERNAL span (an agent's own handler), or `None`.
+#[inline(always)]
+pub fn start_agent_run(
+    span_name: &'static str,
+    name: &'static str,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(span_name, SpanKind::Internal, false, |a, _| {
+        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+        a.0.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
+        extra(a)
+    })
+}
+
+static CAPTURE_MESSAGE_CONTENT: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Whether prompt and completion text may be recorded
+/// (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
+pub fn capture_message_content() -> bool {
+    CAPTURE_MESSAGE_CONTENT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+pub(crate) fn set_capture_message_content(on: bool) {
+    CAPTURE_MESSAGE_CONTENT.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Token counts of one model call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    /// Tokens in the prompt.
+    pub input_tokens: u64,
+    /// Tokens generated.
+    pub output_tokens: u64,
+}
+
+/// What `#[llm_call]` reads from a model's response. Implement it for your client's response
+/// type; every method has a default, so implement only what the type knows.
+///
+/// `serde_json::Value` implements it for the OpenAI chat-completions shape (`usage.prompt_tokens`,
+/// `choices[].finish_reason`, `choices[0].message.content`) and the Anthropic messages shape
+/// (`usage.input_tokens`, `stop_reason`, `content[0].text`).
+///
+/// ```
+/// use agent_trace::{LlmResponse, TokenUsage};
+/// struct Reply { text: String, prompt_tokens: u32, completion_tokens: u32 }
+/// impl LlmResponse for Reply {
+///     fn usage(&self) -> Option<TokenUsage> {
+///         Some(TokenUsage { input_tokens: self.prompt_tokens.into(), output_tokens: self.completion_tokens.into() })
+///     }
+///     fn output_text(&self) -> Option<String> { Some(self.text.clone()) }
+/// }
+/// ```
+pub trait LlmResponse {
+    /// Token counts.
+    fn usage(&self) -> Option<TokenUsage> {
+        None
+    }
+    /// The model that actually answered.
+    fn response_model(&self) -> Option<String> {
+        None
+    }
+    /// Why generation stopped, one per choice.
+    fn finish_reasons(&self) -> Vec<String> {
+        Vec::new()
+    }
+    /// The answer's text (recorded only when content capture is on).
+    fn output_text(&self) -> Option<String> {
+        None
+    }
+}
+
+impl LlmResponse for serde_json::Value {
+    fn usage(&self) -> Option<TokenUsage> {
+        let u = self.get("usage")?;
+        let n = |keys: [&str; 2]| keys.iter().find_map(|k| u.get(*k).and_then(|v| v.as_u64()));
+        Some(TokenUsage {
+            input_tokens: n(["prompt_tokens", "input_tokens"])?,
+            output_tokens: n(["completion_tokens", "output_tokens"]).unwrap_or(0),
+        })
+    }
+    fn response_model(&self) -> Option<String> {
+        self.get("model")?.as_str().map(str::to_string)
+    }
+    fn finish_reasons(&self) -> Vec<String> {
+        if let Some(choices) = self.get("choices").and_then(|c| c.as_array()) {
+            return choices
+                .iter()
+                .filter_map(|c| c.get("finish_reason")?.as_str().map(str::to_string))
+                .collect();
+        }
+        self.get("stop_reason")
+            .and_then(|v| v.as_str())
+            .map(|s| vec![s.to_string()])
+            .unwrap_or_default()
+    }
+    fn output_text(&self) -> Option<String> {
+        if let Some(c) = self.pointer("/choices/0/message/content") {
+            return c.as_str().map(str::to_string);
+        }
+        self.pointer("/content/0/text")?
+            .as_str()
+            .map(str::to_string)
+    }
+}
+
+/// `#[llm_call]` on a `Result` whose `Ok` is an [`LlmResponse`].
+pub trait LlmResult {
+    /// Records usage and response attributes.
+    fn __agent_trace_llm(&self, span: &mut ActiveSpan);
+}
+impl<T: LlmResponse, E> LlmResult for &&Probe<'_, Result<T, E>> {
+    fn __agent_trace_llm(&self, span: &mut ActiveSpan) {
+        if let Ok(v) = self.0 {
+            span.record_llm(v);
+        }
+    }
+}
+
+/// `#[llm_call]` on a value that is an [`LlmResponse`].
+pub trait LlmValue {
+    /// Records usage and response attributes.
+    fn __agent_trace_llm(&self, span: &mut ActiveSpan);
+}
+impl<T: LlmResponse> LlmValue for &Probe<'_, T> {
+    fn __agent_trace_llm(&self, span: &mut ActiveSpan) {
+        span.record_llm(self.0);
+    }
+}
+
+/// `#[llm_call]` on anything else: nothing to read.
+pub trait LlmAny {
+    /// Records nothing.
+    fn __agent_trace_llm(&self, span: &mut ActiveSpan);
+}
+impl<T: ?Sized> LlmAny for Probe<'_, T> {
+    fn __agent_trace_llm(&self, _span: &mut ActiveSpan) {}
+}
+
 /// Starts an `agent_phase {phase}` span, or returns `None` while tracing is off.
-#[inline]
+#[inline(always)]
 pub fn start_phase(
     span_name: &'static str,
     phase: &'static str,
@@ -231,13 +403,16 @@ pub(crate) fn current_or_process_parent() -> Context {
     }
 }
 
-#[inline]
+#[inline(always)]
 fn start(
     span_name: &'static str,
     kind: SpanKind,
     tool: bool,
     attrs: impl FnOnce(&mut Attrs, &str),
 ) -> Option<ActiveSpan> {
+    if !crate::install::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
     let active = crate::install::ACTIVE.load();
     let installed = active.as_ref()?;
     if crate::logs::in_export_thread() {
@@ -334,6 +509,38 @@ impl ActiveSpan {
         );
     }
 
+    /// Records what a model response says about itself.
+    pub fn record_llm(&mut self, r: &dyn LlmResponse) {
+        let span = self.cx.span();
+        if let Some(u) = r.usage() {
+            span.set_attribute(KeyValue::new(
+                k::GEN_AI_USAGE_INPUT_TOKENS,
+                i64::try_from(u.input_tokens).unwrap_or(i64::MAX),
+            ));
+            span.set_attribute(KeyValue::new(
+                k::GEN_AI_USAGE_OUTPUT_TOKENS,
+                i64::try_from(u.output_tokens).unwrap_or(i64::MAX),
+            ));
+        }
+        if let Some(m) = r.response_model() {
+            span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
+        }
+        let reasons = r.finish_reasons();
+        if !reasons.is_empty() {
+            let reasons: Vec<opentelemetry::StringValue> =
+                reasons.into_iter().map(Into::into).collect();
+            span.set_attribute(KeyValue::new(
+                k::GEN_AI_RESPONSE_FINISH_REASONS,
+                Value::Array(reasons.into()),
+            ));
+        }
+        if capture_message_content() {
+            if let Some(text) = r.output_text() {
+                span.set_attribute(KeyValue::new(k::GEN_AI_OUTPUT_MESSAGES, truncated(text)));
+            }
+        }
+    }
+
     /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]).
     pub fn record_value(&mut self, key: &'static str, value: &dyn fmt::Debug) {
         self.cx
@@ -360,7 +567,7 @@ pub fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Runs a sync body with the span current; records a panic and lets it continue.
-#[inline]
+#[inline(always)]
 pub fn call<R>(span: &mut Option<ActiveSpan>, body: impl FnOnce() -> R) -> R {
     let Some(s) = span.as_mut() else {
         return body();

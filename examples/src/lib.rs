@@ -4,8 +4,6 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use agent_trace::client::TraceMiddleware;
-use agent_trace::opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
-use agent_trace::opentelemetry::{global, Context, KeyValue};
 use axum::routing::post;
 use axum::{Json, Router};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
@@ -114,64 +112,56 @@ pub async fn start_llm() -> std::io::Result<String> {
     Ok(serve(app).await?.0)
 }
 
-/// Calls the LLM at `base` under a `chat {model}` CLIENT span with the GenAI attributes.
-///
-/// (A `#[llm_call]` macro that reads these from the response is planned; until then the
-/// span is made here with the OpenTelemetry API, which agent-trace re-exports.)
-pub async fn chat(base: &str, model: &str, prompt: &str) -> anyhow::Result<String> {
-    let tracer = global::tracer("agent-trace-examples");
-    let span = tracer
-        .span_builder(format!("chat {model}"))
-        .with_kind(SpanKind::Client)
-        .with_attributes([
-            KeyValue::new("gen_ai.operation.name", "chat"),
-            KeyValue::new("gen_ai.provider.name", "stand-in"),
-            KeyValue::new("gen_ai.request.model", model.to_string()),
-        ])
-        .start(&tracer);
-    let cx = Context::current_with_span(span);
-    let result = async {
-        let resp: ChatResponse = http_client()
-            .post(format!("{base}/v1/chat/completions"))
-            .json(&ChatRequest {
-                model: model.to_string(),
-                messages: vec![Message {
-                    role: "user".into(),
-                    content: prompt.to_string(),
-                }],
-            })
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        anyhow::Ok(resp)
-    };
-    let result =
-        agent_trace::opentelemetry::trace::FutureExt::with_context(result, cx.clone()).await;
-    let span = cx.span();
-    let out = match result {
-        Ok(resp) => {
-            span.set_attributes([
-                KeyValue::new("gen_ai.response.model", resp.model.clone()),
-                KeyValue::new("gen_ai.usage.input_tokens", resp.usage.prompt_tokens as i64),
-                KeyValue::new(
-                    "gen_ai.usage.output_tokens",
-                    resp.usage.completion_tokens as i64,
-                ),
-            ]);
-            Ok(resp
-                .choices
-                .first()
-                .map(|c| c.message.content.clone())
-                .unwrap_or_default())
-        }
-        Err(e) => {
-            span.set_status(Status::error(e.to_string()));
-            span.set_attribute(KeyValue::new("error.type", "llm_error"));
-            Err(e)
-        }
-    };
-    span.end();
-    out
+impl agent_trace::LlmResponse for ChatResponse {
+    fn usage(&self) -> Option<agent_trace::TokenUsage> {
+        Some(agent_trace::TokenUsage {
+            input_tokens: self.usage.prompt_tokens,
+            output_tokens: self.usage.completion_tokens,
+        })
+    }
+    fn response_model(&self) -> Option<String> {
+        Some(self.model.clone())
+    }
+    fn finish_reasons(&self) -> Vec<String> {
+        self.choices
+            .iter()
+            .map(|c| c.finish_reason.clone())
+            .collect()
+    }
+    fn output_text(&self) -> Option<String> {
+        self.choices.first().map(|c| c.message.content.clone())
+    }
+}
+
+/// The stand-in model's name.
+pub const MODEL: &str = "stand-in-1";
+
+/// One chat completion from the LLM at `base`, as a `chat stand-in-1` CLIENT span with the
+/// GenAI attributes (model, provider, token usage read from the response).
+#[agent_trace::llm_call(model = "stand-in-1", provider = "stand-in", prompt = prompt)]
+pub async fn chat_completion(base: &str, prompt: &str) -> anyhow::Result<ChatResponse> {
+    Ok(http_client()
+        .post(format!("{base}/v1/chat/completions"))
+        .json(&ChatRequest {
+            model: MODEL.to_string(),
+            messages: vec![Message {
+                role: "user".into(),
+                content: prompt.to_string(),
+            }],
+        })
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
+/// The answer text of [`chat_completion`].
+pub async fn chat(base: &str, prompt: &str) -> anyhow::Result<String> {
+    let resp = chat_completion(base, prompt).await?;
+    Ok(resp
+        .choices
+        .first()
+        .map(|c| c.message.content.clone())
+        .unwrap_or_default())
 }

@@ -68,7 +68,21 @@ fn demo_exports_one_connected_trace_across_services() {
     assert_eq!(kinds("invoke_agent coder-agent"), ["CLIENT"]);
     assert_eq!(kinds("POST /a2a/tasks"), ["SERVER", "SERVER"]);
     assert_eq!(kinds("agent_phase research"), ["INTERNAL"]);
-    assert_eq!(kinds("chat stand-in-1").len(), 3);
+    assert_eq!(kinds("chat stand-in-1"), ["CLIENT", "CLIENT", "CLIENT"]);
+    for chat in find(&spans, "chat stand-in-1") {
+        assert_eq!(chat.attr("gen_ai.request.model"), Some("stand-in-1"));
+        assert_eq!(chat.attr("gen_ai.provider.name"), Some("stand-in"));
+        let input: u64 = chat
+            .attr("gen_ai.usage.input_tokens")
+            .expect("usage")
+            .parse()
+            .expect("number");
+        assert!(input > 0);
+        assert!(
+            chat.attr("gen_ai.input.messages").is_none(),
+            "content capture off by default"
+        );
+    }
 
     // The flaky tool: first attempt an error, the retry a success, in that order.
     let mut searches = find(&spans, "execute_tool web_search");

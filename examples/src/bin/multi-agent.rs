@@ -29,7 +29,6 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
-const MODEL: &str = "stand-in-1";
 const EVENTS: &str = "agent-events";
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -177,7 +176,7 @@ async fn handle_request(
     redis: Option<redis::aio::MultiplexedConnection>,
 ) -> anyhow::Result<String> {
     tracing::info!(trace_id = ?agent_trace::current_trace_id(), "handling a request");
-    let route = chat(llm, MODEL, &format!("classify: {request}")).await?;
+    let route = chat(llm, &format!("classify: {request}")).await?;
     let findings = ask_research(research_url, request).await?;
     let code = ask_coder(coder_url, &findings.result).await?;
     if let Some(mut conn) = redis {
@@ -334,7 +333,7 @@ async fn research(llm: &str, question: &str) -> anyhow::Result<String> {
             web_search(question, 2).await?
         }
     };
-    chat(llm, MODEL, &format!("summarize: {}", hits.join("; "))).await
+    chat(llm, &format!("summarize: {}", hits.join("; "))).await
 }
 
 #[derive(Debug)]
@@ -372,7 +371,7 @@ async fn web_search(query: &str, attempt: u32) -> Result<Vec<String>, SearchErro
 
 #[agent_phase("coding")]
 async fn code(llm: &str, spec: &str) -> anyhow::Result<String> {
-    let code = chat(llm, MODEL, &format!("write code: {spec}")).await?;
+    let code = chat(llm, &format!("write code: {spec}")).await?;
     run_tests(&code).await?;
     if let Ok(url) = std::env::var("DEMO_REDIS_URL") {
         if let Some(mut conn) = redis_connection(&url).await {

@@ -1,0 +1,161 @@
+//! `#[llm_call]` and `#[agent_run]`: model, provider, token usage from real response shapes,
+//! content capture off by default.
+
+use agent_trace::testing::Capture;
+use agent_trace::{agent_run, llm_call, LlmResponse, TokenUsage};
+use serde_json::{json, Value};
+
+#[llm_call(model = "gpt-4o-mini", provider = "openai", prompt = question)]
+fn openai(question: &str) -> Result<Value, std::io::Error> {
+    let _ = question;
+    Ok(json!({
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"},
+            {"index": 1, "message": {"role": "assistant", "content": "Paris!"}, "finish_reason": "length"}
+        ],
+        "usage": {"prompt_tokens": 14, "completion_tokens": 3, "total_tokens": 17}
+    }))
+}
+
+#[llm_call(model = "claude-sonnet-4", provider = "anthropic")]
+async fn anthropic() -> Value {
+    json!({
+        "id": "msg_1",
+        "type": "message",
+        "model": "claude-sonnet-4-20250514",
+        "content": [{"type": "text", "text": "Bonjour"}],
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 21, "output_tokens": 5}
+    })
+}
+
+struct MyReply {
+    tokens: (u64, u64),
+}
+impl LlmResponse for MyReply {
+    fn usage(&self) -> Option<TokenUsage> {
+        Some(TokenUsage {
+            input_tokens: self.tokens.0,
+            output_tokens: self.tokens.1,
+        })
+    }
+}
+
+#[llm_call(model = "local-7b")]
+fn custom() -> anyhow::Result<MyReply> {
+    Ok(MyReply { tokens: (100, 40) })
+}
+
+#[llm_call(model = "local-7b")]
+fn plain_text() -> Result<String, String> {
+    Err("model overloaded".into())
+}
+
+#[test]
+fn usage_and_model_from_real_response_shapes() {
+    let cap = Capture::start();
+    cap.in_scope(|| {
+        openai("capital of France?").unwrap();
+        custom().unwrap();
+        plain_text().unwrap_err();
+    });
+    let tree = cap.tree();
+    let o = tree.find("chat gpt-4o-mini").unwrap();
+    assert_eq!(o.kind, opentelemetry::trace::SpanKind::Client);
+    assert_eq!(o.attr("gen_ai.operation.name").as_deref(), Some("chat"));
+    assert_eq!(o.attr("gen_ai.provider.name").as_deref(), Some("openai"));
+    assert_eq!(
+        o.attr("gen_ai.request.model").as_deref(),
+        Some("gpt-4o-mini")
+    );
+    assert_eq!(
+        o.attr("gen_ai.response.model").as_deref(),
+        Some("gpt-4o-mini-2024-07-18")
+    );
+    assert_eq!(o.attr("gen_ai.usage.input_tokens").as_deref(), Some("14"));
+    assert_eq!(o.attr("gen_ai.usage.output_tokens").as_deref(), Some("3"));
+    assert_eq!(
+        o.attr("gen_ai.response.finish_reasons").as_deref(),
+        Some(r#"["stop","length"]"#)
+    );
+    assert_eq!(
+        o.attr("gen_ai.input.messages"),
+        None,
+        "content capture is off by default"
+    );
+    assert_eq!(o.attr("gen_ai.output.messages"), None);
+    let c = tree.find("chat local-7b").unwrap();
+    assert_eq!(c.attr("gen_ai.usage.input_tokens").as_deref(), Some("100"));
+    let failed = tree.spans().iter().find(|s| s.error().is_some()).unwrap();
+    assert_eq!(failed.error().as_deref(), Some("model overloaded"));
+    assert_eq!(failed.attr("gen_ai.usage.input_tokens"), None);
+}
+
+#[tokio::test]
+async fn anthropic_shape_async() {
+    let cap = Capture::start();
+    cap.future(anthropic()).await;
+    let tree = cap.tree();
+    let a = tree.find("chat claude-sonnet-4").unwrap();
+    assert_eq!(a.attr("gen_ai.usage.input_tokens").as_deref(), Some("21"));
+    assert_eq!(a.attr("gen_ai.usage.output_tokens").as_deref(), Some("5"));
+    assert_eq!(
+        a.attr("gen_ai.response.finish_reasons").as_deref(),
+        Some(r#"["end_turn"]"#)
+    );
+    assert_eq!(
+        a.attr("gen_ai.response.model").as_deref(),
+        Some("claude-sonnet-4-20250514")
+    );
+}
+
+#[test]
+fn content_capture_when_switched_on_is_cut() {
+    let _guard = agent_trace::builder()
+        .service_name("capture-on")
+        .env(|k| (k == "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT").then(|| "true".into()))
+        .install()
+        .expect("install");
+    let cap = Capture::start();
+    let long = "q".repeat(5000);
+    cap.in_scope(|| openai(&long).unwrap());
+    let o = cap.tree().find("chat gpt-4o-mini").unwrap().clone();
+    assert_eq!(o.attr("gen_ai.output.messages").as_deref(), Some("Paris."));
+    let input = o.attr("gen_ai.input.messages").unwrap();
+    assert_eq!(input.chars().count(), agent_trace::CAPTURE_LIMIT + 1);
+}
+
+#[agent_run(name = "coder", conversation_id = session)]
+async fn coder(session: &str, task: &str) -> anyhow::Result<usize> {
+    Ok(task.len() + session.len())
+}
+
+#[agent_run]
+fn reviewer() -> u8 {
+    1
+}
+
+#[tokio::test]
+async fn agent_run_spans() {
+    let cap = Capture::start();
+    cap.future(async {
+        coder("conv-42", "write code").await.unwrap();
+        reviewer();
+    })
+    .await;
+    assert_eq!(
+        cap.tree().to_string(),
+        "\
+invoke_agent coder [INTERNAL]
+  · gen_ai.agent.name=coder
+  · gen_ai.conversation.id=conv-42
+  · gen_ai.operation.name=invoke_agent
+invoke_agent reviewer [INTERNAL]
+  · gen_ai.agent.name=reviewer
+  · gen_ai.operation.name=invoke_agent
+"
+    );
+}

@@ -1,0 +1,6 @@
+#[agent_trace::llm_call(provider = "openai")]
+fn ask() -> String {
+    String::new()
+}
+
+fn main() {}
