@@ -142,6 +142,16 @@ fn hidden(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
 }
 
+/// The `name = "..."` option, else the function's name (without a raw `r#`).
+fn name_or_fn(opts: &Options, func_name: Option<&syn::Ident>) -> String {
+    match &opts.name {
+        Some(n) => n.value(),
+        None => func_name
+            .map(|i| i.to_string().trim_start_matches("r#").to_string())
+            .unwrap_or_default(),
+    }
+}
+
 /// The `__private::start_*(...)` call for this macro.
 fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -> TokenStream {
     let krate = opts.krate();
@@ -181,12 +191,7 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
     let lit = |s: String| LitStr::new(&s, Span::call_site());
     match kind {
         MacroKind::Tool => {
-            let tool = match &opts.name {
-                Some(n) => n.value(),
-                None => func_name
-                    .map(|i| i.to_string().trim_start_matches("r#").to_string())
-                    .unwrap_or_default(),
-            };
+            let tool = name_or_fn(opts, func_name);
             let span_name = lit(format!("execute_tool {tool}"));
             let tool = lit(tool);
             quote_spanned!(Span::mixed_site()=>
@@ -215,12 +220,7 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
                 #krate::__private::start_llm(#span_name, #model, #provider, #closure))
         }
         MacroKind::AgentRun => {
-            let name = match &opts.name {
-                Some(n) => n.value(),
-                None => func_name
-                    .map(|i| i.to_string().trim_start_matches("r#").to_string())
-                    .unwrap_or_default(),
-            };
+            let name = name_or_fn(opts, func_name);
             let span_name = lit(format!("invoke_agent {name}"));
             let name = lit(name);
             quote_spanned!(Span::mixed_site()=>

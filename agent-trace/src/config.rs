@@ -171,6 +171,7 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) install_subscriber: bool,
     pub(crate) capture_message_content: bool,
+    pub(crate) tail: Option<crate::tail::TailConfig>,
 }
 
 impl Config {
@@ -200,6 +201,8 @@ pub(crate) struct Overrides {
     pub(crate) log_format: Option<LogFormat>,
     pub(crate) install_subscriber: Option<bool>,
     pub(crate) capture_message_content: Option<bool>,
+    pub(crate) keep_errors: Option<bool>,
+    pub(crate) keep_slower_than: Option<Duration>,
 }
 
 impl fmt::Debug for Overrides {
@@ -668,6 +671,35 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         },
     };
 
+    let keep_errors = match o.keep_errors {
+        Some(k) => k,
+        None => env.bool("AGENT_TRACE_KEEP_ERRORS")?.unwrap_or(false),
+    };
+    let keep_slower_than = match o.keep_slower_than {
+        Some(d) => Some(d),
+        None => env.millis("AGENT_TRACE_KEEP_SLOWER_THAN")?,
+    };
+    let tail = if keep_errors || keep_slower_than.is_some() {
+        Some(crate::tail::TailConfig {
+            keep_errors,
+            keep_slower_than,
+            // The rest are kept at the configured head ratio, decided at the tail instead.
+            ratio: match sampler {
+                Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) => r,
+                Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => 0.0,
+                _ => 1.0,
+            },
+            max_spans: env
+                .positive("AGENT_TRACE_TAIL_MAX_SPANS")?
+                .unwrap_or(10_000),
+            max_traces: env
+                .positive("AGENT_TRACE_TAIL_MAX_TRACES")?
+                .unwrap_or(1_000),
+        })
+    } else {
+        None
+    };
+
     Ok(Config {
         service_name,
         disabled,
@@ -685,6 +717,7 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         event_count_limit,
         log_format,
         install_subscriber: o.install_subscriber.unwrap_or(true),
+        tail,
         capture_message_content: match o.capture_message_content {
             Some(c) => c,
             None => env

@@ -22,6 +22,7 @@ pub(crate) struct Installed {
     pub(crate) provider: SdkTracerProvider,
     pub(crate) service_name: Arc<str>,
     pub(crate) pipeline: Option<Arc<Shared>>,
+    pub(crate) tail: Option<Arc<crate::tail::TailSampler>>,
     /// Installed by `testing` without `init`: a real `init` replaces it.
     pub(crate) test_only: bool,
 }
@@ -213,6 +214,20 @@ impl Builder {
         self
     }
 
+    /// Tail sampling: keep every local trace in which a span has an error status (wins over
+    /// `AGENT_TRACE_KEEP_ERRORS`). See [`tail`](crate::tail).
+    pub fn keep_errors(mut self, on: bool) -> Self {
+        self.o.keep_errors = Some(on);
+        self
+    }
+
+    /// Tail sampling: keep every local trace whose root lasted at least `threshold` (wins
+    /// over `AGENT_TRACE_KEEP_SLOWER_THAN`). See [`tail`](crate::tail).
+    pub fn keep_slower_than(mut self, threshold: Duration) -> Self {
+        self.o.keep_slower_than = Some(threshold);
+        self
+    }
+
     /// How long the guard's drop waits for the last spans (default 5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
@@ -349,13 +364,22 @@ fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Install
         make,
     )
     .map_err(|e| InitError::Pipeline(e.to_string()))?;
+    let queue = QueueProcessor {
+        shared: shared.clone(),
+    };
+    let (next, tail, sampler): (Box<dyn opentelemetry_sdk::trace::SpanProcessor>, _, _) =
+        match config.tail {
+            // Tail sampling needs every local trace recorded; the ratio is applied at the tail.
+            Some(tc) => {
+                let t = Arc::new(crate::tail::TailSampler::new(tc, queue));
+                let stage = crate::tail::TailStage(t.clone());
+                (Box::new(stage), Some(t), Sampler::ParentBasedAlwaysOn)
+            }
+            None => (Box::new(queue), None, config.sampler),
+        };
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(crate::testing::TapProcessor {
-            next: Some(QueueProcessor {
-                shared: shared.clone(),
-            }),
-        })
-        .with_sampler(sdk_sampler(config.sampler))
+        .with_span_processor(crate::testing::TapProcessor { next: Some(next) })
+        .with_sampler(sdk_sampler(sampler))
         .with_span_limits(SpanLimits {
             max_attributes_per_span: config.attribute_count_limit,
             max_events_per_span: config.event_count_limit,
@@ -368,6 +392,7 @@ fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Install
         provider,
         service_name: config.service_name.as_str().into(),
         pipeline: Some(shared),
+        tail,
         test_only: false,
     })
 }
@@ -460,6 +485,7 @@ pub(crate) fn ensure_test_provider() {
         provider,
         service_name: "test".into(),
         pipeline: None,
+        tail: None,
         test_only: true,
     })));
 }
@@ -531,6 +557,9 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
     };
     let stats = match installed {
         Some(i) => {
+            if let Some(t) = &i.tail {
+                t.drain();
+            }
             let stats = match &i.pipeline {
                 Some(p) => p.shutdown(timeout),
                 None => ExportStats::default(),
@@ -580,6 +609,12 @@ pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
         }
         Err(s) => Err(ShutdownError::Incomplete(s)),
     }
+}
+
+/// What the tail sampler decided so far; `None` unless tail sampling is on
+/// (`AGENT_TRACE_KEEP_ERRORS`, `AGENT_TRACE_KEEP_SLOWER_THAN`).
+pub fn tail_stats() -> Option<crate::tail::TailStats> {
+    ACTIVE.load().as_ref()?.tail.as_ref().map(|t| t.stats())
 }
 
 /// Whether spans are being recorded in this process.

@@ -55,6 +55,9 @@
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT` | counts | `128` |
 //! | `AGENT_TRACE_LOG_FORMAT` | `text`, `json` | `text` |
 //! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `true`, `false`: prompt and answer text on `#[llm_call]` spans | `false` |
+//! | `AGENT_TRACE_KEEP_ERRORS` | `true`, `false`: tail sampling keeps every local trace with an error | `false` |
+//! | `AGENT_TRACE_KEEP_SLOWER_THAN` | milliseconds: tail sampling keeps every local trace whose root took at least this long | off |
+//! | `AGENT_TRACE_TAIL_MAX_SPANS`, `AGENT_TRACE_TAIL_MAX_TRACES` | counts: the tail sampler's memory cap | `10000`, `1000` |
 //! | `RUST_LOG` | `tracing` filter directives | `info` |
 //! | `OTEL_ENABLED` (Python-era alias) | `false` disables, like `OTEL_SDK_DISABLED=true` | |
 //! | `OTEL_SAMPLING_RATE` (Python-era alias) | ratio: `parentbased_traceidratio` with that ratio | |
@@ -90,6 +93,7 @@ pub mod render;
 pub mod semconv;
 #[cfg(feature = "tower")]
 pub mod server;
+pub mod tail;
 pub mod testing;
 
 pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, agent_run, llm_call, traced_tool};
@@ -98,8 +102,8 @@ pub use config::{
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
 pub use install::{
-    builder, export_stats, force_flush, init, is_enabled, Builder, ShutdownError, TraceGuard,
-    DEFAULT_SHUTDOWN_TIMEOUT,
+    builder, export_stats, force_flush, init, is_enabled, tail_stats, Builder, ShutdownError,
+    TraceGuard, DEFAULT_SHUTDOWN_TIMEOUT,
 };
 pub use pipeline::ExportStats;
 pub use private::{ErrorType, LlmResponse, TokenUsage};

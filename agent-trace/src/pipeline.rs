@@ -58,7 +58,7 @@ pub(crate) trait Transport: Send + 'static {
 
 /// Counts of what happened to the spans this process ended, since the pipeline started.
 ///
-/// `ended == exported + dropped() + pending` holds in every snapshot.
+/// `ended == exported + dropped() + pending + sampled_out` holds in every snapshot.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExportStats {
@@ -74,6 +74,8 @@ pub struct ExportStats {
     pub lost_at_shutdown: u64,
     /// Spans queued or being exported right now.
     pub pending: u64,
+    /// Spans left out on purpose by tail sampling (not a loss).
+    pub sampled_out: u64,
 }
 
 impl ExportStats {
@@ -82,9 +84,9 @@ impl ExportStats {
         self.dropped_queue_full + self.failed + self.lost_at_shutdown
     }
 
-    /// True when every span that ended was exported.
+    /// True when every span that ended was exported (or left out on purpose by tail sampling).
     pub fn all_delivered(&self) -> bool {
-        self.exported == self.ended
+        self.exported + self.sampled_out == self.ended
     }
 }
 
@@ -131,6 +133,13 @@ impl Shared {
         let mut s = st.stats;
         s.pending = st.queue.len() as u64 + st.in_flight;
         s
+    }
+
+    /// Counts spans the tail sampler left out: they ended, and are accounted for.
+    pub(crate) fn count_sampled_out(&self, n: u64) {
+        let mut st = self.lock();
+        st.stats.ended += n;
+        st.stats.sampled_out += n;
     }
 
     /// Asks the export thread to send everything queued; waits at most `timeout`.

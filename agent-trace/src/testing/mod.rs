@@ -46,8 +46,6 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, ContextGuard, Value};
 use opentelemetry_sdk::trace::{SpanData, SpanProcessor};
 
-use crate::pipeline::QueueProcessor;
-
 static TAP_COUNT: AtomicUsize = AtomicUsize::new(0);
 static TAPS: Mutex<Option<HashMap<TraceId, Vec<SpanData>>>> = Mutex::new(None);
 
@@ -59,7 +57,7 @@ fn taps() -> MutexGuard<'static, Option<HashMap<TraceId, Vec<SpanData>>>> {
 /// the export queue.
 #[derive(Debug)]
 pub(crate) struct TapProcessor {
-    pub(crate) next: Option<QueueProcessor>,
+    pub(crate) next: Option<Box<dyn SpanProcessor>>,
 }
 
 impl SpanProcessor for TapProcessor {

@@ -227,6 +227,9 @@ struct Store {
 
 #[derive(Debug)]
 struct StoreState {
+    /// Store spans (tests, viewers) or only count them (throughput benchmarks).
+    keep: bool,
+    received: u64,
     spans: Vec<ReceivedSpan>,
     raw: std::collections::VecDeque<ExportTraceServiceRequest>,
     raw_dropped: u64,
@@ -269,6 +272,21 @@ impl Store {
     }
 
     fn add(&self, request: &ExportTraceServiceRequest, transport: &'static str) {
+        let n: usize = request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .map(|s| s.spans.len())
+            .sum();
+        {
+            let mut st = self.lock();
+            st.received += n as u64;
+            if !st.keep {
+                drop(st);
+                self.changed.notify_all();
+                return;
+            }
+        }
         let spans = spans_from_request(request, transport);
         let mut st = self.lock();
         st.spans.extend(spans);
@@ -446,6 +464,8 @@ impl OtlpReceiver {
         let (grpc, http) = (grpc_l.local_addr()?, http_l.local_addr()?);
         let store = Arc::new(Store {
             state: Mutex::new(StoreState {
+                keep: true,
+                received: 0,
                 spans: Vec::new(),
                 raw: std::collections::VecDeque::new(),
                 raw_dropped: 0,
@@ -499,6 +519,17 @@ impl OtlpReceiver {
             stop: Some(stop_tx),
             thread: Some(thread),
         })
+    }
+
+    /// Stops storing what arrives and only counts spans ([`received_spans`](Self::received_spans)),
+    /// for throughput measurements that would otherwise fill memory.
+    pub fn count_only(&self) {
+        self.store.lock().keep = false;
+    }
+
+    /// How many spans have arrived (stored or only counted).
+    pub fn received_spans(&self) -> u64 {
+        self.store.lock().received
     }
 
     /// `http://127.0.0.1:PORT` for OTLP/gRPC.
