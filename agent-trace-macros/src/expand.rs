@@ -329,6 +329,10 @@ enum Shape {
     ImplFuture,
     /// `-> Pin<Box<dyn Future<Output = ..> + ..>>`, as `#[async_trait]` writes it.
     BoxFuture,
+    /// `-> impl Stream<Item = ..>`
+    ImplStream,
+    /// `-> Pin<Box<dyn Stream<Item = ..> + ..>>`
+    BoxStream,
 }
 
 fn shape(func: &ItemFn) -> Shape {
@@ -338,81 +342,75 @@ fn shape(func: &ItemFn) -> Shape {
     let ReturnType::Type(_, ty) = &func.sig.output else {
         return Shape::Sync;
     };
+    let boxed =
+        matches!(&**ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Pin"));
     match &**ty {
-        Type::ImplTrait(t) if t.bounds.iter().any(is_future_bound) => Shape::ImplFuture,
-        Type::Path(p) => {
-            let Some(last) = p.path.segments.last() else {
-                return Shape::Sync;
-            };
-            if last.ident != "Pin" {
-                return Shape::Sync;
-            }
-            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                return Shape::Sync;
-            };
-            let boxed_dyn_future = args.args.iter().any(|a| match a {
-                syn::GenericArgument::Type(Type::Path(b)) => {
-                    b.path.segments.last().is_some_and(|s| {
-                        s.ident == "Box"
-                            && matches!(&s.arguments, syn::PathArguments::AngleBracketed(inner)
-                            if inner.args.iter().any(|ia| matches!(ia,
-                                syn::GenericArgument::Type(Type::TraitObject(o))
-                                    if o.bounds.iter().any(is_future_bound))))
-                    })
-                }
-                _ => false,
-            });
-            if boxed_dyn_future {
-                Shape::BoxFuture
-            } else {
-                Shape::Sync
-            }
-        }
+        Type::ImplTrait(t) if t.bounds.iter().any(|b| is_bound(b, "Future")) => Shape::ImplFuture,
+        Type::ImplTrait(t) if t.bounds.iter().any(|b| is_bound(b, "Stream")) => Shape::ImplStream,
+        _ if boxed && assoc_of(ty, "Future", "Output").is_some() => Shape::BoxFuture,
+        _ if boxed && assoc_of(ty, "Stream", "Item").is_some() => Shape::BoxStream,
         _ => Shape::Sync,
     }
 }
 
-/// `X` in `impl Future<Output = X>` or `Pin<Box<dyn Future<Output = X>>>`.
-fn future_output(ty: &Type) -> Option<Type> {
-    fn from_bounds<'a>(bounds: impl IntoIterator<Item = &'a syn::TypeParamBound>) -> Option<Type> {
-        bounds.into_iter().find_map(|b| match b {
+/// `X` in `impl Trait<Assoc = X>` or `Pin<Box<dyn Trait<Assoc = X>>>`, for `Future`'s
+/// `Output` and `Stream`'s `Item`.
+fn assoc_of(ty: &Type, trait_name: &str, assoc: &str) -> Option<Type> {
+    let from_bounds = |bounds: &syn::punctuated::Punctuated<
+        syn::TypeParamBound,
+        syn::Token![+],
+    >| {
+        bounds.iter().find_map(|b| match b {
             syn::TypeParamBound::Trait(t) => {
                 let last = t.path.segments.last()?;
-                if last.ident != "Future" {
+                if last.ident != trait_name {
                     return None;
                 }
                 let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
                     return None;
                 };
                 args.args.iter().find_map(|a| match a {
-                    syn::GenericArgument::AssocType(at) if at.ident == "Output" => {
-                        Some(at.ty.clone())
-                    }
+                    syn::GenericArgument::AssocType(at) if at.ident == assoc => Some(at.ty.clone()),
                     _ => None,
                 })
             }
             _ => None,
         })
-    }
-    fn inner(ty: &Type) -> Option<Type> {
-        match ty {
-            Type::ImplTrait(t) => from_bounds(&t.bounds),
-            Type::TraitObject(o) => from_bounds(&o.bounds),
-            Type::Paren(p) => inner(&p.elem),
-            Type::Path(p) => {
-                let last = p.path.segments.last()?;
-                let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-                    return None;
-                };
-                args.args.iter().find_map(|a| match a {
-                    syn::GenericArgument::Type(t) => inner(t),
-                    _ => None,
-                })
-            }
-            _ => None,
+    };
+    match ty {
+        Type::ImplTrait(t) => from_bounds(&t.bounds),
+        Type::TraitObject(o) => from_bounds(&o.bounds),
+        Type::Paren(p) => assoc_of(&p.elem, trait_name, assoc),
+        Type::Path(p) => {
+            let last = p.path.segments.last()?;
+            let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            args.args.iter().find_map(|a| match a {
+                syn::GenericArgument::Type(t) => assoc_of(t, trait_name, assoc),
+                _ => None,
+            })
         }
+        _ => None,
     }
-    inner(ty)
+}
+
+/// The closure that records each stream item (`Err` items mark the span).
+fn item_recorder(opts: &Options, item_ty: Option<&Type>) -> TokenStream {
+    let krate = opts.krate();
+    let item = hidden("__agent_trace_item");
+    let s = hidden("__agent_trace_s");
+    let rec = quote_spanned!(Span::mixed_site()=>
+        #[allow(unused_imports)]
+        use #krate::__private::{RecordItemAny as _, RecordItemResult as _};
+        (&&#krate::__private::Probe(#item)).__agent_trace_item(#s);
+    );
+    match item_ty.map(impls_inferred) {
+        Some(t) if !matches!(t, Type::Infer(_)) => {
+            quote_spanned!(Span::mixed_site()=> |#item: &#t, #s: &mut _| { #rec })
+        }
+        _ => quote_spanned!(Span::mixed_site()=> |#item, #s| { #rec }),
+    }
 }
 
 /// The closure that records a future's output, with the output's type spelled out when the
@@ -429,9 +427,9 @@ fn recorder(opts: &Options, out_ty: Option<&Type>) -> TokenStream {
     }
 }
 
-fn is_future_bound(b: &syn::TypeParamBound) -> bool {
+fn is_bound(b: &syn::TypeParamBound, trait_name: &str) -> bool {
     matches!(b, syn::TypeParamBound::Trait(t)
-        if t.path.segments.last().is_some_and(|s| s.ident == "Future"))
+        if t.path.segments.last().is_some_and(|s| s.ident == trait_name))
 }
 
 fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
@@ -484,16 +482,36 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             )
         }
         Shape::ImplFuture => {
-            let rec = recorder(opts, future_output(&ret_ty).as_ref());
+            let rec = recorder(opts, assoc_of(&ret_ty, "Future", "Output").as_ref());
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #future = #krate::__private::call(&mut #span, move || #block);
                 #krate::__private::instrument(#span, #future, #rec)
             )
         }
+        Shape::ImplStream => {
+            let rec = item_recorder(opts, assoc_of(&ret_ty, "Stream", "Item").as_ref());
+            quote_spanned!(Span::mixed_site()=>
+                let mut #span = #start;
+                let #future = #krate::__private::call(&mut #span, move || #block);
+                #krate::__private::instrument_stream(#span, #future, #rec)
+            )
+        }
+        Shape::BoxStream => {
+            let fake = fake_return(&ret_ty);
+            let rec = item_recorder(opts, assoc_of(&ret_ty, "Stream", "Item").as_ref());
+            quote_spanned!(Span::mixed_site()=>
+                let mut #span = #start;
+                let #future = #krate::__private::call(&mut #span, move || { #fake #block });
+                if ::core::option::Option::is_none(&#span) {
+                    return #future;
+                }
+                ::std::boxed::Box::pin(#krate::__private::instrument_stream(#span, #future, #rec))
+            )
+        }
         Shape::BoxFuture => {
             let fake = fake_return(&ret_ty);
-            let rec = recorder(opts, future_output(&ret_ty).as_ref());
+            let rec = recorder(opts, assoc_of(&ret_ty, "Future", "Output").as_ref());
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #future = #krate::__private::call(&mut #span, move || { #fake #block });

@@ -20,15 +20,19 @@ fn traced(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
 }
 
-fn throughput(c: &mut Criterion) {
+fn run(c: &mut Criterion, name: &str, protocol: agent_trace::Protocol, batch: usize) {
     let rx = OtlpReceiver::start().expect("receiver");
     rx.count_only();
+    let endpoint = match protocol {
+        agent_trace::Protocol::Grpc => rx.grpc_endpoint(),
+        _ => rx.http_endpoint(),
+    };
     let guard = agent_trace::builder()
         .service_name("throughput")
-        .endpoint(rx.grpc_endpoint())
-        .protocol(agent_trace::Protocol::Grpc)
+        .endpoint(endpoint)
+        .protocol(protocol)
         .max_queue_size(BURST as usize)
-        .max_export_batch_size(2048)
+        .max_export_batch_size(batch)
         .schedule_delay(Duration::from_millis(5))
         .install_subscriber(false)
         .env(|_| None)
@@ -36,7 +40,7 @@ fn throughput(c: &mut Criterion) {
         .expect("install");
     let mut g = c.benchmark_group("export");
     g.throughput(Throughput::Elements(BURST));
-    g.bench_function("otlp_grpc_burst", |b| {
+    g.bench_function(name, |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -53,7 +57,7 @@ fn throughput(c: &mut Criterion) {
     g.finish();
     let stats = guard.shutdown().expect("all delivered");
     eprintln!(
-        "exported {} spans, dropped {}; receiver counted {}",
+        "{name}: exported {} spans, dropped {}; receiver counted {}",
         stats.exported,
         stats.dropped(),
         rx.received_spans()
@@ -61,11 +65,18 @@ fn throughput(c: &mut Criterion) {
     assert_eq!(stats.exported, rx.received_spans());
 }
 
+fn throughput(c: &mut Criterion) {
+    use agent_trace::Protocol::{Grpc, HttpProtobuf};
+    run(c, "otlp_grpc_batch_512", Grpc, 512);
+    run(c, "otlp_grpc_batch_2048", Grpc, 2048);
+    run(c, "otlp_http_batch_512", HttpProtobuf, 512);
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(10))
+        .measurement_time(Duration::from_secs(5))
         .sample_size(10);
     targets = throughput
 }

@@ -363,6 +363,7 @@ pub(crate) fn start(
         .on_thread_start(suppress_telemetry_on_this_thread)
         .build()?;
     let worker_shared = shared.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(1);
     std::thread::Builder::new()
         .name("agent-trace-export".into())
         .spawn(move || {
@@ -371,6 +372,7 @@ pub(crate) fn start(
                 let _rt = runtime.enter();
                 make_transport()
             };
+            let _ = ready_tx.send(());
             Worker {
                 shared: worker_shared,
                 runtime,
@@ -378,6 +380,9 @@ pub(crate) fn start(
             }
             .run();
         })?;
+    // Return with the export thread running and its transport built (bounded: building the
+    // transport makes no connection, so this is quick; if it is not, spans simply queue).
+    let _ = ready_rx.recv_timeout(Duration::from_secs(5));
     Ok(shared)
 }
 

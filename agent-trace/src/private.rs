@@ -658,6 +658,137 @@ impl<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)> Future for Instrumented<
     }
 }
 
+/// Wraps a stream returned by a traced function.
+#[inline]
+pub fn instrument_stream<S, R>(
+    span: Option<ActiveSpan>,
+    stream: S,
+    record_item: R,
+) -> InstrumentedStream<S, R>
+where
+    S: futures_core::Stream,
+    R: FnMut(&S::Item, &mut ActiveSpan),
+{
+    InstrumentedStream {
+        inner: stream,
+        span,
+        record_item,
+        started: Instant::now(),
+        items: 0,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A stream whose span is current while it is polled and lasts until the stream ends or is
+    /// dropped. It records `agent_trace.stream.time_to_first_item_ms`, a `first_item` event,
+    /// `agent_trace.stream.items` and `agent_trace.stream.completed`; `Err` items mark the span
+    /// as an error (the stream goes on).
+    pub struct InstrumentedStream<S, R> {
+        #[pin]
+        inner: S,
+        span: Option<ActiveSpan>,
+        record_item: R,
+        started: Instant,
+        items: u64,
+    }
+
+    impl<S, R> PinnedDrop for InstrumentedStream<S, R> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(span) = this.span.take() {
+                finish_stream(&span, *this.items, false);
+            }
+        }
+    }
+}
+
+fn finish_stream(span: &ActiveSpan, items: u64, completed: bool) {
+    span.cx.span().set_attribute(KeyValue::new(
+        "agent_trace.stream.items",
+        i64::try_from(items).unwrap_or(i64::MAX),
+    ));
+    span.cx
+        .span()
+        .set_attribute(KeyValue::new("agent_trace.stream.completed", completed));
+}
+
+impl<S, R> fmt::Debug for InstrumentedStream<S, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstrumentedStream")
+            .field("items", &self.items)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, R> futures_core::Stream for InstrumentedStream<S, R>
+where
+    S: futures_core::Stream,
+    R: FnMut(&S::Item, &mut ActiveSpan),
+{
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let Some(span) = this.span.as_mut() else {
+            return this.inner.poll_next(cx);
+        };
+        let guard = span.cx.clone().attach();
+        let polled = catch_unwind(AssertUnwindSafe(|| this.inner.poll_next(cx)));
+        drop(guard);
+        match polled {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(Some(item))) => {
+                if *this.items == 0 {
+                    let ms = this.started.elapsed().as_secs_f64() * 1000.0;
+                    span.cx.span().set_attribute(KeyValue::new(
+                        "agent_trace.stream.time_to_first_item_ms",
+                        ms,
+                    ));
+                    span.cx.span().add_event("first_item", vec![]);
+                }
+                *this.items += 1;
+                (this.record_item)(&item, span);
+                Poll::Ready(Some(item))
+            }
+            Ok(Poll::Ready(None)) => {
+                if let Some(span) = this.span.take() {
+                    finish_stream(&span, *this.items, true);
+                }
+                Poll::Ready(None)
+            }
+            Err(payload) => {
+                if let Some(mut span) = this.span.take() {
+                    span.record_panic(&*payload);
+                    finish_stream(&span, *this.items, false);
+                }
+                resume_unwind(payload)
+            }
+        }
+    }
+}
+
+/// Marks `Err` stream items; any other item is fine (autoref specialization, as for results).
+pub trait RecordItemResult {
+    /// Records the item.
+    fn __agent_trace_item(&self, span: &mut ActiveSpan);
+}
+impl<T, E: fmt::Display> RecordItemResult for &Probe<'_, Result<T, E>> {
+    fn __agent_trace_item(&self, span: &mut ActiveSpan) {
+        if let Err(e) = self.0 {
+            span.record_error(type_name_of::<E>(), e.to_string());
+        }
+    }
+}
+
+/// Any other stream item: nothing to record.
+pub trait RecordItemAny {
+    /// Records nothing.
+    fn __agent_trace_item(&self, span: &mut ActiveSpan);
+}
+impl<T: ?Sized> RecordItemAny for Probe<'_, T> {
+    fn __agent_trace_item(&self, _span: &mut ActiveSpan) {}
+}
+
 /// Lets an error type choose a low-cardinality `error.type` (default: its Rust type name).
 ///
 /// ```

@@ -497,9 +497,11 @@ impl OtlpReceiver {
                     };
                     let grpc_server = tonic::transport::Server::builder()
                         .add_service(TraceServiceServer::new(Grpc(st.clone())))
-                        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(
-                            grpc_l,
-                        ));
+                        // Without TCP_NODELAY small gRPC answers wait on delayed ACKs.
+                        .serve_with_incoming(
+                            tonic::transport::server::TcpIncoming::from(grpc_l)
+                                .with_nodelay(Some(true)),
+                        );
                     let app = axum::Router::new()
                         .route("/v1/traces", axum::routing::post(http_export))
                         .with_state(st);
