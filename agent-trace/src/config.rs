@@ -172,6 +172,11 @@ pub(crate) struct Config {
     pub(crate) install_subscriber: bool,
     pub(crate) capture_message_content: bool,
     pub(crate) tail: Option<crate::tail::TailConfig>,
+    /// Where metrics go; `None` when metrics are off.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) metrics_endpoint: Option<String>,
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) metrics_interval: Duration,
 }
 
 impl Config {
@@ -203,6 +208,8 @@ pub(crate) struct Overrides {
     pub(crate) capture_message_content: Option<bool>,
     pub(crate) keep_errors: Option<bool>,
     pub(crate) keep_slower_than: Option<Duration>,
+    pub(crate) metrics: Option<bool>,
+    pub(crate) metrics_interval: Option<Duration>,
 }
 
 impl fmt::Debug for Overrides {
@@ -671,6 +678,51 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         },
     };
 
+    // Metrics follow the traces: on when traces go to an OTLP collector, unless turned off.
+    let metrics_on = match o.metrics {
+        Some(m) => m,
+        None => match env.get("OTEL_METRICS_EXPORTER")? {
+            Some(v) => match v.to_ascii_lowercase().as_str() {
+                "otlp" => true,
+                "none" => false,
+                _ => {
+                    return Err(InitError::invalid(
+                        "OTEL_METRICS_EXPORTER",
+                        v,
+                        "otlp or none (metrics go over OTLP only)",
+                    ))
+                }
+            },
+            None => true,
+        },
+    } && !disabled
+        && exporter == Exporter::Otlp;
+    let metrics_endpoint = if !metrics_on {
+        None
+    } else {
+        match env.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")? {
+            Some(v) => Some(resolve_endpoint(
+                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                &v,
+                protocol,
+                false,
+            )?),
+            None => Some(match protocol {
+                Protocol::Grpc => endpoint.clone(),
+                Protocol::HttpProtobuf => match endpoint.strip_suffix("/v1/traces") {
+                    Some(base) => format!("{base}/v1/metrics"),
+                    None => endpoint.clone(),
+                },
+            }),
+        }
+    };
+    let metrics_interval = match o.metrics_interval {
+        Some(d) => d,
+        None => env
+            .millis("OTEL_METRIC_EXPORT_INTERVAL")?
+            .unwrap_or(Duration::from_secs(60)),
+    };
+
     let keep_errors = match o.keep_errors {
         Some(k) => k,
         None => env.bool("AGENT_TRACE_KEEP_ERRORS")?.unwrap_or(false),
@@ -718,6 +770,8 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         log_format,
         install_subscriber: o.install_subscriber.unwrap_or(true),
         tail,
+        metrics_endpoint,
+        metrics_interval,
         capture_message_content: match o.capture_message_content {
             Some(c) => c,
             None => env
@@ -985,6 +1039,46 @@ mod tests {
         let c = env(&[("OTEL_TRACES_SAMPLER", " "), ("OTEL_SERVICE_NAME", "")]).unwrap();
         assert_eq!(c.sampler, Sampler::ParentBasedAlwaysOn);
         assert_eq!(c.service_name, "unknown_service");
+    }
+
+    #[test]
+    fn metrics_follow_the_traces_endpoint() {
+        let c = env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4318")]).unwrap();
+        assert_eq!(
+            c.metrics_endpoint.as_deref(),
+            Some("http://h:4318/v1/metrics")
+        );
+        let c = env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4317")]).unwrap();
+        assert_eq!(c.metrics_endpoint.as_deref(), Some("http://h:4317"));
+        let c = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4317"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_endpoint, None);
+        let c = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://h:4318"),
+            ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:9/custom"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "250"),
+        ])
+        .unwrap();
+        assert_eq!(c.metrics_endpoint.as_deref(), Some("http://m:9/custom"));
+        assert_eq!(c.metrics_interval, Duration::from_millis(250));
+        assert_eq!(
+            env(&[]).unwrap().metrics_endpoint,
+            None,
+            "off with tracing off"
+        );
+        let c = env(&[("OTEL_TRACES_EXPORTER", "console")]).unwrap();
+        assert_eq!(c.metrics_endpoint, None, "OTLP only");
+        assert_eq!(
+            err_var(&[("OTEL_METRICS_EXPORTER", "prometheus")]),
+            "OTEL_METRICS_EXPORTER"
+        );
+        assert_eq!(
+            err_var(&[("OTEL_METRIC_EXPORT_INTERVAL", "1m")]),
+            "OTEL_METRIC_EXPORT_INTERVAL"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) struct Installed {
     pub(crate) service_name: Arc<str>,
     pub(crate) pipeline: Option<Arc<Shared>>,
     pub(crate) tail: Option<Arc<crate::tail::TailSampler>>,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<Arc<crate::metrics::Instruments>>,
     /// Installed by `testing` without `init`: a real `init` replaces it.
     pub(crate) test_only: bool,
 }
@@ -228,6 +230,18 @@ impl Builder {
         self
     }
 
+    /// Metrics on or off (wins over `OTEL_METRICS_EXPORTER`); they need an OTLP exporter.
+    pub fn metrics(mut self, on: bool) -> Self {
+        self.o.metrics = Some(on);
+        self
+    }
+
+    /// How often metrics are exported (wins over `OTEL_METRIC_EXPORT_INTERVAL`).
+    pub fn metrics_interval(mut self, interval: Duration) -> Self {
+        self.o.metrics_interval = Some(interval);
+        self
+    }
+
     /// How long the guard's drop waits for the last spans (default 5 s).
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = Some(timeout);
@@ -385,9 +399,11 @@ fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Install
             max_events_per_span: config.event_count_limit,
             ..SpanLimits::default()
         })
-        .with_resource(resource)
+        .with_resource(resource.clone())
         .build();
     Ok(Installed {
+        #[cfg(feature = "metrics")]
+        metrics: crate::metrics::build(config, resource),
         tracer: provider.tracer("agent-trace"),
         provider,
         service_name: config.service_name.as_str().into(),
@@ -486,6 +502,8 @@ pub(crate) fn ensure_test_provider() {
         service_name: "test".into(),
         pipeline: None,
         tail: None,
+        #[cfg(feature = "metrics")]
+        metrics: None,
         test_only: true,
     })));
 }
@@ -551,6 +569,8 @@ impl Drop for TraceGuard {
 static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
 
 fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    #[cfg(feature = "metrics")]
+    let started = std::time::Instant::now();
     let installed = {
         let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
         set_active(None)
@@ -564,6 +584,15 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
                 Some(p) => p.shutdown(timeout),
                 None => ExportStats::default(),
             };
+            // The last metrics are exported at shutdown.
+            #[cfg(feature = "metrics")]
+            if let Some(m) = &i.metrics {
+                // Within the same overall budget as the spans.
+                let left = timeout.saturating_sub(started.elapsed());
+                let _ = m
+                    .provider
+                    .shutdown_with_timeout(left.max(Duration::from_millis(1)));
+            }
             // Our processor is already stopped; this only marks the provider shut down.
             let _ = i.provider.shutdown_with_timeout(Duration::from_millis(10));
             *LAST_STATS.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);

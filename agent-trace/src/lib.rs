@@ -55,6 +55,9 @@
 //! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT` | counts | `128` |
 //! | `AGENT_TRACE_LOG_FORMAT` | `text`, `json` | `text` |
 //! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `true`, `false`: prompt and answer text on `#[llm_call]` spans | `false` |
+//! | `OTEL_METRICS_EXPORTER` | `otlp`, `none` | `otlp` when traces go over OTLP |
+//! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` | URL, used as is | the traces endpoint (`/v1/metrics` for HTTP) |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | milliseconds | `60000` |
 //! | `AGENT_TRACE_KEEP_ERRORS` | `true`, `false`: tail sampling keeps every local trace with an error | `false` |
 //! | `AGENT_TRACE_KEEP_SLOWER_THAN` | milliseconds: tail sampling keeps every local trace whose root took at least this long | off |
 //! | `AGENT_TRACE_TAIL_MAX_SPANS`, `AGENT_TRACE_TAIL_MAX_TRACES` | counts: the tail sampler's memory cap | `10000`, `1000` |
@@ -81,6 +84,8 @@
 mod config;
 mod export;
 mod install;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod pipeline;
 mod private;
 

@@ -23,10 +23,24 @@ use crate::semconv as k;
 /// How many characters of a captured argument or result are kept.
 pub const CAPTURE_LIMIT: usize = crate::CAPTURE_LIMIT;
 
+/// What a span measures when it ends (feature `metrics`).
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) enum Measure {
+    Tool(&'static str),
+    Agent(&'static str),
+    Llm {
+        model: &'static str,
+        provider: Option<&'static str>,
+    },
+}
+
 /// A started span and the context it is current in.
 pub struct ActiveSpan {
     cx: Context,
     tool: bool,
+    #[cfg(feature = "metrics")]
+    metrics: Option<crate::metrics::SpanMetrics>,
 }
 
 impl fmt::Debug for ActiveSpan {
@@ -190,12 +204,18 @@ pub fn start_tool(
     tool: &'static str,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    start(span_name, SpanKind::Internal, true, |a, _| {
-        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
-        a.0.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
-        a.0.push(KeyValue::new(k::TOOL_NAME, tool));
-        extra(a)
-    })
+    start(
+        span_name,
+        SpanKind::Internal,
+        true,
+        Some(Measure::Tool(tool)),
+        |a, _| {
+            a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
+            a.0.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
+            a.0.push(KeyValue::new(k::TOOL_NAME, tool));
+            extra(a)
+        },
+    )
 }
 
 /// Starts an `invoke_agent {target}` CLIENT span, or returns `None` while tracing is off.
@@ -207,17 +227,23 @@ pub fn start_a2a(
     source: Option<&'static str>,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    start(span_name, SpanKind::Client, false, |a, service| {
-        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
-        a.0.push(KeyValue::new(k::GEN_AI_AGENT_NAME, target));
-        let source: Value = match source {
-            Some(s) => s.into(),
-            None => Value::String(service.to_string().into()),
-        };
-        a.0.push(KeyValue::new(k::AGENT_SOURCE, source));
-        a.0.push(KeyValue::new(k::AGENT_TARGET, target));
-        extra(a)
-    })
+    start(
+        span_name,
+        SpanKind::Client,
+        false,
+        Some(Measure::Agent(target)),
+        |a, service| {
+            a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+            a.0.push(KeyValue::new(k::GEN_AI_AGENT_NAME, target));
+            let source: Value = match source {
+                Some(s) => s.into(),
+                None => Value::String(service.to_string().into()),
+            };
+            a.0.push(KeyValue::new(k::AGENT_SOURCE, source));
+            a.0.push(KeyValue::new(k::AGENT_TARGET, target));
+            extra(a)
+        },
+    )
 }
 
 /// Starts a `chat {model}` CLIENT span, or returns `None` while tracing is off.
@@ -228,7 +254,8 @@ pub fn start_llm(
     provider: Option<&'static str>,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    start(span_name, SpanKind::Client, false, |a, _| {
+    let measure = Some(Measure::Llm { model, provider });
+    start(span_name, SpanKind::Client, false, measure, |a, _| {
         a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
         a.0.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, model));
         if let Some(p) = provider {
@@ -245,11 +272,17 @@ pub fn start_agent_run(
     name: &'static str,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    start(span_name, SpanKind::Internal, false, |a, _| {
-        a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
-        a.0.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
-        extra(a)
-    })
+    start(
+        span_name,
+        SpanKind::Internal,
+        false,
+        Some(Measure::Agent(name)),
+        |a, _| {
+            a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+            a.0.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
+            extra(a)
+        },
+    )
 }
 
 static CAPTURE_MESSAGE_CONTENT: std::sync::atomic::AtomicBool =
@@ -384,7 +417,7 @@ pub fn start_phase(
     phase: &'static str,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    start(span_name, SpanKind::Internal, false, |a, _| {
+    start(span_name, SpanKind::Internal, false, None, |a, _| {
         a.0.push(KeyValue::new(k::AGENT_PHASE, phase));
         extra(a)
     })
@@ -408,6 +441,7 @@ fn start(
     span_name: &'static str,
     kind: SpanKind,
     tool: bool,
+    measure: Option<Measure>,
     attrs: impl FnOnce(&mut Attrs, &str),
 ) -> Option<ActiveSpan> {
     if !crate::install::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
@@ -427,9 +461,23 @@ fn start(
         .with_kind(kind)
         .with_attributes(a.0)
         .start_with_context(tracer, &parent);
+    #[cfg(not(feature = "metrics"))]
+    let _ = measure;
     Some(ActiveSpan {
         cx: parent.with_span(span),
         tool,
+        #[cfg(feature = "metrics")]
+        metrics: match (measure, &installed.metrics) {
+            (Some(measure), Some(instruments)) => Some(crate::metrics::SpanMetrics {
+                instruments: instruments.clone(),
+                measure,
+                started: std::time::Instant::now(),
+                error_type: None,
+                usage: None,
+                response_model: None,
+            }),
+            _ => None,
+        },
     })
 }
 
@@ -455,6 +503,8 @@ pub(crate) fn start_span(
     Some(ActiveSpan {
         cx: parent.with_span(span),
         tool: false,
+        #[cfg(feature = "metrics")]
+        metrics: None,
     })
 }
 
@@ -481,6 +531,10 @@ impl ActiveSpan {
 
     /// Marks the outcome as an error: status, `error.type`, `exception` event.
     pub fn record_error(&mut self, error_type: Cow<'static, str>, message: String) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &mut self.metrics {
+            m.error_type = Some(error_type.clone());
+        }
         let span = self.cx.span();
         if self.tool {
             span.set_attribute(KeyValue::new(k::TOOL_SUCCESS, false));
@@ -511,6 +565,11 @@ impl ActiveSpan {
 
     /// Records what a model response says about itself.
     pub fn record_llm(&mut self, r: &dyn LlmResponse) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &mut self.metrics {
+            m.usage = r.usage();
+            m.response_model = r.response_model();
+        }
         let span = self.cx.span();
         if let Some(u) = r.usage() {
             span.set_attribute(KeyValue::new(
@@ -552,6 +611,10 @@ impl ActiveSpan {
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
         self.cx.span().end();
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.record();
+        }
     }
 }
 

@@ -139,3 +139,25 @@ fn disabled_starts_no_thread() {
     assert_eq!(step(1), 2);
     assert_eq!(agent_trace::export_stats().ended, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_and_drop_inside_async_code_never_panic() {
+    // Metrics are on (OTLP exporter): their exporter's runtime must not be dropped here.
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = init_to(&rx, "async-shutdown", Protocol::Grpc);
+    async_step(1).await;
+    guard.shutdown().expect("delivered");
+    let again = init_to(&rx, "async-drop", Protocol::HttpProtobuf);
+    async_step(2).await;
+    drop(again);
+    assert_eq!(rx.spans().len(), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn drop_inside_current_thread_runtime_never_panics() {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = init_to(&rx, "ct-drop", Protocol::Grpc);
+    async_step(1).await;
+    drop(guard);
+    assert_eq!(rx.spans().len(), 1);
+}

@@ -134,6 +134,90 @@ impl ReceivedSpan {
     }
 }
 
+/// A metric as received over the wire (one entry per data point).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedMetric {
+    /// Instrument name.
+    pub name: String,
+    /// Unit.
+    pub unit: String,
+    /// `histogram`, `sum`, `gauge`, or `other`.
+    pub kind: &'static str,
+    /// The resource's `service.name`.
+    pub service: String,
+    /// The data point's attributes.
+    pub attributes: Vec<(String, String)>,
+    /// Histograms: how many values; sums and gauges: 1.
+    pub count: u64,
+    /// Histograms: their sum; sums and gauges: the value.
+    pub sum: f64,
+}
+
+impl ReceivedMetric {
+    /// A data point attribute's value.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(feature = "metrics")]
+fn metrics_from_request(
+    req: &opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+) -> Vec<ReceivedMetric> {
+    use opentelemetry_proto::tonic::metrics::v1::{metric::Data, number_data_point::Value};
+    let mut out = Vec::new();
+    for rm in &req.resource_metrics {
+        let service = rm
+            .resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == "service.name"))
+            .map(|kv| any_string(kv.value.as_ref()))
+            .unwrap_or_default();
+        for sm in &rm.scope_metrics {
+            for m in &sm.metrics {
+                let mut push = |kind, attributes: &[KeyValue], count, sum| {
+                    out.push(ReceivedMetric {
+                        name: m.name.clone(),
+                        unit: m.unit.clone(),
+                        kind,
+                        service: service.clone(),
+                        attributes: attributes.iter().map(kv_string).collect(),
+                        count,
+                        sum,
+                    })
+                };
+                let number = |v: &Option<Value>| match v {
+                    Some(Value::AsDouble(d)) => *d,
+                    Some(Value::AsInt(i)) => *i as f64,
+                    None => 0.0,
+                };
+                match &m.data {
+                    Some(Data::Histogram(h)) => {
+                        for p in &h.data_points {
+                            push("histogram", &p.attributes, p.count, p.sum.unwrap_or(0.0));
+                        }
+                    }
+                    Some(Data::Sum(s)) => {
+                        for p in &s.data_points {
+                            push("sum", &p.attributes, 1, number(&p.value));
+                        }
+                    }
+                    Some(Data::Gauge(g)) => {
+                        for p in &g.data_points {
+                            push("gauge", &p.attributes, 1, number(&p.value));
+                        }
+                    }
+                    _ => push("other", &[], 0, 0.0),
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Converts an OTLP request into flat spans.
 pub fn spans_from_request(
     req: &ExportTraceServiceRequest,
@@ -227,6 +311,7 @@ struct Store {
 
 #[derive(Debug)]
 struct StoreState {
+    metrics: Vec<ReceivedMetric>,
     /// Store spans (tests, viewers) or only count them (throughput benchmarks).
     keep: bool,
     received: u64,
@@ -303,6 +388,54 @@ impl Store {
 
 #[derive(Debug, Clone)]
 struct Grpc(Arc<Store>);
+
+#[cfg(feature = "metrics")]
+#[tonic::async_trait]
+impl opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsService
+    for Grpc
+{
+    async fn export(
+        &self,
+        request: tonic::Request<
+            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
+        >,
+    ) -> Result<
+        tonic::Response<
+            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse,
+        >,
+        tonic::Status,
+    > {
+        let metrics = metrics_from_request(request.get_ref());
+        self.0.lock().metrics.extend(metrics);
+        self.0.changed.notify_all();
+        Ok(tonic::Response::new(Default::default()))
+    }
+}
+
+#[cfg(feature = "metrics")]
+async fn http_metrics(
+    axum::extract::State(store): axum::extract::State<Arc<Store>>,
+    body: Bytes,
+) -> Response {
+    match opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::decode(
+        body,
+    ) {
+        Ok(req) => {
+            store.lock().metrics.extend(metrics_from_request(&req));
+            store.changed.notify_all();
+            (
+                [(header::CONTENT_TYPE, "application/x-protobuf")],
+                Vec::<u8>::new(),
+            )
+                .into_response()
+        }
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            format!("invalid OTLP protobuf: {e}"),
+        )
+            .into_response(),
+    }
+}
 
 #[tonic::async_trait]
 impl TraceService for Grpc {
@@ -464,6 +597,7 @@ impl OtlpReceiver {
         let (grpc, http) = (grpc_l.local_addr()?, http_l.local_addr()?);
         let store = Arc::new(Store {
             state: Mutex::new(StoreState {
+                metrics: Vec::new(),
                 keep: true,
                 received: 0,
                 spans: Vec::new(),
@@ -496,15 +630,24 @@ impl OtlpReceiver {
                         Err(_) => return,
                     };
                     let grpc_server = tonic::transport::Server::builder()
-                        .add_service(TraceServiceServer::new(Grpc(st.clone())))
+                        .add_service(TraceServiceServer::new(Grpc(st.clone())));
+                    #[cfg(feature = "metrics")]
+                    let grpc_server = grpc_server.add_service(
+                        opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsServiceServer::new(
+                            Grpc(st.clone()),
+                        ),
+                    );
+                    let grpc_server = grpc_server
                         // Without TCP_NODELAY small gRPC answers wait on delayed ACKs.
                         .serve_with_incoming(
                             tonic::transport::server::TcpIncoming::from(grpc_l)
                                 .with_nodelay(Some(true)),
                         );
                     let app = axum::Router::new()
-                        .route("/v1/traces", axum::routing::post(http_export))
-                        .with_state(st);
+                        .route("/v1/traces", axum::routing::post(http_export));
+                    #[cfg(feature = "metrics")]
+                    let app = app.route("/v1/metrics", axum::routing::post(http_metrics));
+                    let app = app.with_state(st);
                     let http_server = axum::serve(http_l, app);
                     tokio::select! {
                         _ = grpc_server => {}
@@ -581,6 +724,17 @@ impl OtlpReceiver {
     /// The headers (gRPC metadata) of each request received, in order.
     pub fn request_headers(&self) -> Vec<Vec<(String, String)>> {
         self.store.lock().headers.clone()
+    }
+
+    /// Every metric data point received so far (feature `metrics`).
+    pub fn metrics(&self) -> Vec<ReceivedMetric> {
+        self.store.lock().metrics.clone()
+    }
+
+    /// Waits until a metric named `name` arrived or `timeout` passed; returns all metrics.
+    pub fn wait_for_metric(&self, name: &str, timeout: Duration) -> Vec<ReceivedMetric> {
+        self.wait_until(timeout, |st| st.metrics.iter().any(|m| m.name == name));
+        self.metrics()
     }
 
     /// Requests received (accepted or not).

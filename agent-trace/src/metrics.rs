@@ -1,0 +1,304 @@
+//! Metrics: GenAI client metrics and per-tool / per-agent durations, exported over OTLP beside
+//! the traces (feature `metrics`, on by default).
+//!
+//! | instrument | unit | recorded by | attributes |
+//! |---|---|---|---|
+//! | `gen_ai.client.operation.duration` | `s` | `#[llm_call]` | `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name`, `gen_ai.response.model`, `error.type` |
+//! | `gen_ai.client.token.usage` | `{token}` | `#[llm_call]` (from the response) | `gen_ai.token.type` (`input`/`output`), `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name` |
+//! | `agent_trace.tool.duration` | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `error.type` |
+//! | `agent_trace.agent.duration` | `s` | `#[a2a_call]`, `a2a_span!`, `#[agent_run]` | `gen_ai.agent.name`, `gen_ai.operation.name`, `error.type` |
+//!
+//! Metrics follow the traces: with an OTLP traces exporter they go to the same collector
+//! (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` to send elsewhere, `OTEL_METRICS_EXPORTER=none` to
+//! turn them off), every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000) and at shutdown.
+//! While tracing is off nothing is measured: the instruments are only reached through a span.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry::metrics::{Histogram, MeterProvider as _};
+use opentelemetry::KeyValue;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::Resource;
+
+use crate::config::{Config, Protocol};
+use crate::private::{Measure, TokenUsage};
+use crate::semconv as k;
+
+/// The instruments, made once per pipeline.
+#[derive(Debug)]
+pub(crate) struct Instruments {
+    pub(crate) provider: SdkMeterProvider,
+    operation_duration: Histogram<f64>,
+    token_usage: Histogram<u64>,
+    tool_duration: Histogram<f64>,
+    agent_duration: Histogram<f64>,
+}
+
+/// Per-span measurement state (only while tracing is on).
+#[derive(Debug)]
+pub(crate) struct SpanMetrics {
+    pub(crate) instruments: Arc<Instruments>,
+    pub(crate) measure: Measure,
+    pub(crate) started: Instant,
+    pub(crate) error_type: Option<Cow<'static, str>>,
+    pub(crate) usage: Option<TokenUsage>,
+    pub(crate) response_model: Option<String>,
+}
+
+impl SpanMetrics {
+    pub(crate) fn record(&self) {
+        let secs = self.started.elapsed().as_secs_f64();
+        let i = &self.instruments;
+        let mut attrs = Vec::with_capacity(5);
+        match self.measure {
+            Measure::Tool(name) => {
+                attrs.push(KeyValue::new(k::GEN_AI_TOOL_NAME, name));
+                self.push_error(&mut attrs);
+                i.tool_duration.record(secs, &attrs);
+            }
+            Measure::Agent(name) => {
+                attrs.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
+                attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+                self.push_error(&mut attrs);
+                i.agent_duration.record(secs, &attrs);
+            }
+            Measure::Llm { model, provider } => {
+                attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
+                attrs.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, model));
+                if let Some(p) = provider {
+                    attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
+                }
+                if let Some(usage) = self.usage {
+                    let mut t = attrs.clone();
+                    t.push(KeyValue::new("gen_ai.token.type", "input"));
+                    i.token_usage.record(usage.input_tokens, &t);
+                    let last = t.len() - 1;
+                    t[last] = KeyValue::new("gen_ai.token.type", "output");
+                    i.token_usage.record(usage.output_tokens, &t);
+                }
+                if let Some(m) = &self.response_model {
+                    attrs.push(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m.clone()));
+                }
+                self.push_error(&mut attrs);
+                i.operation_duration.record(secs, &attrs);
+            }
+        }
+    }
+
+    fn push_error(&self, attrs: &mut Vec<KeyValue>) {
+        if let Some(e) = &self.error_type {
+            attrs.push(KeyValue::new(k::ERROR_TYPE, e.clone()));
+        }
+    }
+}
+
+/// Bucket boundaries the GenAI semantic conventions advise.
+const DURATION_BUCKETS: [f64; 14] = [
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+];
+const TOKEN_BUCKETS: [f64; 14] = [
+    1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0, 4194304.0,
+    16777216.0, 67108864.0,
+];
+
+/// Builds the meter provider and instruments, or `None` when metrics are off.
+pub(crate) fn build(config: &Config, resource: Resource) -> Option<Arc<Instruments>> {
+    let endpoint = config.metrics_endpoint.clone()?;
+    let exporter = OtlpMetricExporter::new(config, endpoint)?;
+    let reader = PeriodicReader::builder(exporter)
+        .with_interval(config.metrics_interval)
+        .build();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(reader)
+        .with_resource(resource)
+        .build();
+    let meter = provider.meter("agent-trace");
+    let duration = |name: &'static str, what: &'static str| {
+        meter
+            .f64_histogram(name)
+            .with_unit("s")
+            .with_description(what)
+            .with_boundaries(DURATION_BUCKETS.to_vec())
+            .build()
+    };
+    Some(Arc::new(Instruments {
+        operation_duration: duration(
+            "gen_ai.client.operation.duration",
+            "Duration of GenAI client operations",
+        ),
+        token_usage: meter
+            .u64_histogram("gen_ai.client.token.usage")
+            .with_unit("{token}")
+            .with_description("Tokens used per GenAI operation")
+            .with_boundaries(TOKEN_BUCKETS.to_vec())
+            .build(),
+        tool_duration: duration("agent_trace.tool.duration", "Duration of tool executions"),
+        agent_duration: duration(
+            "agent_trace.agent.duration",
+            "Duration of agent invocations",
+        ),
+        provider,
+    }))
+}
+
+enum Sender {
+    #[cfg(feature = "otlp-grpc")]
+    Grpc(
+        opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient<
+            tonic::transport::Channel,
+        >,
+    ),
+    #[cfg(feature = "otlp-http")]
+    Http(reqwest::Client, String),
+}
+
+/// Sends metrics over OTLP from the SDK's reader thread, on a private runtime.
+struct OtlpMetricExporter {
+    /// `Option` only so `Drop` can shut it down without blocking: the exporter may be dropped
+    /// on an application thread inside an async runtime, where dropping a runtime panics.
+    runtime: Option<tokio::runtime::Runtime>,
+    sender: Sender,
+    headers: Vec<(String, String)>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for OtlpMetricExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpMetricExporter").finish_non_exhaustive()
+    }
+}
+
+impl OtlpMetricExporter {
+    fn new(config: &Config, endpoint: String) -> Option<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("at-metrics-io")
+            .on_thread_start(crate::logs::mark_export_thread)
+            .build()
+            .ok()?;
+        let sender = {
+            let _g = runtime.enter();
+            match config.protocol {
+                #[cfg(feature = "otlp-grpc")]
+                Protocol::Grpc => {
+                    let channel = tonic::transport::Endpoint::from_shared(endpoint)
+                        .ok()?
+                        .timeout(config.export_timeout)
+                        .connect_lazy();
+                    Sender::Grpc(
+                        opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient::new(channel),
+                    )
+                }
+                #[cfg(feature = "otlp-http")]
+                Protocol::HttpProtobuf => Sender::Http(
+                    reqwest::Client::builder()
+                        .timeout(config.export_timeout)
+                        .no_proxy()
+                        .build()
+                        .ok()?,
+                    endpoint,
+                ),
+                #[allow(unreachable_patterns)]
+                _ => return None,
+            }
+        };
+        Some(OtlpMetricExporter {
+            runtime: Some(runtime),
+            sender,
+            headers: config.headers.clone(),
+            timeout: config.export_timeout,
+        })
+    }
+
+    fn send(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
+        let fut = async {
+            match &self.sender {
+                #[cfg(feature = "otlp-grpc")]
+                Sender::Grpc(client) => {
+                    let mut req = tonic::Request::new(request);
+                    for (k, v) in &self.headers {
+                        if let (Ok(k), Ok(v)) = (
+                            tonic::metadata::MetadataKey::from_bytes(
+                                k.to_ascii_lowercase().as_bytes(),
+                            ),
+                            tonic::metadata::MetadataValue::try_from(v.as_str()),
+                        ) {
+                            req.metadata_mut().insert(k, v);
+                        }
+                    }
+                    client
+                        .clone()
+                        .export(req)
+                        .await
+                        .map(|_| ())
+                        .map_err(|s| format!("gRPC {:?}: {}", s.code(), s.message()))
+                }
+                #[cfg(feature = "otlp-http")]
+                Sender::Http(client, url) => {
+                    use prost::Message as _;
+                    let mut req = client
+                        .post(url)
+                        .header("content-type", "application/x-protobuf")
+                        .body(request.encode_to_vec());
+                    for (k, v) in &self.headers {
+                        req = req.header(k.as_str(), v.as_str());
+                    }
+                    match req.send().await {
+                        Ok(r) if r.status().is_success() => Ok(()),
+                        Ok(r) => Err(format!("HTTP {}", r.status())),
+                        Err(e) => Err(format!("HTTP request failed: {e}")),
+                    }
+                }
+            }
+        };
+        let Some(runtime) = &self.runtime else {
+            return Err("metrics exporter is shut down".to_string());
+        };
+        runtime
+            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
+            .unwrap_or_else(|_| Err("metrics export timed out".to_string()))
+    }
+}
+
+impl Drop for OtlpMetricExporter {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl PushMetricExporter for OtlpMetricExporter {
+    fn export(
+        &self,
+        metrics: &ResourceMetrics,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        // The SDK calls this from its own reader thread: no tracing of our own HTTP/gRPC there.
+        crate::logs::mark_export_thread();
+        let result = self
+            .send(ExportMetricsServiceRequest::from(metrics))
+            .map_err(OTelSdkError::InternalFailure);
+        if let Err(e) = &result {
+            tracing::warn!(target: "agent_trace::export", "could not export metrics: {e}");
+        }
+        std::future::ready(result)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
