@@ -29,6 +29,11 @@ impl GrpcTransport {
             .map_err(|e| format!("invalid gRPC endpoint {endpoint}: {e}"))?
             .connect_timeout(timeout)
             .timeout(timeout)
+            // A batch is hundreds of KB: the default 64 KB HTTP/2 windows stall it on
+            // WINDOW_UPDATE round trips.
+            .initial_stream_window_size(Some(4 << 20))
+            .initial_connection_window_size(Some(8 << 20))
+            .tcp_nodelay(true)
             .connect_lazy();
         let mut metadata = MetadataMap::new();
         for (k, v) in headers {
