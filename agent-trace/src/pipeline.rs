@@ -550,33 +550,43 @@ pub(crate) enum Attempt {
     Fatal(String),
 }
 
+/// A finished span for unit tests: sampled, `name` "s", no attributes; adjust with `..`.
+#[cfg(test)]
+pub(crate) fn test_span(trace: u128, id: u64, parent: u64) -> SpanData {
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
+    let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+    SpanData {
+        span_context: SpanContext::new(
+            TraceId::from(trace),
+            SpanId::from(id),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: SpanId::from(parent),
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Internal,
+        name: "s".into(),
+        start_time: start,
+        end_time: start,
+        attributes: vec![],
+        dropped_attributes_count: 0,
+        events: Default::default(),
+        links: Default::default(),
+        status: opentelemetry::trace::Status::Unset,
+        instrumentation_scope: Default::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
     use std::sync::atomic::AtomicUsize;
 
     fn span(i: u64) -> SpanData {
         SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(1u128),
-                SpanId::from(i),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::INVALID,
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: "s".into(),
-            start_time: std::time::SystemTime::now(),
-            end_time: std::time::SystemTime::now(),
             attributes: vec![KeyValue::new("big", "é".repeat(100))],
-            dropped_attributes_count: 0,
-            events: Default::default(),
-            links: Default::default(),
-            status: opentelemetry::trace::Status::Unset,
-            instrumentation_scope: Default::default(),
+            ..test_span(1, i, 0)
         }
     }
 

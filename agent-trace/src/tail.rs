@@ -310,9 +310,9 @@ mod tests {
     use super::*;
     use crate::config::BatchConfig;
     use crate::pipeline::{BoxFuture, ExportResult, Transport};
-    use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceState};
+    use opentelemetry::trace::SpanKind;
     use opentelemetry_sdk::trace::ShouldSample;
-    use std::time::{Instant, SystemTime};
+    use std::time::Instant;
 
     struct Discard;
     impl Transport for Discard {
@@ -338,31 +338,15 @@ mod tests {
     }
 
     fn span(trace: u128, id: u64, parent: u64, error: bool, took: Duration) -> SpanData {
-        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let base = crate::pipeline::test_span(trace, id, parent);
         SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(trace),
-                SpanId::from(id),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::from(parent),
-            parent_span_is_remote: false,
-            span_kind: SpanKind::Internal,
-            name: "s".into(),
-            start_time: start,
-            end_time: start + took,
-            attributes: vec![],
-            dropped_attributes_count: 0,
-            events: Default::default(),
-            links: Default::default(),
+            end_time: base.start_time + took,
             status: if error {
                 Status::error("boom")
             } else {
                 Status::Unset
             },
-            instrumentation_scope: Default::default(),
+            ..base
         }
     }
 

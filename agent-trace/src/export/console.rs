@@ -121,35 +121,22 @@ impl Transport for ConsoleTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceState};
-    use std::time::{Duration, SystemTime};
+    use opentelemetry::trace::Status;
+    use std::time::Duration;
 
     fn span(trace: u128, id: u64, parent: u64, remote_parent: bool, name: &str) -> SpanData {
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let base = crate::pipeline::test_span(trace, id, parent);
         SpanData {
-            span_context: SpanContext::new(
-                TraceId::from(trace),
-                SpanId::from(id),
-                TraceFlags::SAMPLED,
-                false,
-                TraceState::default(),
-            ),
-            parent_span_id: SpanId::from(parent),
             parent_span_is_remote: remote_parent,
-            span_kind: SpanKind::Internal,
             name: name.to_string().into(),
-            start_time: t0 + Duration::from_millis(id),
-            end_time: t0 + Duration::from_millis(10 + id),
-            attributes: vec![],
-            dropped_attributes_count: 0,
-            events: Default::default(),
-            links: Default::default(),
+            start_time: base.start_time + Duration::from_millis(id),
+            end_time: base.start_time + Duration::from_millis(10 + id),
             status: if name == "bad" {
                 Status::error("it broke")
             } else {
                 Status::Unset
             },
-            instrumentation_scope: Default::default(),
+            ..base
         }
     }
 
