@@ -2,9 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_sdk::trace::SpanData;
+use prost::Message as _;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
@@ -12,7 +15,7 @@ use tonic::Code;
 use crate::pipeline::{with_retries, Attempt, BoxFuture, ExportResult, Transport};
 
 pub(crate) struct GrpcTransport {
-    client: TraceServiceClient<Channel>,
+    client: tonic::client::Grpc<Channel>,
     resource: ResourceAttributesWithSchema,
     metadata: MetadataMap,
 }
@@ -44,7 +47,7 @@ impl GrpcTransport {
             metadata.insert(key, value);
         }
         Ok(GrpcTransport {
-            client: TraceServiceClient::new(channel),
+            client: tonic::client::Grpc::new(channel),
             resource,
             metadata,
         })
@@ -53,15 +56,23 @@ impl GrpcTransport {
 
 impl Transport for GrpcTransport {
     fn send(&mut self, batch: Vec<SpanData>, deadline: Instant) -> BoxFuture<'_, ExportResult> {
-        let request = super::to_request(batch, &self.resource);
+        // Encoded once: a retry resends these bytes instead of re-cloning the message.
+        let body = bytes::Bytes::from(super::to_request(batch, &self.resource).encode_to_vec());
         Box::pin(async move {
             with_retries(deadline, || {
-                let mut req = tonic::Request::new(request.clone());
+                let mut req = tonic::Request::new(body.clone());
                 *req.metadata_mut() = self.metadata.clone();
                 req.set_timeout(deadline.saturating_duration_since(Instant::now()));
                 let mut client = self.client.clone();
                 async move {
-                    match client.export(req).await {
+                    let call = async {
+                        client
+                            .ready()
+                            .await
+                            .map_err(|e| tonic::Status::unavailable(format!("connection: {e}")))?;
+                        client.unary(req, EXPORT_PATH.clone(), PreEncoded).await
+                    };
+                    match call.await {
                         Ok(resp) => {
                             if let Some(p) = resp.into_inner().partial_success {
                                 if p.rejected_spans > 0 {
@@ -80,6 +91,51 @@ impl Transport for GrpcTransport {
             })
             .await
         })
+    }
+}
+
+static EXPORT_PATH: std::sync::LazyLock<http::uri::PathAndQuery> = std::sync::LazyLock::new(|| {
+    http::uri::PathAndQuery::from_static(
+        "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    )
+});
+
+/// Sends an already encoded `ExportTraceServiceRequest`; decodes the response with prost.
+#[derive(Debug, Clone, Copy, Default)]
+struct PreEncoded;
+
+#[derive(Debug)]
+struct BytesEncoder;
+
+impl tonic::codec::Encoder for BytesEncoder {
+    type Item = bytes::Bytes;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: bytes::Bytes,
+        dst: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put(dst, item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Codec for PreEncoded {
+    type Encode = bytes::Bytes;
+    type Decode = ExportTraceServiceResponse;
+    type Encoder = BytesEncoder;
+    type Decoder = tonic_prost::ProstDecoder<ExportTraceServiceResponse>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        tonic::codec::Codec::decoder(&mut tonic_prost::ProstCodec::<
+            ExportTraceServiceRequest,
+            ExportTraceServiceResponse,
+        >::default())
     }
 }
 
