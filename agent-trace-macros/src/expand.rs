@@ -142,6 +142,14 @@ fn hidden(name: &str) -> syn::Ident {
     syn::Ident::new(name, Span::mixed_site())
 }
 
+/// `Some("...")` or `None` for an optional string option.
+fn option_lit(lit: Option<&LitStr>) -> TokenStream {
+    match lit {
+        Some(l) => quote!(::core::option::Option::Some(#l)),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 /// The `name = "..."` option, else the function's name (without a raw `r#`).
 fn name_or_fn(opts: &Options, func_name: Option<&syn::Ident>) -> String {
     match &opts.name {
@@ -201,10 +209,7 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
             let target = opts.target.as_ref().map(LitStr::value).unwrap_or_default();
             let span_name = lit(format!("invoke_agent {target}"));
             let target = lit(target);
-            let source = match &opts.source {
-                Some(s) => quote!(::core::option::Option::Some(#s)),
-                None => quote!(::core::option::Option::None),
-            };
+            let source = option_lit(opts.source.as_ref());
             quote_spanned!(Span::mixed_site()=>
                 #krate::__private::start_a2a(#span_name, #target, #source, #closure))
         }
@@ -212,10 +217,7 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
             let model = opts.model.as_ref().map(LitStr::value).unwrap_or_default();
             let span_name = lit(format!("chat {model}"));
             let model = lit(model);
-            let provider = match &opts.provider {
-                Some(p) => quote!(::core::option::Option::Some(#p)),
-                None => quote!(::core::option::Option::None),
-            };
+            let provider = option_lit(opts.provider.as_ref());
             quote_spanned!(Span::mixed_site()=>
                 #krate::__private::start_llm(#span_name, #model, #provider, #closure))
         }
