@@ -19,6 +19,7 @@
 //! assert_eq!(task, "review");
 //! ```
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,6 +28,7 @@ use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::private::{current_or_process_parent, start_span, ActiveSpan};
 
@@ -187,26 +189,79 @@ impl<T> Envelope<T> {
 #[error("message payload is not valid: {0}")]
 pub struct DecodeError(#[from] serde_json::Error);
 
+/// The top level of a message, read without interpreting any value: `Some` when it is a JSON
+/// object with one `payload` key (`trace` may repeat; only the first is read). `exact` when
+/// it has no other keys: only then is it certainly an envelope.
+struct EnvelopeParts<'a> {
+    payload: &'a RawValue,
+    trace: Option<&'a RawValue>,
+    exact: bool,
+}
+
+fn envelope_parts(bytes: &[u8]) -> Option<EnvelopeParts<'_>> {
+    struct Top;
+    impl<'de> Visitor<'de> for Top {
+        type Value = Option<EnvelopeParts<'de>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an envelope")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut payload, mut trace, mut exact) = (None, None, true);
+            // `RawValue` skips values without recursion and without decoding strings or
+            // numbers, so nothing inside `trace` can make this fail.
+            while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                let value: &'de RawValue = map.next_value()?;
+                match key.as_ref() {
+                    "payload" if payload.is_none() => payload = Some(value),
+                    "trace" => {
+                        trace.get_or_insert(value);
+                    }
+                    _ => exact = false,
+                }
+            }
+            Ok(payload.map(|payload| EnvelopeParts {
+                payload,
+                trace,
+                exact,
+            }))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parts = de.deserialize_map(Top).ok()??;
+    de.end().ok()?;
+    Some(parts)
+}
+
 /// Reads a message: an envelope, an envelope without trace fields, or a bare payload.
 /// Returns the payload and the sender's context; counts messages without usable context.
+///
+/// The payload is delivered exactly whenever it is valid for `T`, whatever is wrong with the
+/// trace fields (nested too deep, invalid escapes, huge numbers, repeated): those only cost
+/// the message its context. A message is certainly an envelope when its top level is an
+/// object with one `payload` key and otherwise only `trace` keys; any other message is first
+/// read as an old bare payload (so an array, or an object with more fields, is never taken
+/// apart), and only if it is not a valid `T` as a whole, as an envelope with extra fields.
+/// (An old payload of exactly the envelope's shape, `{"payload": ..}`, is read as one.)
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Context), DecodeError> {
-    #[derive(Deserialize)]
-    struct Probe<T> {
-        #[serde(default)]
-        trace: TraceFields,
-        payload: T,
-    }
-    let (payload, cx) = match serde_json::from_slice::<Probe<T>>(bytes) {
-        Ok(p) => {
-            let cx = p.trace.context();
-            (p.payload, cx)
-        }
-        // Not an envelope: an old message that is the payload itself.
-        Err(envelope_err) => match serde_json::from_slice::<T>(bytes) {
-            Ok(p) => (p, Context::new()),
-            Err(_) => return Err(DecodeError(envelope_err)),
+    let parts = envelope_parts(bytes);
+    let open = |parts: &EnvelopeParts<'_>| {
+        let payload = serde_json::from_str::<T>(parts.payload.get()).ok()?;
+        let fields = parts
+            .trace
+            .and_then(|t| serde_json::from_str::<TraceFields>(t.get()).ok())
+            .unwrap_or_default();
+        Some((payload, fields.context()))
+    };
+    // An exact envelope first; then the message as a bare payload (an old message); then an
+    // envelope with fields this version does not know.
+    let found = match parts.as_ref().filter(|p| p.exact).and_then(open) {
+        Some(found) => found,
+        None => match serde_json::from_slice::<T>(bytes) {
+            Ok(bare) => (bare, Context::new()),
+            Err(e) => parts.as_ref().and_then(open).ok_or(DecodeError(e))?,
         },
     };
+    let (payload, cx) = found;
     if !cx.span().span_context().is_valid() {
         UNTRACED.fetch_add(1, Ordering::Relaxed);
     }
@@ -312,6 +367,14 @@ fn consumer_span(destination: &str, parent: &Context, size: usize) -> Option<Act
 mod tests {
     use super::*;
 
+    /// The untraced-message counter is process-wide: tests that decode hold this lock so
+    /// the one that counts sees only its own messages.
+    static COUNTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn counter_lock() -> std::sync::MutexGuard<'static, ()> {
+        COUNTER.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn init_propagator() {
         opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(&[
             crate::Propagator::TraceContext,
@@ -321,6 +384,7 @@ mod tests {
 
     #[test]
     fn lenient_decoding_always_delivers_the_payload() {
+        let _serial = counter_lock();
         init_propagator();
         let before = untraced_messages();
         let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -375,5 +439,148 @@ mod tests {
             cx.baggage().get("user.tier").map(|v| v.to_string()),
             Some("gold".to_string())
         );
+    }
+
+    const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    /// Trace fields broken in every way reported: each used to lose the payload.
+    fn garbage_trace_fields() -> Vec<String> {
+        vec![
+            format!("{}1{}", "[".repeat(200), "]".repeat(200)), // deeper than serde_json's limit
+            format!(r#"{{"traceparent":"{}"}}"#, "\\ud800"),    // lone surrogate escape
+            r#"{"traceparent":"\ud800"}"#.to_string(),
+            r#"{"traceparent":1e999}"#.to_string(), // out of f64 range
+            r#"{"deep":1e999,"traceparent":"x"}"#.to_string(),
+            format!(
+                r#"{{"traceparent":{}1{}}}"#,
+                "[".repeat(200),
+                "]".repeat(200)
+            ),
+            r#""\ud800""#.to_string(),
+            "1e999".to_string(),
+            "null".to_string(),
+        ]
+    }
+
+    #[test]
+    fn malformed_trace_fields_never_cost_the_payload() {
+        let _serial = counter_lock();
+        init_propagator();
+        let payload = r#"{"task":"review","n":[1,2,3]}"#;
+        let want: serde_json::Value = serde_json::from_str(payload).unwrap();
+        for garbage in garbage_trace_fields() {
+            for json in [
+                format!(r#"{{"trace":{garbage},"payload":{payload}}}"#),
+                format!(r#"{{"payload":{payload},"trace":{garbage}}}"#),
+                // a duplicated `trace` key: the first is read, the payload kept
+                format!(
+                    r#"{{"trace":{garbage},"payload":{payload},"trace":{{"traceparent":"{TP}"}}}}"#
+                ),
+                format!(
+                    r#"{{"trace":{{"traceparent":"{TP}"}},"trace":{garbage},"payload":{payload}}}"#
+                ),
+            ] {
+                let (v, _cx): (serde_json::Value, Context) =
+                    decode(json.as_bytes()).unwrap_or_else(|e| panic!("{json}: {e}"));
+                assert_eq!(v, want, "{json}");
+            }
+        }
+        // The first `trace` of a repeated key is the one read.
+        let json = format!(r#"{{"trace":{{"traceparent":"{TP}"}},"trace":1e999,"payload":1}}"#);
+        let (_, cx): (u8, Context) = decode(json.as_bytes()).unwrap();
+        assert!(cx.span().span_context().is_valid());
+    }
+
+    #[test]
+    fn old_bare_payloads_are_never_taken_for_envelopes() {
+        let _serial = counter_lock();
+        init_propagator();
+        // A bare array read as a Value used to come back as its second element.
+        let bare = br#"[{"task":"a"},{"task":"b"}]"#;
+        let (v, _): (serde_json::Value, Context) = decode(bare).unwrap();
+        assert_eq!(v, serde_json::json!([{"task":"a"},{"task":"b"}]));
+        // An old object that happens to have a `payload` field among others.
+        let old = br#"{"payload":"x","priority":2}"#;
+        let (v, _): (serde_json::Value, Context) = decode(old).unwrap();
+        assert_eq!(v, serde_json::json!({"payload":"x","priority":2}));
+        // Two arrays (two-element sequences used to fill `trace` and `payload`).
+        let (v, _): (Vec<u8>, Context) = decode(b"[7,8]").unwrap();
+        assert_eq!(v, vec![7, 8]);
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            // Floats serde_json reads back exactly without its `float_roundtrip` feature.
+            any::<i32>().prop_map(|n| serde_json::json!(f64::from(n) / 8.0)),
+            ".{0,12}".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map("[a-z]{0,6}|payload|trace", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn arb_garbage() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let fixed = garbage_trace_fields();
+        prop_oneof![
+            proptest::sample::select(fixed),
+            arb_json().prop_map(|v| v.to_string()),
+            ".{0,40}".prop_map(|s| {
+                serde_json::json!({"traceparent": s, "tracestate": s, "baggage": s}).to_string()
+            }),
+            (1usize..300).prop_map(|d| format!(
+                "{}{}",
+                "{\"a\":".repeat(d),
+                "}".repeat(d).replacen('}', "0}", 1)
+            )),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// decode(encode(payload)) is the payload, whatever the trace fields hold.
+        #[test]
+        fn decode_returns_the_payload_whatever_the_trace_fields(
+            payload in arb_json(),
+            garbage in arb_garbage(),
+            trace_first in proptest::prelude::any::<bool>(),
+            repeat in proptest::prelude::any::<bool>(),
+        ) {
+            init_propagator();
+            let _serial = counter_lock();
+            let p = payload.to_string();
+            let mut json = if trace_first {
+                format!(r#"{{"trace":{garbage},"payload":{p}}}"#)
+            } else {
+                format!(r#"{{"payload":{p},"trace":{garbage}}}"#)
+            };
+            if repeat {
+                json.insert_str(json.len() - 1, &format!(r#","trace":{garbage}"#));
+            }
+            let (back, _): (serde_json::Value, Context) = decode(json.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(&back, &payload);
+            // And through the encoder: an envelope made by `produce` gives the payload back.
+            let bytes = produce("q", &payload).unwrap();
+            let (back, _): (serde_json::Value, Context) = decode(&bytes).unwrap();
+            proptest::prop_assert_eq!(&back, &payload);
+            // A bare payload (no envelope) is delivered whole, unless it has the very shape
+            // of an envelope (`{"payload": ..}` plus only `trace`), which no reader can tell.
+            let envelope_shaped = payload.as_object().is_some_and(|o| {
+                o.contains_key("payload") && o.keys().all(|k| k == "payload" || k == "trace")
+            });
+            let (back, _): (serde_json::Value, Context) = decode(p.as_bytes()).unwrap();
+            if !envelope_shaped {
+                proptest::prop_assert_eq!(&back, &payload);
+            }
+        }
     }
 }
