@@ -88,6 +88,7 @@ mod install;
 pub mod metrics;
 mod pipeline;
 mod private;
+mod text;
 
 pub mod carriers;
 #[cfg(feature = "reqwest")]

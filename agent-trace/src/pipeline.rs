@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use opentelemetry::trace::Status;
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
@@ -267,13 +268,32 @@ impl SpanProcessor for QueueProcessor {
     fn set_resource(&mut self, _resource: &Resource) {}
 }
 
-/// Cuts string attribute values (span and event attributes) to `limit` characters.
+/// Cuts every string a span carries to `limit` characters: its name, its status description,
+/// and string values of span, event and link attributes (and event names). A client-chosen
+/// HTTP method or a huge error message must not make a span, or the batch it is sent in,
+/// too large to export.
 pub(crate) fn truncate_span(span: &mut SpanData, limit: usize) {
+    if let Some(cut) = cut_point(&span.name, limit) {
+        span.name = span.name[..cut].to_string().into();
+    }
+    if let Status::Error { description } = &mut span.status {
+        if let Some(cut) = cut_point(description, limit) {
+            *description = description[..cut].to_string().into();
+        }
+    }
     for kv in span.attributes.iter_mut() {
         truncate_value(kv, limit);
     }
     for event in span.events.events.iter_mut() {
+        if let Some(cut) = cut_point(&event.name, limit) {
+            event.name = event.name[..cut].to_string().into();
+        }
         for kv in event.attributes.iter_mut() {
+            truncate_value(kv, limit);
+        }
+    }
+    for link in span.links.links.iter_mut() {
+        for kv in link.attributes.iter_mut() {
             truncate_value(kv, limit);
         }
     }
@@ -297,13 +317,7 @@ fn truncate_value(kv: &mut KeyValue, limit: usize) {
     }
 }
 
-/// Byte index after `limit` characters, if the string is longer than that.
-pub(crate) fn cut_point(s: &str, limit: usize) -> Option<usize> {
-    if s.len() <= limit {
-        return None; // fewer bytes than the limit means fewer characters too
-    }
-    s.char_indices().nth(limit).map(|(i, _)| i)
-}
+pub(crate) use crate::text::cut_point;
 
 /// Logs at most one warning per interval; counts what it held back.
 #[derive(Debug)]
@@ -694,6 +708,44 @@ mod tests {
         assert_eq!(s.attributes[0].value.as_str().chars().count(), 10);
         assert_eq!(cut_point("short", 10), None);
         assert_eq!(cut_point("ééé", 2), Some(4));
+    }
+
+    #[test]
+    fn names_status_events_and_links_are_cut_too() {
+        use opentelemetry::trace::{Event, Link, SpanContext, TraceState};
+        let huge = "M".repeat(100_000);
+        let mut events = opentelemetry_sdk::trace::SpanEvents::default();
+        events.events.push(Event::new(
+            huge.clone(),
+            std::time::SystemTime::UNIX_EPOCH,
+            vec![KeyValue::new("exception.message", huge.clone())],
+            0,
+        ));
+        let mut links = opentelemetry_sdk::trace::SpanLinks::default();
+        links.links.push(Link::new(
+            SpanContext::new(
+                1u128.into(),
+                2u64.into(),
+                Default::default(),
+                true,
+                TraceState::default(),
+            ),
+            vec![KeyValue::new("why", huge.clone())],
+            0,
+        ));
+        let mut s = SpanData {
+            name: huge.clone().into(),
+            status: Status::error(huge.clone()),
+            events,
+            links,
+            ..test_span(1, 1, 0)
+        };
+        truncate_span(&mut s, 16);
+        assert_eq!(s.name.len(), 16);
+        assert!(matches!(&s.status, Status::Error { description } if description.len() == 16));
+        assert_eq!(s.events.events[0].name.len(), 16);
+        assert_eq!(s.events.events[0].attributes[0].value.as_str().len(), 16);
+        assert_eq!(s.links.links[0].attributes[0].value.as_str().len(), 16);
     }
 
     #[test]

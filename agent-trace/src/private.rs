@@ -19,6 +19,7 @@ use opentelemetry::{Context, KeyValue, Value};
 pub use opentelemetry::trace::SpanKind;
 
 use crate::semconv as k;
+use crate::text;
 
 /// How many characters of a captured argument or result are kept.
 pub const CAPTURE_LIMIT: usize = crate::CAPTURE_LIMIT;
@@ -64,13 +65,13 @@ impl Attrs {
     /// A `fields(key = ?expr)` value (Debug).
     pub fn field_debug(&mut self, key: &'static str, value: &dyn fmt::Debug) {
         self.0
-            .push(KeyValue::new(key, truncated(format!("{value:?}"))));
+            .push(KeyValue::new(key, text::debug(value, CAPTURE_LIMIT)));
     }
 
     /// A `fields(key = %expr)` value (Display).
     pub fn field_display(&mut self, key: &'static str, value: &dyn fmt::Display) {
         self.0
-            .push(KeyValue::new(key, truncated(value.to_string())));
+            .push(KeyValue::new(key, text::display(value, CAPTURE_LIMIT)));
     }
 
     /// A `capture(arg)` argument (Debug), cut to [`CAPTURE_LIMIT`].
@@ -93,7 +94,7 @@ impl Attrs {
         if capture_message_content() {
             self.0.push(KeyValue::new(
                 k::GEN_AI_INPUT_MESSAGES,
-                truncated(value.to_string()),
+                text::display(&value, CAPTURE_LIMIT),
             ));
         }
     }
@@ -103,7 +104,7 @@ impl Attrs {
         let url = url.as_ref();
         self.0.push(KeyValue::new(
             k::AGENT_TARGET_URL,
-            truncated(url.to_string()),
+            text::cut(url, CAPTURE_LIMIT),
         ));
         if let Ok(uri) = url.parse::<http::Uri>() {
             if let Some(host) = uri.host() {
@@ -120,14 +121,6 @@ impl Attrs {
             }
         }
     }
-}
-
-fn truncated(mut s: String) -> String {
-    if let Some(cut) = crate::pipeline::cut_point(&s, CAPTURE_LIMIT) {
-        s.truncate(cut);
-        s.push('…');
-    }
-    s
 }
 
 /// Values a `fields(key = expr)` expression may have. For anything else write `?expr`
@@ -170,7 +163,7 @@ impl ToAttributeValue for bool {
 }
 impl ToAttributeValue for str {
     fn to_attribute_value(&self) -> Value {
-        Value::String(truncated(self.to_string()).into())
+        Value::String(text::cut(self, CAPTURE_LIMIT).into())
     }
 }
 impl ToAttributeValue for String {
@@ -565,13 +558,16 @@ impl ActiveSpan {
 
     /// Records what a model response says about itself.
     pub fn record_llm(&mut self, r: &dyn LlmResponse) {
+        // The response's accessors are user code: a panic in them costs the attributes only.
+        let usage = text::contained(None, || r.usage());
+        let response_model = text::contained(None, || r.response_model());
         #[cfg(feature = "metrics")]
         if let Some(m) = &mut self.metrics {
-            m.usage = r.usage();
-            m.response_model = r.response_model();
+            m.usage = usage;
+            m.response_model = response_model.clone();
         }
         let span = self.cx.span();
-        if let Some(u) = r.usage() {
+        if let Some(u) = usage {
             span.set_attribute(KeyValue::new(
                 k::GEN_AI_USAGE_INPUT_TOKENS,
                 i64::try_from(u.input_tokens).unwrap_or(i64::MAX),
@@ -581,10 +577,10 @@ impl ActiveSpan {
                 i64::try_from(u.output_tokens).unwrap_or(i64::MAX),
             ));
         }
-        if let Some(m) = r.response_model() {
+        if let Some(m) = response_model {
             span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
         }
-        let reasons = r.finish_reasons();
+        let reasons = text::contained(Vec::new(), || r.finish_reasons());
         if !reasons.is_empty() {
             let reasons: Vec<opentelemetry::StringValue> =
                 reasons.into_iter().map(Into::into).collect();
@@ -594,8 +590,11 @@ impl ActiveSpan {
             ));
         }
         if capture_message_content() {
-            if let Some(text) = r.output_text() {
-                span.set_attribute(KeyValue::new(k::GEN_AI_OUTPUT_MESSAGES, truncated(text)));
+            if let Some(output) = text::contained(None, || r.output_text()) {
+                span.set_attribute(KeyValue::new(
+                    k::GEN_AI_OUTPUT_MESSAGES,
+                    text::cut(&output, CAPTURE_LIMIT),
+                ));
             }
         }
     }
@@ -604,7 +603,7 @@ impl ActiveSpan {
     pub fn record_value(&mut self, key: &'static str, value: &dyn fmt::Debug) {
         self.cx
             .span()
-            .set_attribute(KeyValue::new(key, truncated(format!("{value:?}"))));
+            .set_attribute(KeyValue::new(key, text::debug(value, CAPTURE_LIMIT)));
     }
 }
 
@@ -621,9 +620,9 @@ impl Drop for ActiveSpan {
 /// The message of a panic payload (`&str` or `String`; anything else is described).
 pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
+        text::cut(s, text::MESSAGE_LIMIT)
     } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
+        text::cut(s, text::MESSAGE_LIMIT)
     } else {
         "panic with a non-string payload".to_string()
     }
@@ -838,7 +837,7 @@ pub trait RecordItemResult {
 impl<T, E: fmt::Display> RecordItemResult for &Probe<'_, Result<T, E>> {
     fn __agent_trace_item(&self, span: &mut ActiveSpan) {
         if let Err(e) = self.0 {
-            span.record_error(type_name_of::<E>(), e.to_string());
+            span.record_error(type_name_of::<E>(), text::display(e, text::MESSAGE_LIMIT));
         }
     }
 }
@@ -898,7 +897,10 @@ impl<T, E: ErrorType + fmt::Display> RecordTypedResult for &&Probe<'_, Result<T,
     fn __agent_trace_record(&self, span: &mut ActiveSpan) {
         match self.0 {
             Ok(_) => span.record_ok(),
-            Err(e) => span.record_error(e.error_type(), e.to_string()),
+            Err(e) => span.record_error(
+                text::contained(type_name_of::<E>(), || e.error_type()),
+                text::display(e, text::MESSAGE_LIMIT),
+            ),
         }
     }
 }
@@ -912,7 +914,7 @@ impl<T, E: fmt::Display> RecordResult for &Probe<'_, Result<T, E>> {
     fn __agent_trace_record(&self, span: &mut ActiveSpan) {
         match self.0 {
             Ok(_) => span.record_ok(),
-            Err(e) => span.record_error(type_name_of::<E>(), e.to_string()),
+            Err(e) => span.record_error(type_name_of::<E>(), text::display(e, text::MESSAGE_LIMIT)),
         }
     }
 }

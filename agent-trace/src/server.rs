@@ -94,10 +94,32 @@ pub struct TraceService<S> {
     response_traceparent: bool,
 }
 
+/// The longest `X-Request-ID` taken from a request; a longer one is replaced.
+pub const REQUEST_ID_MAX_LEN: usize = 128;
+
+/// An incoming `X-Request-ID`, if it is at most [`REQUEST_ID_MAX_LEN`] characters of
+/// `A-Z a-z 0-9 - _ . : / + @`: it ends up in log lines and the response, so quotes, `=`,
+/// `,`, spaces and control characters (log-line forgery) are refused and a new id is made.
 fn usable_request_id(v: &http::HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?.trim();
-    let ok = !s.is_empty() && s.len() <= 128 && s.bytes().all(|b| b.is_ascii_graphic());
+    let ok = !s.is_empty()
+        && s.len() <= REQUEST_ID_MAX_LEN
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'@')
+        });
     ok.then(|| s.to_string())
+}
+
+/// `(http.request.method, http.request.method_original)`: a method outside the standard set
+/// is `_OTHER`, with the original (cut to 64 characters) beside it.
+fn known_method(m: &http::Method) -> (&'static str, Option<String>) {
+    const KNOWN: [&str; 10] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY",
+    ];
+    match KNOWN.iter().find(|k| **k == m.as_str()) {
+        Some(k) => (k, None),
+        None => ("_OTHER", Some(crate::text::cut(m.as_str(), 64))),
+    }
 }
 
 fn route_of<B>(req: &http::Request<B>) -> Option<String> {
@@ -130,16 +152,23 @@ where
     fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
         // Start from an empty context: whatever the server's thread had is not our parent.
         let parent = crate::carriers::http::extract_with_context(&Context::new(), req.headers());
-        let method = req.method().as_str().to_string();
+        // A client chooses the method: only the known ones name spans (the HTTP semantic
+        // conventions' `_OTHER` rule), so a 100 KB method cannot become a 100 KB span name.
+        let (method, original) = known_method(req.method());
         let route = route_of(&req);
-        let name: Cow<'static, str> = match &route {
-            Some(r) => format!("{method} {r}").into(),
-            None => method.clone().into(),
+        let name: Cow<'static, str> = match (&route, method) {
+            (Some(r), "_OTHER") => format!("HTTP {r}").into(),
+            (Some(r), m) => format!("{m} {r}").into(),
+            (None, "_OTHER") => "HTTP".into(),
+            (None, m) => m.into(),
         };
         let mut attrs = vec![
             KeyValue::new("http.request.method", method),
             KeyValue::new("url.path", req.uri().path().to_string()),
         ];
+        if let Some(original) = original {
+            attrs.push(KeyValue::new("http.request.method_original", original));
+        }
         if let Some(r) = route {
             attrs.push(KeyValue::new("http.route", r));
         }

@@ -302,6 +302,9 @@ fn any_string(v: Option<&AnyValue>) -> String {
 
 /// How many raw requests wait for `take_requests` before the oldest are dropped.
 const MAX_RAW_REQUESTS: usize = 10_000;
+/// How many requests' headers [`OtlpReceiver::request_headers`] keeps (the latest); none in
+/// count-only mode. A long-running viewer must not grow with every request.
+pub const MAX_KEPT_HEADERS: usize = 1_000;
 
 #[derive(Debug)]
 struct Store {
@@ -318,7 +321,7 @@ struct StoreState {
     spans: Vec<ReceivedSpan>,
     raw: std::collections::VecDeque<ExportTraceServiceRequest>,
     raw_dropped: u64,
-    headers: Vec<Vec<(String, String)>>,
+    headers: std::collections::VecDeque<Vec<(String, String)>>,
     requests: u64,
     rejected: u64,
     behavior: Behavior,
@@ -334,7 +337,12 @@ impl Store {
     fn decide(&self, headers: Vec<(String, String)>) -> Result<Duration, Option<Behavior>> {
         let mut st = self.lock();
         st.requests += 1;
-        st.headers.push(headers);
+        if st.keep {
+            if st.headers.len() == MAX_KEPT_HEADERS {
+                st.headers.pop_front();
+            }
+            st.headers.push_back(headers);
+        }
         let decision = match &mut st.behavior {
             Behavior::Accept => Ok(Duration::ZERO),
             Behavior::Slow { delay_ms } => Ok(Duration::from_millis(*delay_ms)),
@@ -603,7 +611,7 @@ impl OtlpReceiver {
                 spans: Vec::new(),
                 raw: std::collections::VecDeque::new(),
                 raw_dropped: 0,
-                headers: Vec::new(),
+                headers: std::collections::VecDeque::new(),
                 requests: 0,
                 rejected: 0,
                 behavior: Behavior::Accept,
@@ -721,9 +729,10 @@ impl OtlpReceiver {
         self.store.lock().raw_dropped
     }
 
-    /// The headers (gRPC metadata) of each request received, in order.
+    /// The headers (gRPC metadata) of each request received, in order: the latest
+    /// [`MAX_KEPT_HEADERS`], and none received in count-only mode.
     pub fn request_headers(&self) -> Vec<Vec<(String, String)>> {
-        self.store.lock().headers.clone()
+        self.store.lock().headers.iter().cloned().collect()
     }
 
     /// Every metric data point received so far (feature `metrics`).

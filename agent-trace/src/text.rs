@@ -1,0 +1,173 @@
+//! Turning users' values into attribute text, safely: bounded in size and in work, and never
+//! unwinding into the application when a `Debug` or `Display` implementation panics.
+//!
+//! Tracing must not change what the program does. `format!("{value:?}")` on an 8 MiB value
+//! writes 8 MiB before anything is cut, and a panicking `Display` would panic the
+//! application only when tracing is on. Everything here formats into a writer that refuses
+//! more than its limit (the formatter stops at the first refused write) inside
+//! `catch_unwind`, and records a placeholder when the implementation panics. (The panic hook
+//! still runs and prints its message, as for any caught panic.)
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Error messages (status descriptions, `exception.message`) are formatted into at most this
+/// many characters; the export pipeline then cuts them to the attribute value limit.
+pub(crate) const MESSAGE_LIMIT: usize = 32 * 1024;
+
+/// What is recorded in place of a value whose `Debug` or `Display` implementation panicked.
+pub(crate) const PANICKED: &str = "<unprintable: its formatting implementation panicked>";
+
+/// A `fmt::Write` that keeps at most `left` characters and then refuses further writes.
+struct Bounded {
+    out: String,
+    left: usize,
+    cut: bool,
+}
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        // Fewer bytes than the allowance means fewer characters too: the common case is one
+        // comparison and one copy.
+        if s.len() <= self.left {
+            self.out.push_str(s);
+            self.left -= s.chars().count();
+            return Ok(());
+        }
+        match cut_point(s, self.left) {
+            None => {
+                self.out.push_str(s);
+                self.left -= s.chars().count();
+                Ok(())
+            }
+            Some(at) => {
+                self.out.push_str(&s[..at]);
+                self.left = 0;
+                self.cut = true;
+                Err(fmt::Error) // stops the formatter: no more work for the rest
+            }
+        }
+    }
+}
+
+/// Formats `args` into at most `limit` characters, with `…` appended when cut; a panic in a
+/// formatting implementation gives [`PANICKED`].
+pub(crate) fn bounded(
+    limit: usize,
+    args: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result,
+) -> String {
+    let formatted = catch_unwind(AssertUnwindSafe(|| {
+        let mut w = Bounded {
+            out: String::new(),
+            left: limit,
+            cut: false,
+        };
+        let _ = args(&mut w); // an error is our own refusal, or the value's: keep what came
+        if w.cut {
+            w.out.push('…');
+        }
+        w.out
+    }));
+    formatted.unwrap_or_else(|_| PANICKED.to_string())
+}
+
+/// `value`'s `Debug` form, bounded as [`bounded`] says.
+pub(crate) fn debug(value: &dyn fmt::Debug, limit: usize) -> String {
+    bounded(limit, |w| write!(w, "{value:?}"))
+}
+
+/// `value`'s `Display` form, bounded as [`bounded`] says.
+pub(crate) fn display(value: &dyn fmt::Display, limit: usize) -> String {
+    bounded(limit, |w| write!(w, "{value}"))
+}
+
+/// A copy of at most `limit` characters of `s`, with `…` appended when cut (only the kept
+/// part is copied).
+pub(crate) fn cut(s: &str, limit: usize) -> String {
+    match cut_point(s, limit) {
+        None => s.to_string(),
+        Some(at) => {
+            let mut out = String::with_capacity(at + '…'.len_utf8());
+            out.push_str(&s[..at]);
+            out.push('…');
+            out
+        }
+    }
+}
+
+/// Byte index after `limit` characters, if the string is longer than that.
+pub(crate) fn cut_point(s: &str, limit: usize) -> Option<usize> {
+    if s.len() <= limit {
+        return None; // fewer bytes than the limit means fewer characters too
+    }
+    s.char_indices().nth(limit).map(|(i, _)| i)
+}
+
+/// Runs user code that only informs a span (an `ErrorType`, an `LlmResponse`); a panic in it
+/// is contained and gives `fallback`.
+pub(crate) fn contained<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+
+    /// Counts how many bytes a Debug implementation was asked to write in all.
+    struct Huge<'a> {
+        pieces: usize,
+        asked: &'a Cell<usize>,
+    }
+    impl fmt::Debug for Huge<'_> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            for _ in 0..self.pieces {
+                self.asked.set(self.asked.get() + 8);
+                f.write_str("abcdefgh")?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn formatting_stops_at_the_limit() {
+        let asked = Cell::new(0);
+        let s = debug(
+            &Huge {
+                pieces: 1 << 20, // 8 MiB if written out
+                asked: &asked,
+            },
+            1024,
+        );
+        assert_eq!(s.chars().count(), 1025, "1024 characters and the ellipsis");
+        assert!(s.ends_with('…'));
+        assert!(asked.get() <= 1024 + 8, "wrote {} bytes", asked.get());
+        // A long Vec stops after its first elements too.
+        let v = vec![7u8; 8 << 20];
+        let s = debug(&v, 64);
+        assert!(s.starts_with("[7, 7, ") && s.ends_with('…') && s.chars().count() == 65);
+        // Short values are whole, multi-byte characters never split.
+        assert_eq!(debug(&"héllo", 100), "\"héllo\"");
+        assert_eq!(display(&"ééé", 2), "éé…");
+        assert_eq!(cut("ééé", 2), "éé…");
+        assert_eq!(cut("abc", 3), "abc");
+    }
+
+    #[test]
+    fn panicking_implementations_give_a_placeholder() {
+        struct Bad;
+        impl fmt::Display for Bad {
+            fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+                panic!("Display exploded")
+            }
+        }
+        impl fmt::Debug for Bad {
+            fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+                panic!("Debug exploded")
+            }
+        }
+        assert_eq!(display(&Bad, 10), PANICKED);
+        assert_eq!(debug(&Bad, 10), PANICKED);
+        assert_eq!(contained(1, || panic!("no")), 1);
+    }
+}
