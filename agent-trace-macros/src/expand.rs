@@ -457,6 +457,10 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
         sig: sig.clone(),
         block: block.clone(),
     });
+    // The body's statements, spliced after the fake return into one block: nesting the
+    // user's block (`{ fake { Ok(1) } }`) makes rustc warn "unnecessary braces" in the
+    // user's crate for one-expression bodies.
+    let stmts = &block.stmts;
     let body = match fn_shape {
         Shape::Sync => {
             let fake = fake_return(&ret_ty);
@@ -468,7 +472,7 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             );
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
-                let #result = #krate::__private::call(&mut #span, move || { #fake #block });
+                let #result = #krate::__private::call(&mut #span, move || { #fake #(#stmts)* });
                 if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(&mut #span) {
                     #rec
                 }
@@ -480,7 +484,7 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             let rec = recorder(opts, Some(&ret_ty));
             quote_spanned!(Span::mixed_site()=>
                 let #span = #start;
-                #krate::__private::instrument(#span, async move { #fake #block }, #rec).await
+                #krate::__private::instrument(#span, async move { #fake #(#stmts)* }, #rec).await
             )
         }
         Shape::ImplFuture => {
@@ -504,7 +508,7 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             let rec = item_recorder(opts, assoc_of(&ret_ty, "Stream", "Item").as_ref());
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
-                let #future = #krate::__private::call(&mut #span, move || { #fake #block });
+                let #future = #krate::__private::call(&mut #span, move || { #fake #(#stmts)* });
                 if ::core::option::Option::is_none(&#span) {
                     return #future;
                 }
@@ -516,7 +520,7 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             let rec = recorder(opts, assoc_of(&ret_ty, "Future", "Output").as_ref());
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
-                let #future = #krate::__private::call(&mut #span, move || { #fake #block });
+                let #future = #krate::__private::call(&mut #span, move || { #fake #(#stmts)* });
                 if ::core::option::Option::is_none(&#span) {
                     return #future;
                 }
