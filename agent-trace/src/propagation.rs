@@ -277,7 +277,7 @@ impl TextMapPropagator for W3cTraceContext {
         };
         let members = extractor
             .get_all(TRACESTATE)
-            .and_then(|v| Self::parse_tracestate_members(v))
+            .and_then(Self::parse_tracestate_members)
             .unwrap_or_default();
         let state = sdk_trace_state(&members);
         let held = state.header();

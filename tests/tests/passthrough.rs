@@ -12,11 +12,18 @@ async fn echo_server() -> String {
     let app = axum::Router::new().route(
         "/echo",
         get(|headers: http::HeaderMap| async move {
-            headers
-                .get("traceparent")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("none")
-                .to_string()
+            let get = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("none")
+                    .to_string()
+            };
+            // The traceparent alone when no tracestate came, as the older tests expect.
+            match get("tracestate").as_str() {
+                "none" => get("traceparent"),
+                state => format!("{}|{state}", get("traceparent")),
+            }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -88,4 +95,58 @@ async fn invalid_incoming_header_starts_nothing_and_sends_nothing() {
     let _attached = extract(&incoming).attach();
     assert_eq!(agent_trace::current_trace_id(), None);
     assert_eq!(call_next(&url).await.expect("call"), "none");
+}
+
+#[tokio::test]
+async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
+    use agent_trace::client::TraceMiddleware;
+    use agent_trace::server::TraceLayer;
+    let _guard = agent_trace::builder()
+        .service_name("middle")
+        .env(|_| None)
+        .install()
+        .expect("install");
+    assert!(!agent_trace::is_enabled());
+    let echo = echo_server().await;
+    // The middle agent, built as users build one: TraceLayer in, TraceMiddleware out.
+    let middle = axum::Router::new()
+        .route(
+            "/forward",
+            get(move || {
+                let echo = echo.clone();
+                async move {
+                    reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+                        .with(TraceMiddleware::default())
+                        .build()
+                        .get(&echo)
+                        .send()
+                        .await
+                        .expect("call")
+                        .text()
+                        .await
+                        .expect("body")
+                }
+            }),
+        )
+        .layer(TraceLayer::new());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, middle).await });
+
+    // Random and not sampled (Level 2), and members whose keys the SDK's TraceState rejects.
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
+    let tracestate = format!("foo@bar@baz=1,t@{}=2,congo=t61rcWkgMzE", "v".repeat(15));
+    let got = reqwest::Client::new()
+        .get(format!("http://{addr}/forward"))
+        .header("traceparent", traceparent)
+        .header("tracestate", &tracestate)
+        .send()
+        .await
+        .expect("call")
+        .text()
+        .await
+        .expect("body");
+    assert_eq!(got, format!("{traceparent}|{tracestate}"));
 }
