@@ -24,6 +24,7 @@ fn env_of(pairs: &[(&str, String)]) -> impl Fn(&str) -> Option<String> + Send + 
 
 #[test]
 fn process_environment_is_read_by_init() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     // Safe: nextest runs this test alone in its process.
     std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", rx.http_endpoint());
@@ -45,6 +46,7 @@ fn process_environment_is_read_by_init() {
 
 #[test]
 fn invalid_process_variable_is_a_named_init_error() {
+    agent_trace::isolate!();
     std::env::set_var("OTEL_TRACES_SAMPLER", "sometimes");
     let err = agent_trace::init("bad").expect_err("rejected");
     assert_eq!(err.variable(), Some("OTEL_TRACES_SAMPLER"));
@@ -58,6 +60,7 @@ fn invalid_process_variable_is_a_named_init_error() {
 
 #[test]
 fn sdk_disabled_wins_over_an_endpoint() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     for var in ["OTEL_SDK_DISABLED", "OTEL_ENABLED"] {
         let value = if var == "OTEL_SDK_DISABLED" {
@@ -82,6 +85,7 @@ fn sdk_disabled_wins_over_an_endpoint() {
 
 #[test]
 fn sampler_always_off_exports_nothing_and_ratio_zero_too() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace::builder()
         .service_name("sampled-out")
@@ -102,6 +106,7 @@ fn sampler_always_off_exports_nothing_and_ratio_zero_too() {
 
 #[test]
 fn attribute_value_limit_cuts_values_on_the_wire() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace::builder()
         .service_name("limits")
@@ -125,6 +130,7 @@ fn attribute_value_limit_cuts_values_on_the_wire() {
 
 #[test]
 fn queue_size_from_env_bounds_memory_and_counts_drops() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     rx.set_behavior(agent_trace::testing::receiver::Behavior::Hang);
     let guard = agent_trace::builder()
@@ -163,6 +169,7 @@ fn queue_size_from_env_bounds_memory_and_counts_drops() {
 
 #[test]
 fn propagators_from_env_choose_the_headers() {
+    agent_trace::isolate!();
     let _guard = agent_trace::builder()
         .service_name("props")
         .env(env_of(&[("OTEL_PROPAGATORS", "b3multi,jaeger".into())]))
@@ -188,6 +195,7 @@ fn propagators_from_env_choose_the_headers() {
 
 #[test]
 fn console_exporter_from_env_counts_as_exported() {
+    agent_trace::isolate!();
     let guard = agent_trace::builder()
         .service_name("console")
         .env(env_of(&[("OTEL_TRACES_EXPORTER", "console".into())]))

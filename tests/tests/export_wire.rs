@@ -81,16 +81,19 @@ fn check_export(protocol: Protocol, transport: &str) {
 
 #[test]
 fn grpc_export_carries_ids_parents_resource_status() {
+    agent_trace::isolate!();
     check_export(Protocol::Grpc, "grpc");
 }
 
 #[test]
 fn http_export_carries_ids_parents_resource_status() {
+    agent_trace::isolate!();
     check_export(Protocol::HttpProtobuf, "http");
 }
 
 #[test]
 fn http_endpoint_with_full_path_is_not_doubled() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::builder_for(
         "full-path",
@@ -106,6 +109,7 @@ fn http_endpoint_with_full_path_is_not_doubled() {
 
 #[test]
 fn spans_arrive_without_shutdown_once_the_batch_delay_passes() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let _guard = init_to(&rx, "periodic", Protocol::Grpc);
     research();

@@ -38,6 +38,7 @@ const BOTH: [Protocol; 2] = [Protocol::Grpc, Protocol::HttpProtobuf];
 
 #[test]
 fn slow_collector_within_the_timeout_gets_everything() {
+    agent_trace::isolate!();
     for p in BOTH {
         let rx = OtlpReceiver::start().expect("receiver");
         rx.set_behavior(Behavior::Slow { delay_ms: 300 });
@@ -55,6 +56,7 @@ fn slow_collector_within_the_timeout_gets_everything() {
 
 #[test]
 fn slow_collector_past_the_timeout_is_a_counted_failure() {
+    agent_trace::isolate!();
     for p in BOTH {
         let rx = OtlpReceiver::start().expect("receiver");
         rx.set_behavior(Behavior::Slow { delay_ms: 3_000 });
@@ -100,6 +102,7 @@ fn dribbling_server(head: bool) -> (u16, std::thread::JoinHandle<()>) {
 
 #[test]
 fn dribbled_status_line_times_out_without_hanging_export_or_shutdown() {
+    agent_trace::isolate!();
     let (port, server) = dribbling_server(false);
     let guard = builder_for(
         "dribble",
@@ -121,6 +124,7 @@ fn dribbled_status_line_times_out_without_hanging_export_or_shutdown() {
 
 #[test]
 fn status_200_with_a_dribbled_body_is_delivered_without_waiting_for_the_body() {
+    agent_trace::isolate!();
     let (port, server) = dribbling_server(true);
     let guard = builder_for(
         "dribble-body",
@@ -141,6 +145,7 @@ fn status_200_with_a_dribbled_body_is_delivered_without_waiting_for_the_body() {
 
 #[test]
 fn resource_exhausted_is_retried_only_with_retry_info() {
+    agent_trace::isolate!();
     // With RetryInfo: retried after the delay it asks for, then accepted.
     let rx = OtlpReceiver::start().expect("receiver");
     rx.set_behavior(Behavior::Throttle {
@@ -173,6 +178,7 @@ fn resource_exhausted_is_retried_only_with_retry_info() {
 
 #[test]
 fn http_retry_table() {
+    agent_trace::isolate!();
     // (status, Retry-After, retried?)
     let cases: [(u16, Option<u32>, bool); 7] = [
         (429, Some(0), true),
@@ -208,6 +214,7 @@ fn http_retry_table() {
 
 #[test]
 fn garbage_success_body_is_no_crash() {
+    agent_trace::isolate!();
     for p in BOTH {
         let rx = OtlpReceiver::start().expect("receiver");
         rx.set_behavior(Behavior::GarbageOk);
@@ -234,6 +241,7 @@ impl agent_trace::__private::TestTransport for PanicsOnSecond {
 
 #[test]
 fn exporter_panicking_on_its_second_call_does_not_end_tracing() {
+    agent_trace::isolate!();
     let guard = agent_trace::builder()
         .service_name("panicky")
         .exporter(agent_trace::Exporter::Otlp)
@@ -261,6 +269,7 @@ fn resident_bytes() -> u64 {
 
 #[test]
 fn a_million_spans_with_the_collector_down_keep_memory_bounded() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     rx.set_behavior(Behavior::Hang);
     let guard = builder_for("flood", &rx.grpc_endpoint(), Protocol::Grpc)
@@ -314,6 +323,7 @@ fn run_child(endpoint: &str, extra: &[(&str, &str)]) -> std::process::ExitStatus
 
 #[test]
 fn rust_log_trace_neither_deadlocks_nor_exports_the_exporters_own_spans() {
+    agent_trace::isolate!();
     // Collector down: the child finishes and reports the loss (exit code 3).
     let port = agent_trace_tests::free_port();
     let status = run_child(

@@ -49,11 +49,13 @@ fn closed_port_at_start(protocol: Protocol) {
 
 #[test]
 fn grpc_port_closed_at_start() {
+    agent_trace::isolate!();
     closed_port_at_start(Protocol::Grpc);
 }
 
 #[test]
 fn http_port_closed_at_start() {
+    agent_trace::isolate!();
     closed_port_at_start(Protocol::HttpProtobuf);
 }
 
@@ -86,11 +88,13 @@ fn receiver_started_later(protocol: Protocol) {
 
 #[test]
 fn grpc_receiver_started_later() {
+    agent_trace::isolate!();
     receiver_started_later(Protocol::Grpc);
 }
 
 #[test]
 fn http_receiver_started_later() {
+    agent_trace::isolate!();
     receiver_started_later(Protocol::HttpProtobuf);
 }
 
@@ -121,11 +125,13 @@ fn hanging_receiver(protocol: Protocol) {
 
 #[test]
 fn grpc_receiver_that_never_answers() {
+    agent_trace::isolate!();
     hanging_receiver(Protocol::Grpc);
 }
 
 #[test]
 fn http_receiver_that_never_answers() {
+    agent_trace::isolate!();
     hanging_receiver(Protocol::HttpProtobuf);
 }
 
@@ -151,6 +157,7 @@ fn recovers_after_errors(protocol: Protocol, behavior: Behavior) {
 
 #[test]
 fn grpc_unavailable_then_recovers() {
+    agent_trace::isolate!();
     recovers_after_errors(
         Protocol::Grpc,
         Behavior::Fail {
@@ -164,6 +171,7 @@ fn grpc_unavailable_then_recovers() {
 
 #[test]
 fn http_503_with_retry_after_then_recovers() {
+    agent_trace::isolate!();
     recovers_after_errors(
         Protocol::HttpProtobuf,
         Behavior::Fail {
@@ -207,16 +215,19 @@ fn not_retried(protocol: Protocol, grpc_code: i32, http_status: u16) {
 
 #[test]
 fn grpc_invalid_argument_is_not_retried() {
+    agent_trace::isolate!();
     not_retried(Protocol::Grpc, 3, 400);
 }
 
 #[test]
 fn http_400_is_not_retried() {
+    agent_trace::isolate!();
     not_retried(Protocol::HttpProtobuf, 3, 400);
 }
 
 #[test]
 fn full_queue_drops_and_counts_without_blocking() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     rx.set_behavior(Behavior::Hang);
     let guard = builder_for("flood", &rx.grpc_endpoint(), Protocol::Grpc)

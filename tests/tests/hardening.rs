@@ -11,14 +11,6 @@ use agent_trace_tests::init_to;
 use axum::routing::any;
 use axum::Router;
 
-/// The pipeline is process-wide: these tests take turns so that `cargo test` (threads in one
-/// process) counts the same as nextest (a process per test).
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
-}
-
 async fn serve(app: Router) -> std::net::SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -49,9 +41,8 @@ fn response_request_id(head: &str) -> Option<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[allow(clippy::await_holding_lock)] // the guard must span the whole test; no other task takes it
 async fn forged_request_ids_are_replaced_and_long_methods_do_not_name_spans() {
-    let _serial = serial();
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = init_to(&rx, "edge", Protocol::Grpc);
     let app = Router::new()
@@ -135,7 +126,7 @@ fn ordinary(i: usize) -> usize {
 
 #[test]
 fn a_six_mib_error_message_costs_no_span_of_its_batch() {
-    let _serial = serial();
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = init_to(&rx, "huge-error", Protocol::Grpc);
     for i in 0..10 {
@@ -165,6 +156,7 @@ fn a_six_mib_error_message_costs_no_span_of_its_batch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_receiver_keeps_a_bounded_number_of_request_headers() {
+    agent_trace::isolate!();
     use agent_trace::testing::receiver::MAX_KEPT_HEADERS;
     let rx = OtlpReceiver::start().expect("receiver");
     let url = format!("{}/v1/traces", rx.http_endpoint());

@@ -87,6 +87,7 @@ fn child_of(child: &ReceivedSpan, parent: &ReceivedSpan) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_to_b_to_c_is_one_trace() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::init_to(&rx, "agents", Protocol::Grpc);
 
@@ -166,6 +167,7 @@ async fn a_to_b_to_c_is_one_trace() {
 
 #[tokio::test]
 async fn plain_inject_makes_the_server_a_child_of_the_a2a_span() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::init_to(&rx, "plain", Protocol::HttpProtobuf);
     let url = serve(
@@ -203,6 +205,7 @@ async fn plain_inject_makes_the_server_a_child_of_the_a2a_span() {
 
 #[tokio::test]
 async fn server_errors_and_client_errors_are_marked() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::init_to(&rx, "errors", Protocol::Grpc);
     let url = serve(

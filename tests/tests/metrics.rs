@@ -104,16 +104,19 @@ fn check(protocol: Protocol) {
 
 #[test]
 fn metrics_over_grpc() {
+    agent_trace::isolate!();
     check(Protocol::Grpc);
 }
 
 #[test]
 fn metrics_over_http() {
+    agent_trace::isolate!();
     check(Protocol::HttpProtobuf);
 }
 
 #[test]
 fn metrics_can_be_turned_off_and_are_off_with_tracing_off() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::builder_for("no-metrics", &rx.grpc_endpoint(), Protocol::Grpc)
         .metrics(false)
@@ -135,6 +138,7 @@ fn metrics_can_be_turned_off_and_are_off_with_tracing_off() {
 
 #[test]
 fn periodic_export_without_shutdown() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let _guard = agent_trace_tests::builder_for("periodic", &rx.grpc_endpoint(), Protocol::Grpc)
         .metrics_interval(std::time::Duration::from_millis(100))

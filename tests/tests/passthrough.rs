@@ -55,6 +55,7 @@ async fn call_next(url: &str) -> Result<String, reqwest::Error> {
 
 #[tokio::test]
 async fn incoming_trace_id_reaches_the_next_agent_when_disabled() {
+    agent_trace::isolate!();
     let _guard = agent_trace::builder()
         .service_name("middle")
         .env(|_| None)
@@ -81,6 +82,7 @@ async fn incoming_trace_id_reaches_the_next_agent_when_disabled() {
 
 #[tokio::test]
 async fn invalid_incoming_header_starts_nothing_and_sends_nothing() {
+    agent_trace::isolate!();
     let _guard = agent_trace::builder()
         .service_name("middle")
         .env(|_| None)
@@ -99,6 +101,7 @@ async fn invalid_incoming_header_starts_nothing_and_sends_nothing() {
 
 #[tokio::test]
 async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
+    agent_trace::isolate!();
     use agent_trace::client::TraceMiddleware;
     use agent_trace::server::TraceLayer;
     let _guard = agent_trace::builder()

@@ -52,6 +52,7 @@ fn assert_chain(spans: &[ReceivedSpan], phase: &str, dest: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pubsub_keeps_one_trace() {
+    agent_trace::isolate!();
     let Some(redis_server) = RedisServer::start_or_skip("pubsub_keeps_one_trace") else {
         return;
     };
@@ -91,6 +92,7 @@ async fn pubsub_keeps_one_trace() {
 
 #[tokio::test]
 async fn list_queue_keeps_one_trace_and_old_messages_still_deliver() {
+    agent_trace::isolate!();
     let Some(redis_server) = RedisServer::start_or_skip("list_queue") else {
         return;
     };
@@ -159,6 +161,7 @@ async fn list_queue_keeps_one_trace_and_old_messages_still_deliver() {
 
 #[tokio::test]
 async fn redis_errors_mark_the_producer_span() {
+    agent_trace::isolate!();
     let Some(redis_server) = RedisServer::start_or_skip("redis_errors") else {
         return;
     };

@@ -20,6 +20,7 @@ async fn async_step(n: u32) -> u32 {
 
 #[test]
 fn plain_main_without_runtime_grpc_and_http() {
+    agent_trace::isolate!();
     for protocol in [Protocol::Grpc, Protocol::HttpProtobuf] {
         let rx = OtlpReceiver::start().expect("receiver");
         let guard = init_to(&rx, "sync-main", protocol);
@@ -32,6 +33,7 @@ fn plain_main_without_runtime_grpc_and_http() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn current_thread_runtime_flushes_from_its_own_thread() {
+    agent_trace::isolate!();
     // The SDK's own batch processor blocks here for 5 s and loses the spans.
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = init_to(&rx, "current-thread", Protocol::Grpc);
@@ -46,6 +48,7 @@ async fn current_thread_runtime_flushes_from_its_own_thread() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multi_thread_runtime() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = init_to(&rx, "multi-thread", Protocol::HttpProtobuf);
     let handles: Vec<_> = (0..8).map(|i| tokio::spawn(async_step(i))).collect();
@@ -58,6 +61,7 @@ async fn multi_thread_runtime() {
 
 #[test]
 fn init_twice_gives_one_pipeline_alive_until_the_last_guard() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let first = init_to(&rx, "twice", Protocol::Grpc);
     let second = init_to(&rx, "twice", Protocol::Grpc);
@@ -72,6 +76,7 @@ fn init_twice_gives_one_pipeline_alive_until_the_last_guard() {
 
 #[test]
 fn init_from_eight_threads_at_once() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let endpoint = rx.grpc_endpoint();
     let guards: Vec<_> = std::thread::scope(|scope| {
@@ -101,6 +106,7 @@ fn init_from_eight_threads_at_once() {
 
 #[test]
 fn shutdown_twice_is_harmless_and_reports_the_same_counts() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let a = init_to(&rx, "shutdown-twice", Protocol::Grpc);
     let b = init_to(&rx, "shutdown-twice", Protocol::Grpc);
@@ -114,6 +120,7 @@ fn shutdown_twice_is_harmless_and_reports_the_same_counts() {
 
 #[test]
 fn guard_dropped_during_a_panic_still_flushes() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let endpoint = rx.grpc_endpoint();
     let result = std::panic::catch_unwind(move || {
@@ -129,6 +136,7 @@ fn guard_dropped_during_a_panic_still_flushes() {
 
 #[test]
 fn disabled_starts_no_thread() {
+    agent_trace::isolate!();
     let _guard = agent_trace::builder()
         .service_name("off")
         .env(|_| None)
@@ -142,6 +150,7 @@ fn disabled_starts_no_thread() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_and_drop_inside_async_code_never_panic() {
+    agent_trace::isolate!();
     // Metrics are on (OTLP exporter): their exporter's runtime must not be dropped here.
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = init_to(&rx, "async-shutdown", Protocol::Grpc);
@@ -155,6 +164,7 @@ async fn shutdown_and_drop_inside_async_code_never_panic() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn drop_inside_current_thread_runtime_never_panics() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = init_to(&rx, "ct-drop", Protocol::Grpc);
     async_step(1).await;

@@ -46,6 +46,7 @@ fn run(json: bool) -> (OtlpReceiver, Output) {
 
 #[test]
 fn child_root_span_is_a_child_of_the_spawning_span() {
+    agent_trace::isolate!();
     let (rx, out) = run(false);
     let spans = rx.spans();
     let phase = spans
@@ -79,6 +80,7 @@ fn child_root_span_is_a_child_of_the_spawning_span() {
 
 #[test]
 fn json_log_lines_carry_the_trace_id() {
+    agent_trace::isolate!();
     let (rx, out) = run(true);
     let step = rx
         .spans()
@@ -99,6 +101,7 @@ fn json_log_lines_carry_the_trace_id() {
 
 #[test]
 fn garbage_traceparent_is_ignored_and_the_child_starts_a_new_trace() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     for garbage in [
         "garbage",
@@ -124,6 +127,7 @@ fn garbage_traceparent_is_ignored_and_the_child_starts_a_new_trace() {
 
 #[test]
 fn env_vars_for_children_are_uppercase_and_replace_stale_ones() {
+    agent_trace::isolate!();
     let _guard = agent_trace::builder()
         .service_name("vars")
         .env(|_| None)

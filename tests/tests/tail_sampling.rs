@@ -46,6 +46,7 @@ fn install(
 
 #[test]
 fn errors_kept_and_the_rest_at_the_ratio_exactly() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = install(
         &rx,
@@ -92,6 +93,7 @@ fn errors_kept_and_the_rest_at_the_ratio_exactly() {
 
 #[test]
 fn slow_traces_are_kept() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = install(
         &rx,
@@ -133,6 +135,7 @@ fn slow_traces_are_kept() {
 
 #[test]
 fn invalid_tail_settings_are_named_errors() {
+    agent_trace::isolate!();
     let err = agent_trace::builder()
         .service_name("bad")
         .env(|k| (k == "AGENT_TRACE_KEEP_SLOWER_THAN").then(|| "2s".to_string()))

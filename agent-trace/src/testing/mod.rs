@@ -355,3 +355,87 @@ impl fmt::Display for SpanTree {
         Ok(())
     }
 }
+
+/// Set in a child process started by [`run_in_own_process`]: the name of the one test it runs.
+const ISOLATED_TEST: &str = "AGENT_TRACE_ISOLATED_TEST";
+
+/// Runs the calling test in a process of its own, as cargo-nextest does. Put it first in a
+/// test that calls [`init`](crate::init) or the builder, or that needs tracing off while
+/// other tests of the same binary use [`Capture`]: the pipeline, the subscriber and the
+/// environment are process-wide, and `cargo test` runs a binary's tests as threads of one
+/// process. The test's assertions stay as they are.
+///
+/// Under nextest, and in the child process it starts, the test body runs where it is;
+/// otherwise the body is skipped here and the child's result is the test's result. Works in
+/// `#[test]` and `#[tokio::test]` functions returning `()`.
+///
+/// ```no_run
+/// #[test]
+/// fn exports_to_my_collector() {
+///     agent_trace::isolate!();
+///     let _guard = agent_trace::init("svc").unwrap();
+///     // ...
+/// }
+/// ```
+#[macro_export]
+macro_rules! isolate {
+    () => {{
+        fn __agent_trace_isolate_here() {}
+        if !$crate::testing::run_in_own_process(::std::any::type_name_of_val(
+            &__agent_trace_isolate_here,
+        )) {
+            return;
+        }
+    }};
+}
+
+/// What [`isolate!`](crate::isolate) calls: `here` is the type name of a function item
+/// declared inside the test (`binary::path::to::test::item`). Returns whether the test body
+/// should run in this process; when it starts a child, panics if the child's test failed.
+pub fn run_in_own_process(here: &str) -> bool {
+    let name = test_name_of(here);
+    let under_nextest = std::env::var("NEXTEST_EXECUTION_MODE").as_deref()
+        == Ok("process-per-test")
+        || std::env::var_os("NEXTEST_RUN_ID").is_some();
+    if under_nextest || std::env::var(ISOLATED_TEST).as_deref() == Ok(name.as_str()) {
+        return true;
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args([name.as_str(), "--exact", "--test-threads=1", "--nocapture"])
+        .env(ISOLATED_TEST, &name)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the test in its own process");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    // "1 passed": a name that matched no test must not pass quietly.
+    assert!(
+        out.status.success() && stdout.contains(" 1 passed"),
+        "`{name}` failed in its own process ({})",
+        out.status
+    );
+    false
+}
+
+/// The test harness's name for a test, from the type name of an item inside it: the crate
+/// (binary) name, `{{closure}}` segments of async bodies and the item itself are left out.
+fn test_name_of(here: &str) -> String {
+    let mut parts: Vec<&str> = here.split("::").skip(1).collect();
+    parts.pop(); // the item
+    parts.retain(|s| *s != "{{closure}}");
+    parts.join("::")
+}
+
+#[cfg(test)]
+mod isolate_tests {
+    #[test]
+    fn test_names_from_item_paths() {
+        assert_eq!(super::test_name_of("bin::my_test::item"), "my_test");
+        assert_eq!(
+            super::test_name_of("bin::module::my_test::{{closure}}::item"),
+            "module::my_test"
+        );
+    }
+}
