@@ -31,6 +31,14 @@ pub enum InitError {
     /// The export pipeline could not be started (thread or runtime creation failed).
     #[error("could not start the export pipeline: {0}")]
     Pipeline(String),
+    /// Exporting was asked for with a protocol this build has no exporter for.
+    #[error("no exporter for {protocol} in this build: {fix}")]
+    MissingFeature {
+        /// The protocol (`grpc`, `http/protobuf`, `http/json`).
+        protocol: &'static str,
+        /// Which cargo feature to enable.
+        fix: &'static str,
+    },
 }
 
 impl InitError {
@@ -52,7 +60,7 @@ impl InitError {
             InitError::InvalidValue { variable, .. } | InitError::NotUnicode { variable } => {
                 Some(variable)
             }
-            InitError::Pipeline(_) => None,
+            InitError::Pipeline(_) | InitError::MissingFeature { .. } => None,
         }
     }
 }
@@ -77,6 +85,62 @@ pub enum Protocol {
     Grpc,
     /// OTLP/HTTP with protobuf bodies (default port 4318, path `/v1/traces`).
     HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies (`http/json`; default port 4318, path `/v1/traces`).
+    HttpJson,
+}
+
+impl Protocol {
+    /// The name `OTEL_EXPORTER_OTLP_PROTOCOL` gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::HttpJson => "http/json",
+        }
+    }
+
+    /// Whether this is one of the OTLP/HTTP protocols.
+    pub fn is_http(self) -> bool {
+        matches!(self, Protocol::HttpProtobuf | Protocol::HttpJson)
+    }
+}
+
+/// The cargo feature an exporter for `protocol` needs, for error messages.
+pub(crate) fn missing_feature(protocol: Protocol) -> &'static str {
+    match protocol {
+        Protocol::Grpc => "enable the cargo feature `otlp-grpc` of agent-trace",
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            "enable the cargo feature `otlp-http` of agent-trace"
+        }
+    }
+}
+
+/// Whether `protocol` has an exporter in this build.
+pub(crate) fn protocol_built(protocol: Protocol) -> bool {
+    match protocol {
+        Protocol::Grpc => cfg!(feature = "otlp-grpc"),
+        Protocol::HttpProtobuf | Protocol::HttpJson => cfg!(feature = "otlp-http"),
+    }
+}
+
+/// Compression of OTLP requests (`OTEL_EXPORTER_OTLP_COMPRESSION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// gzip (cargo feature `gzip`).
+    Gzip,
+}
+
+/// Certificates for OTLP over TLS (`https://` endpoints), from
+/// `OTEL_EXPORTER_OTLP_CERTIFICATE`, `_CLIENT_CERTIFICATE` and `_CLIENT_KEY` (PEM files).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TlsFiles {
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) certificate: Option<std::path::PathBuf>,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) client_certificate: Option<std::path::PathBuf>,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) client_key: Option<std::path::PathBuf>,
 }
 
 /// Head sampler, as named by `OTEL_TRACES_SAMPLER`.
@@ -161,6 +225,10 @@ pub(crate) struct Config {
     pub(crate) endpoint: String,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) export_timeout: Duration,
+    #[cfg_attr(not(feature = "gzip"), allow(dead_code))]
+    pub(crate) compression: Option<Compression>,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    pub(crate) tls: TlsFiles,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -196,6 +264,7 @@ pub(crate) struct Overrides {
     pub(crate) endpoint: Option<String>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) export_timeout: Option<Duration>,
+    pub(crate) compression: Option<Option<Compression>>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) propagators: Option<Vec<Propagator>>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -306,10 +375,11 @@ fn parse_protocol(name: &str, v: &str) -> Result<Protocol, InitError> {
     match v.to_ascii_lowercase().as_str() {
         "grpc" => Ok(Protocol::Grpc),
         "http/protobuf" => Ok(Protocol::HttpProtobuf),
+        "http/json" => Ok(Protocol::HttpJson),
         _ => Err(InitError::invalid(
             name,
             v,
-            "grpc or http/protobuf (http/json is not supported)",
+            "grpc, http/protobuf or http/json",
         )),
     }
 }
@@ -433,7 +503,14 @@ pub(crate) fn resolve_endpoint(
     if uri.host().is_none_or(str::is_empty) {
         return Err(InitError::invalid(name, raw, "a URL with a host"));
     }
-    if protocol == Protocol::HttpProtobuf && append_path {
+    if uri.port_u16() == Some(0) {
+        return Err(InitError::invalid(
+            name,
+            raw,
+            "a URL with a port other than 0 (nothing can be reached on port 0)",
+        ));
+    }
+    if protocol.is_http() && append_path {
         let base = raw.trim_end_matches('/');
         if base.ends_with("/v1/traces") {
             return Ok(base.to_string());
@@ -530,7 +607,9 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         }
         (None, None) => match protocol {
             Protocol::Grpc => "http://localhost:4317".to_string(),
-            Protocol::HttpProtobuf => "http://localhost:4318/v1/traces".to_string(),
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                "http://localhost:4318/v1/traces".to_string()
+            }
         },
     };
 
@@ -567,6 +646,83 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             .or(env.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?)
             .unwrap_or(Duration::from_secs(10)),
     };
+    if export_timeout.is_zero() {
+        return Err(InitError::invalid(
+            "OTEL_EXPORTER_OTLP_TIMEOUT",
+            "0",
+            "a timeout greater than 0 ms (with 0 every export would fail)",
+        ));
+    }
+
+    let compression = match o.compression {
+        Some(c) => c,
+        None => match env.first(&[
+            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+            "OTEL_EXPORTER_OTLP_COMPRESSION",
+        ])? {
+            None => None,
+            Some((name, v)) => match v.to_ascii_lowercase().as_str() {
+                "none" => None,
+                "gzip" if cfg!(feature = "gzip") => Some(Compression::Gzip),
+                "gzip" => return Err(InitError::invalid(
+                    name,
+                    v,
+                    "none in this build (for gzip, enable the cargo feature `gzip` of agent-trace)",
+                )),
+                _ => return Err(InitError::invalid(name, v, "gzip or none")),
+            },
+        },
+    };
+
+    let path = |names: [&'static str; 2]| -> Result<Option<std::path::PathBuf>, InitError> {
+        let Some((name, v)) = env.first(&names)? else {
+            return Ok(None);
+        };
+        if !cfg!(feature = "tls") {
+            return Err(InitError::invalid(
+                name,
+                v,
+                "nothing in this build (for TLS, enable the cargo feature `tls` of agent-trace)",
+            ));
+        }
+        let p = std::path::PathBuf::from(&v);
+        if !p.is_file() {
+            return Err(InitError::invalid(
+                name,
+                v,
+                "the path of a readable PEM file",
+            ));
+        }
+        Ok(Some(p))
+    };
+    let tls = TlsFiles {
+        certificate: path([
+            "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CERTIFICATE",
+        ])?,
+        client_certificate: path([
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+        ])?,
+        client_key: path([
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+            "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+        ])?,
+    };
+    if tls.client_certificate.is_some() != tls.client_key.is_some() {
+        return Err(InitError::invalid(
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            "(one of certificate and key)",
+            "both a client certificate and its key, or neither",
+        ));
+    }
+    if endpoint.starts_with("https://") && !cfg!(feature = "tls") && exporter == Exporter::Otlp {
+        return Err(InitError::invalid(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            endpoint.clone(),
+            "an http:// URL in this build (for https, enable the cargo feature `tls` of agent-trace)",
+        ));
+    }
 
     let sampler = match o.sampler {
         Some(s) => s,
@@ -709,10 +865,12 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             )?),
             None => Some(match protocol {
                 Protocol::Grpc => endpoint.clone(),
-                Protocol::HttpProtobuf => match endpoint.strip_suffix("/v1/traces") {
-                    Some(base) => format!("{base}/v1/metrics"),
-                    None => endpoint.clone(),
-                },
+                Protocol::HttpProtobuf | Protocol::HttpJson => {
+                    match endpoint.strip_suffix("/v1/traces") {
+                        Some(base) => format!("{base}/v1/metrics"),
+                        None => endpoint.clone(),
+                    }
+                }
             }),
         }
     };
@@ -760,6 +918,8 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         endpoint,
         headers,
         export_timeout,
+        compression,
+        tls,
         sampler,
         propagators,
         resource_attributes,
@@ -785,6 +945,42 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn otlp_transport_variables() {
+        let c = env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]).unwrap();
+        assert_eq!(c.protocol, Protocol::HttpJson);
+        assert_eq!(c.endpoint, "http://localhost:4318/v1/traces");
+        let c = env(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "none")]).unwrap();
+        assert_eq!(c.compression, None);
+        let gzip = env(&[("OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "gzip")]);
+        if cfg!(feature = "gzip") {
+            assert_eq!(gzip.unwrap().compression, Some(Compression::Gzip));
+        } else {
+            let e = gzip.unwrap_err().to_string();
+            assert!(e.contains("cargo feature `gzip`"), "{e}");
+        }
+        // Settings that would make every export fail are named errors.
+        for (var, value) in [
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:0"),
+        ] {
+            let e = env(&[(var, value)]).unwrap_err();
+            assert_eq!(e.variable(), Some(var), "{e}");
+        }
+        // A client certificate without its key.
+        let file = std::env::current_exe().unwrap();
+        let file = file.to_str().unwrap();
+        let one = env(&[("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", file)]);
+        assert!(one.is_err());
+        if cfg!(feature = "tls") {
+            let c = env(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", file)]).unwrap();
+            assert_eq!(
+                c.tls.certificate.as_deref(),
+                Some(std::path::Path::new(file))
+            );
+        }
+    }
 
     fn resolve_with(vars: &[(&str, &str)], o: Overrides) -> Result<Config, InitError> {
         let map: HashMap<String, String> = vars
@@ -978,7 +1174,11 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://h:1"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "not a url"),
-            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/xml"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "0"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:0"),
+            ("OTEL_EXPORTER_OTLP_COMPRESSION", "brotli"),
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/ca.pem"),
             ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "novalue"),
             ("OTEL_EXPORTER_OTLP_HEADERS", "=v"),

@@ -11,10 +11,10 @@ use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanLimits};
 use opentelemetry_sdk::Resource;
 
 use crate::config::{
-    self, Config, EnvLookup, Exporter, InitError, LogFormat, Overrides, Propagator, Protocol,
-    Sampler,
+    self, Compression, Config, EnvLookup, Exporter, InitError, LogFormat, Overrides, Propagator,
+    Protocol, Sampler,
 };
-use crate::pipeline::{self, ExportStats, QueueProcessor, Shared, Transport};
+use crate::pipeline::{self, DynExporter, ExportStats, ExportTarget, QueueProcessor, Shared};
 
 /// What the macros and carriers use while tracing is on.
 pub(crate) struct Installed {
@@ -96,10 +96,12 @@ pub struct Builder {
     o: Overrides,
     env: Option<Box<EnvLookup>>,
     shutdown_timeout: Option<Duration>,
-    transport: Option<TransportFactory>,
+    exporter: Option<UserExporter>,
+    processors: Vec<Box<dyn opentelemetry_sdk::trace::SpanProcessor>>,
 }
 
-type TransportFactory = Box<dyn FnOnce(&Config) -> Box<dyn Transport> + Send>;
+/// Builds a user's exporter on the export thread, inside its runtime.
+type UserExporter = Box<dyn FnOnce() -> Box<dyn DynExporter> + Send>;
 
 impl std::fmt::Debug for Builder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -264,36 +266,107 @@ impl Builder {
         self
     }
 
-    #[doc(hidden)]
-    /// Replaces the exporter's transport (fault-injection tests).
-    pub fn __transport(
-        mut self,
-        make: impl FnOnce() -> Box<dyn crate::__private::TestTransport> + Send + 'static,
-    ) -> Self {
-        self.transport = Some(Box::new(move |_c: &Config| -> Box<dyn Transport> {
-            Box::new(crate::__private::TestTransportAdapter(make()))
-        }));
+    /// Compression of OTLP requests (wins over `OTEL_EXPORTER_OTLP_COMPRESSION`); `None` for
+    /// none. gzip needs the cargo feature `gzip`.
+    pub fn compression(mut self, compression: Option<Compression>) -> Self {
+        self.o.compression = Some(compression);
+        self
+    }
+
+    /// Sends spans through `exporter` (any OpenTelemetry SDK `SpanExporter`: a vendor's, the
+    /// SDK's in-memory or stdout exporter, or your own) instead of the OTLP exporter the
+    /// environment describes. Spans still go through agent-trace's pipeline: bounded queue,
+    /// exact counts, shutdown bounded by its timeout, a panicking exporter contained.
+    /// Tracing is on with it, even without an endpoint.
+    ///
+    /// An exporter that needs a Tokio runtime to be built (like opentelemetry-otlp's gRPC
+    /// one) is better given to [`span_exporter_with`](Self::span_exporter_with).
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::InMemorySpanExporter;
+    /// let memory = InMemorySpanExporter::default();
+    /// let guard = agent_trace::builder()
+    ///     .service_name("svc")
+    ///     .span_exporter(memory.clone())
+    ///     .install_subscriber(false)
+    ///     .env(|_| None)
+    ///     .install()
+    ///     .unwrap();
+    /// #[agent_trace::traced_tool]
+    /// fn step() -> u8 { 1 }
+    /// step();
+    /// guard.force_flush(std::time::Duration::from_secs(5)).unwrap();
+    /// assert_eq!(memory.get_finished_spans().unwrap()[0].name, "execute_tool step");
+    /// guard.shutdown().unwrap();
+    /// ```
+    pub fn span_exporter<E>(self, exporter: E) -> Self
+    where
+        E: opentelemetry_sdk::trace::SpanExporter + 'static,
+    {
+        self.span_exporter_with(move || exporter)
+    }
+
+    /// As [`span_exporter`](Self::span_exporter), with the exporter built on the export
+    /// thread, inside its private Tokio runtime.
+    pub fn span_exporter_with<E, F>(mut self, make: F) -> Self
+    where
+        E: opentelemetry_sdk::trace::SpanExporter + 'static,
+        F: FnOnce() -> E + Send + 'static,
+    {
+        self.exporter = Some(Box::new(move || Box::new(make()) as Box<dyn DynExporter>));
+        self
+    }
+
+    /// Adds a `SpanProcessor` of your own beside the export pipeline: it sees every span
+    /// that starts and ends (a vendor's processor, a `BatchSpanProcessor` with another
+    /// exporter, [`testing::Capture::processor`](crate::testing::Capture::processor)).
+    /// Tracing is on with it, even without an exporter. At shutdown it gets what is left of
+    /// the shutdown timeout.
+    pub fn span_processor<P>(mut self, processor: P) -> Self
+    where
+        P: opentelemetry_sdk::trace::SpanProcessor + 'static,
+    {
+        self.processors.push(Box::new(processor));
         self
     }
 
     /// Resolves the settings and installs the pipeline.
     pub fn install(self) -> Result<TraceGuard, InitError> {
-        let config = match &self.env {
+        let mut config = match &self.env {
             Some(lookup) => config::resolve(&self.o, lookup.as_ref())?,
             None => config::resolve(&self.o, &config::process_env)?,
         };
+        let custom = self.exporter.is_some() || !self.processors.is_empty();
+        if custom && !config.disabled && config.exporter == Exporter::None {
+            // A user's exporter or processor turns tracing on; with no OTLP endpoint given,
+            // metrics have nowhere to go.
+            config.exporter = match self.exporter {
+                Some(_) => Exporter::Otlp,
+                None => Exporter::None,
+            };
+            config.metrics_endpoint = None;
+        }
         install(
             config,
-            self.transport,
+            Extensions {
+                exporter: self.exporter,
+                processors: self.processors,
+            },
             self.shutdown_timeout.unwrap_or(DEFAULT_SHUTDOWN_TIMEOUT),
             self.env.as_deref(),
         )
     }
 }
 
+/// What a builder adds to the pipeline `init` would build.
+struct Extensions {
+    exporter: Option<UserExporter>,
+    processors: Vec<Box<dyn opentelemetry_sdk::trace::SpanProcessor>>,
+}
+
 fn install(
     config: Config,
-    transport: Option<TransportFactory>,
+    ext: Extensions,
     shutdown_timeout: Duration,
     env: Option<&EnvLookup>,
 ) -> Result<TraceGuard, InitError> {
@@ -309,8 +382,9 @@ fn install(
 
     let current = ACTIVE.load_full();
     let already_real = current.as_ref().is_some_and(|i| !i.test_only);
-    if !already_real && config.exports() {
-        let installed = build(&config, transport)?;
+    let processors_only = !ext.processors.is_empty() && !config.disabled;
+    if !already_real && (config.exports() || processors_only) {
+        let installed = build(&config, ext)?;
         opentelemetry::global::set_tracer_provider(installed.provider.clone());
         set_active(Some(Arc::new(installed)));
         if let Some(old) = current {
@@ -355,14 +429,22 @@ pub(crate) fn sdk_sampler(s: Sampler) -> opentelemetry_sdk::trace::Sampler {
     }
 }
 
-fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Installed, InitError> {
+fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
     let resource = resource(&config.service_name, &config.resource_attributes);
-    let make: Box<dyn FnOnce() -> Box<dyn Transport> + Send> = match transport {
-        Some(factory) => {
-            let c = config.clone();
-            Box::new(move || factory(&c))
+    let make: Option<pipeline::MakeExporter> = match ext.exporter {
+        Some(make) => {
+            let resource = resource.clone();
+            Some(Box::new(move || {
+                let mut exporter = make();
+                exporter.set_resource(&resource);
+                ExportTarget {
+                    exporter,
+                    rejected: None,
+                }
+            }))
         }
-        None => make_transport(config, &resource)?,
+        None if config.exports() => Some(make_exporter(config, &resource)?),
+        None => None,
     };
     let mut batch = config.batch;
     if config.exporter == Exporter::Console
@@ -371,110 +453,123 @@ fn build(config: &Config, transport: Option<TransportFactory>) -> Result<Install
         // A person is watching: draw traces promptly.
         batch.schedule_delay = Duration::from_millis(200);
     }
-    let shared = pipeline::start(
-        batch,
-        config.export_timeout.min(batch.export_timeout),
-        config.attribute_value_limit,
-        make,
-    )
-    .map_err(|e| InitError::Pipeline(e.to_string()))?;
-    let queue = QueueProcessor {
-        shared: shared.clone(),
+    let shared = match make {
+        Some(make) => Some(
+            pipeline::start(
+                batch,
+                config.export_timeout.min(batch.export_timeout),
+                config.attribute_value_limit,
+                make,
+            )
+            .map_err(|e| InitError::Pipeline(e.to_string()))?,
+        ),
+        None => None,
     };
-    let (next, tail, sampler): (Box<dyn opentelemetry_sdk::trace::SpanProcessor>, _, _) =
-        match config.tail {
-            // Tail sampling needs every local trace recorded; the ratio is applied at the tail.
-            Some(tc) => {
-                let t = Arc::new(crate::tail::TailSampler::new(tc, queue));
-                let stage = crate::tail::TailStage(t.clone());
-                (Box::new(stage), Some(t), Sampler::ParentBasedAlwaysOn)
-            }
-            None => (Box::new(queue), None, config.sampler),
-        };
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(crate::testing::TapProcessor { next: Some(next) })
+    let sampler = match config.tail {
+        // Tail sampling needs every local trace recorded; the ratio is applied at the tail.
+        Some(_) => Sampler::ParentBasedAlwaysOn,
+        None => config.sampler,
+    };
+    let mut provider = SdkTracerProvider::builder()
         .with_sampler(sdk_sampler(sampler))
         .with_span_limits(SpanLimits {
             max_attributes_per_span: config.attribute_count_limit,
             max_events_per_span: config.event_count_limit,
             ..SpanLimits::default()
         })
-        .with_resource(resource.clone())
-        .build();
+        .with_resource(resource.clone());
+    let mut tail = None;
+    if let Some(shared) = &shared {
+        let queue = QueueProcessor {
+            shared: shared.clone(),
+        };
+        provider = match config.tail {
+            Some(tc) => {
+                let t = Arc::new(crate::tail::TailSampler::new(tc, queue));
+                tail = Some(t.clone());
+                provider.with_span_processor(crate::tail::TailStage(t))
+            }
+            None => provider.with_span_processor(queue),
+        };
+    }
+    for p in ext.processors {
+        provider = provider.with_span_processor(BoxedProcessor(p));
+    }
+    let provider = provider.build();
     Ok(Installed {
         #[cfg(feature = "metrics")]
         metrics: crate::metrics::build(config, resource),
         tracer: provider.tracer("agent-trace"),
         provider,
         service_name: config.service_name.as_str().into(),
-        pipeline: Some(shared),
+        pipeline: shared,
         tail,
         test_only: false,
     })
+}
+
+/// A boxed processor is not itself a `SpanProcessor` in the SDK; this forwards every call.
+#[derive(Debug)]
+struct BoxedProcessor(Box<dyn opentelemetry_sdk::trace::SpanProcessor>);
+
+impl opentelemetry_sdk::trace::SpanProcessor for BoxedProcessor {
+    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
+        self.0.on_start(span, cx)
+    }
+    fn on_end(&self, span: opentelemetry_sdk::trace::SpanData) {
+        self.0.on_end(span)
+    }
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.force_flush()
+    }
+    fn shutdown_with_timeout(&self, timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource)
+    }
 }
 
 #[cfg_attr(
     not(any(feature = "otlp-grpc", feature = "otlp-http")),
     allow(unused_variables)
 )]
-fn make_transport(
+fn make_exporter(
     config: &Config,
     resource: &Resource,
-) -> Result<Box<dyn FnOnce() -> Box<dyn Transport> + Send>, InitError> {
-    use crate::export::console::{ConsoleTransport, Sink};
+) -> Result<pipeline::MakeExporter, InitError> {
     let service = config.service_name.clone();
-    match (config.exporter, config.protocol) {
-        (Exporter::Console, _) | (Exporter::None, _) => Ok(Box::new(move || {
-            Box::new(ConsoleTransport::new(&service, Sink::Stderr)) as Box<dyn Transport>
+    match config.exporter {
+        Exporter::Console | Exporter::None => Ok(Box::new(move || ExportTarget {
+            exporter: Box::new(crate::export::ConsoleExporter::new(&service)),
+            rejected: None,
         })),
-        #[cfg(feature = "otlp-grpc")]
-        (Exporter::Otlp, Protocol::Grpc) => {
-            let (endpoint, headers, timeout) = (
-                config.endpoint.clone(),
-                config.headers.clone(),
-                config.export_timeout,
-            );
-            let res = resource.into();
-            // Validate now so a bad endpoint is an InitError, not a silent export failure.
-            tonic::transport::Endpoint::from_shared(endpoint.clone()).map_err(|e| {
-                InitError::invalid(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                    endpoint.clone(),
-                    e.to_string(),
-                )
-            })?;
-            Ok(Box::new(
-                move || match crate::export::grpc::GrpcTransport::new(
-                    &endpoint, &headers, timeout, res,
-                ) {
-                    Ok(t) => Box::new(t) as Box<dyn Transport>,
-                    Err(e) => Box::new(crate::__private::FailingTransport(e)),
-                },
-            ))
+        Exporter::Otlp if !config::protocol_built(config.protocol) => {
+            Err(InitError::MissingFeature {
+                protocol: config.protocol.name(),
+                fix: config::missing_feature(config.protocol),
+            })
         }
-        #[cfg(feature = "otlp-http")]
-        (Exporter::Otlp, Protocol::HttpProtobuf) => {
-            let (endpoint, headers, timeout) = (
-                config.endpoint.clone(),
-                config.headers.clone(),
-                config.export_timeout,
-            );
-            let res = resource.into();
-            Ok(Box::new(
-                move || match crate::export::http::HttpTransport::new(
-                    &endpoint, &headers, timeout, res,
-                ) {
-                    Ok(t) => Box::new(t) as Box<dyn Transport>,
-                    Err(e) => Box::new(crate::__private::FailingTransport(e)),
-                },
-            ))
+        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+        Exporter::Otlp => {
+            #[cfg(feature = "otlp-grpc")]
+            if config.protocol == Protocol::Grpc {
+                // Validate now so a bad endpoint is an InitError, not a silent export failure.
+                tonic::transport::Endpoint::from_shared(config.endpoint.clone()).map_err(|e| {
+                    InitError::invalid(
+                        "OTEL_EXPORTER_OTLP_ENDPOINT",
+                        config.endpoint.clone(),
+                        e.to_string(),
+                    )
+                })?;
+            }
+            let (config, resource) = (config.clone(), resource.clone());
+            Ok(Box::new(move || {
+                crate::export::otlp::exporter(&config, &resource)
+            }))
         }
-        #[allow(unreachable_patterns)]
-        (Exporter::Otlp, p) => Err(InitError::invalid(
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-            format!("{p:?}"),
-            "a protocol whose cargo feature is enabled (otlp-grpc, otlp-http)",
-        )),
+        #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+        Exporter::Otlp => unreachable!("protocol_built is false without an exporter feature"),
     }
 }
 
@@ -491,7 +586,7 @@ pub(crate) fn ensure_test_provider() {
         ]));
     }
     let provider = SdkTracerProvider::builder()
-        .with_span_processor(crate::testing::TapProcessor { next: None })
+        .with_span_processor(crate::testing::CaptureProcessor::default())
         .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
         .with_resource(resource("test", &[]))
         .build();
@@ -569,7 +664,6 @@ impl Drop for TraceGuard {
 static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
 
 fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
-    #[cfg(feature = "metrics")]
     let started = std::time::Instant::now();
     let installed = {
         let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
@@ -587,14 +681,28 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
             // The last metrics are exported at shutdown.
             #[cfg(feature = "metrics")]
             if let Some(m) = &i.metrics {
-                // Within the same overall budget as the spans.
+                // Within the same overall budget as the spans. The SDK's meter provider (0.33)
+                // ignores its timeout and may wait 5 s on a hanging collector, so it shuts
+                // down on a helper thread that is waited for only as long as the budget
+                // allows; a late one finishes (and ends) by itself.
                 let left = timeout.saturating_sub(started.elapsed());
-                let _ = m
-                    .provider
-                    .shutdown_with_timeout(left.max(Duration::from_millis(1)));
+                let provider = m.provider.clone();
+                let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<()>(1);
+                let spawned = std::thread::Builder::new()
+                    .name("agent-trace-metrics-shutdown".into())
+                    .spawn(move || {
+                        let _ = provider.shutdown_with_timeout(left);
+                        let _ = done_tx.send(());
+                    });
+                if spawned.is_ok() {
+                    let _ = done_rx.recv_timeout(left.max(Duration::from_millis(1)));
+                }
             }
-            // Our processor is already stopped; this only marks the provider shut down.
-            let _ = i.provider.shutdown_with_timeout(Duration::from_millis(10));
+            // Our processor is already stopped; users' processors get what is left.
+            let left = timeout.saturating_sub(started.elapsed());
+            let _ = i
+                .provider
+                .shutdown_with_timeout(left.max(Duration::from_millis(10)));
             *LAST_STATS.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
             stats
         }

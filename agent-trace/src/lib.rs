@@ -82,7 +82,7 @@
 #![warn(unreachable_pub)]
 
 mod config;
-mod export;
+pub mod export;
 mod install;
 #[cfg(feature = "metrics")]
 pub mod metrics;
@@ -104,7 +104,7 @@ pub mod testing;
 
 pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, agent_run, llm_call, traced_tool};
 pub use config::{
-    Exporter, InitError, LogFormat, Propagator, Protocol, Sampler,
+    Compression, Exporter, InitError, LogFormat, Propagator, Protocol, Sampler,
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
 pub use install::{
@@ -116,6 +116,9 @@ pub use private::{ErrorType, LlmResponse, TokenUsage};
 
 /// Re-exported so users and macro expansions name one version of the API crate.
 pub use opentelemetry;
+/// Re-exported so a `SpanExporter` or `SpanProcessor` given to the [`Builder`] is written
+/// against the same SDK version.
+pub use opentelemetry_sdk;
 
 /// Captured arguments and results (`capture(..)`, `capture_result`) and `fields` strings are
 /// cut to this many characters, with `…` appended.

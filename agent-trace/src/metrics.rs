@@ -19,14 +19,17 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::metrics::{Histogram, MeterProvider as _};
 use opentelemetry::KeyValue;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::Resource;
 
-use crate::config::{Config, Protocol};
+use crate::config::Config;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use crate::config::Protocol;
 use crate::private::{Measure, TokenUsage};
 use crate::semconv as k;
 
@@ -147,125 +150,125 @@ pub(crate) fn build(config: &Config, resource: Resource) -> Option<Arc<Instrumen
     }))
 }
 
-enum Sender {
-    #[cfg(feature = "otlp-grpc")]
-    Grpc(
-        opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient<
-            tonic::transport::Channel,
-        >,
-    ),
-    #[cfg(feature = "otlp-http")]
-    Http(reqwest::Client, String),
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+struct OtlpMetricExporter;
+
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+impl OtlpMetricExporter {
+    /// No OTLP transport in this build: no metrics.
+    fn new(_config: &Config, _endpoint: String) -> Option<NoExporter> {
+        None
+    }
 }
 
-/// Sends metrics over OTLP from the SDK's reader thread, on a private runtime.
+/// Never built: stands for the exporter type when there is no OTLP transport.
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+#[derive(Debug)]
+struct NoExporter;
+
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+impl PushMetricExporter for NoExporter {
+    async fn export(&self, _metrics: &ResourceMetrics) -> OTelSdkResult {
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+/// opentelemetry-otlp's metric exporter, run on a private runtime: the SDK's reader calls
+/// `export` from a thread of its own, where tonic and reqwest would find no runtime.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 struct OtlpMetricExporter {
     /// `Option` only so `Drop` can shut it down without blocking: the exporter may be dropped
     /// on an application thread inside an async runtime, where dropping a runtime panics.
     runtime: Option<tokio::runtime::Runtime>,
-    sender: Sender,
-    headers: Vec<(String, String)>,
+    inner: opentelemetry_otlp::MetricExporter,
     timeout: Duration,
 }
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl std::fmt::Debug for OtlpMetricExporter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OtlpMetricExporter").finish_non_exhaustive()
     }
 }
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl OtlpMetricExporter {
     fn new(config: &Config, endpoint: String) -> Option<Self> {
+        use opentelemetry_otlp::WithExportConfig as _;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .thread_name("at-metrics-io")
             .on_thread_start(crate::logs::mark_export_thread)
             .build()
             .ok()?;
-        let sender = {
+        let inner = {
             let _g = runtime.enter();
-            match config.protocol {
+            let built = match config.protocol {
                 #[cfg(feature = "otlp-grpc")]
                 Protocol::Grpc => {
-                    let channel = tonic::transport::Endpoint::from_shared(endpoint)
-                        .ok()?
-                        .timeout(config.export_timeout)
-                        .connect_lazy();
-                    Sender::Grpc(
-                        opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient::new(channel),
-                    )
-                }
-                #[cfg(feature = "otlp-http")]
-                Protocol::HttpProtobuf => Sender::Http(
-                    reqwest::Client::builder()
-                        .timeout(config.export_timeout)
-                        .no_proxy()
-                        .build()
-                        .ok()?,
-                    endpoint,
-                ),
-                #[allow(unreachable_patterns)]
-                _ => return None,
-            }
-        };
-        Some(OtlpMetricExporter {
-            runtime: Some(runtime),
-            sender,
-            headers: config.headers.clone(),
-            timeout: config.export_timeout,
-        })
-    }
-
-    fn send(&self, request: ExportMetricsServiceRequest) -> Result<(), String> {
-        let fut = async {
-            match &self.sender {
-                #[cfg(feature = "otlp-grpc")]
-                Sender::Grpc(client) => {
-                    let mut req = tonic::Request::new(request);
-                    for (k, v) in &self.headers {
+                    use opentelemetry_otlp::WithTonicConfig as _;
+                    let mut metadata = tonic::metadata::MetadataMap::new();
+                    for (k, v) in &config.headers {
                         if let (Ok(k), Ok(v)) = (
                             tonic::metadata::MetadataKey::from_bytes(
                                 k.to_ascii_lowercase().as_bytes(),
                             ),
                             tonic::metadata::MetadataValue::try_from(v.as_str()),
                         ) {
-                            req.metadata_mut().insert(k, v);
+                            metadata.insert(k, v);
                         }
                     }
-                    client
-                        .clone()
-                        .export(req)
-                        .await
-                        .map(|_| ())
-                        .map_err(|s| format!("gRPC {:?}: {}", s.code(), s.message()))
+                    opentelemetry_otlp::MetricExporter::builder()
+                        .with_tonic()
+                        .with_endpoint(endpoint)
+                        .with_timeout(config.export_timeout)
+                        .with_metadata(metadata)
+                        .with_temporality(Temporality::Cumulative)
+                        .build()
                 }
                 #[cfg(feature = "otlp-http")]
-                Sender::Http(client, url) => {
-                    use prost::Message as _;
-                    let mut req = client
-                        .post(url)
-                        .header("content-type", "application/x-protobuf")
-                        .body(request.encode_to_vec());
-                    for (k, v) in &self.headers {
-                        req = req.header(k.as_str(), v.as_str());
-                    }
-                    match req.send().await {
-                        Ok(r) if r.status().is_success() => Ok(()),
-                        Ok(r) => Err(format!("HTTP {}", r.status())),
-                        Err(e) => Err(format!("HTTP request failed: {e}")),
-                    }
+                p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
+                    use opentelemetry_otlp::WithHttpConfig as _;
+                    let client = reqwest::Client::builder().no_proxy().build().ok()?;
+                    opentelemetry_otlp::MetricExporter::builder()
+                        .with_http()
+                        .with_http_client(crate::export::otlp::ReportingClient::new(
+                            client,
+                            p == Protocol::HttpJson,
+                        ))
+                        .with_endpoint(endpoint)
+                        .with_timeout(config.export_timeout)
+                        .with_headers(config.headers.iter().cloned().collect())
+                        .with_protocol(match p {
+                            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+                            _ => opentelemetry_otlp::Protocol::HttpBinary,
+                        })
+                        .with_temporality(Temporality::Cumulative)
+                        .build()
                 }
-            }
+                #[allow(unreachable_patterns)]
+                _ => return None,
+            };
+            built.ok()?
         };
-        let Some(runtime) = &self.runtime else {
-            return Err("metrics exporter is shut down".to_string());
-        };
-        runtime
-            .block_on(async { tokio::time::timeout(self.timeout, fut).await })
-            .unwrap_or_else(|_| Err("metrics export timed out".to_string()))
+        Some(OtlpMetricExporter {
+            runtime: Some(runtime),
+            inner,
+            timeout: config.export_timeout,
+        })
     }
 }
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl Drop for OtlpMetricExporter {
     fn drop(&mut self) {
         if let Some(rt) = self.runtime.take() {
@@ -274,6 +277,7 @@ impl Drop for OtlpMetricExporter {
     }
 }
 
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl PushMetricExporter for OtlpMetricExporter {
     fn export(
         &self,
@@ -281,9 +285,18 @@ impl PushMetricExporter for OtlpMetricExporter {
     ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
         // The SDK calls this from its own reader thread: no tracing of our own HTTP/gRPC there.
         crate::logs::mark_export_thread();
-        let result = self
-            .send(ExportMetricsServiceRequest::from(metrics))
-            .map_err(OTelSdkError::InternalFailure);
+        let result = match &self.runtime {
+            None => Err(OTelSdkError::AlreadyShutdown),
+            Some(runtime) => runtime
+                .block_on(async {
+                    tokio::time::timeout(self.timeout, self.inner.export(metrics)).await
+                })
+                .unwrap_or_else(|_| {
+                    Err(OTelSdkError::InternalFailure(
+                        "metrics export timed out".to_string(),
+                    ))
+                }),
+        };
         if let Err(e) = &result {
             tracing::warn!(target: "agent_trace::export", "could not export metrics: {e}");
         }

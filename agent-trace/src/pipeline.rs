@@ -1,13 +1,15 @@
-//! The export pipeline: a bounded queue, one export thread, exact counts.
+//! The export pipeline: a bounded queue, one export thread, exact counts, around any
+//! OpenTelemetry SDK `SpanExporter`.
 //!
-//! Why not the SDK's `BatchSpanProcessor` with `opentelemetry-otlp`: it reports `Ok` from shutdown
-//! even when nothing reached the collector, does not say how many spans it dropped, its gRPC
-//! exporter needs the application's Tokio runtime (built outside one it panics; flushed from a
-//! `current_thread` runtime's own thread it blocks and loses the spans), and its HTTP exporter
-//! picks a client by cargo feature unification. Here the export thread owns a private
-//! single-threaded runtime, so exporting works the same under `#[tokio::main]`, a
-//! `current_thread` runtime or a plain `main`, and every span that ends is accounted for:
-//! `ended == exported + dropped + pending`.
+//! What crosses the wire is the exporter's job: by default `opentelemetry-otlp`'s (gRPC or
+//! HTTP, with its retry table, compression and TLS), or a user's (`Builder::span_exporter`).
+//! This module adds what the SDK's `BatchSpanProcessor` lacks: every span that ends is
+//! accounted for (`ended == exported + dropped + pending + sampled_out`, with OTLP partial
+//! success counted as failed), shutdown is bounded by its timeout in every fault and says
+//! honestly what was lost, an exporter that panics loses its batch and not tracing, and the
+//! export thread owns a private single-threaded runtime, so exporting works the same under
+//! `#[tokio::main]`, a `current_thread` runtime or a plain `main` (the gRPC exporter is built
+//! inside that runtime, as tonic requires).
 //!
 //! The application's threads only ever take a short lock to push onto the queue; when the
 //! queue is full the span is dropped and counted, never waited for.
@@ -23,39 +25,46 @@ use std::time::{Duration, Instant};
 use opentelemetry::trace::Status;
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::config::BatchConfig;
 
-/// Why an export attempt failed.
-#[derive(Debug, Clone)]
-pub(crate) struct ExportFailure {
-    pub(crate) reason: String,
+/// A boxed future, as [`DynExporter`] returns.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Any SDK `SpanExporter`, object-safe (the SDK's trait returns `impl Future`), as the export
+/// thread holds it. Runs on the export thread only, inside its private runtime.
+pub(crate) trait DynExporter: Send + 'static {
+    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult>;
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
+    fn set_resource(&mut self, resource: &Resource);
 }
 
-impl ExportFailure {
-    pub(crate) fn new(reason: impl Into<String>) -> Self {
-        ExportFailure {
-            reason: reason.into(),
-        }
+impl<E: SpanExporter + 'static> DynExporter for E {
+    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult> {
+        Box::pin(SpanExporter::export(self, batch))
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        self.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource)
     }
 }
 
-/// The result of sending one batch, after the transport's own retries.
-pub(crate) type ExportResult = Result<(), ExportFailure>;
-
-/// A boxed future, as transports return.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Where a batch goes: OTLP/gRPC, OTLP/HTTP, the console. Runs on the export thread only,
-/// inside its private runtime, so it may use Tokio freely.
-pub(crate) trait Transport: Send + 'static {
-    /// Sends one batch, retrying as the OTLP spec allows until `deadline`.
-    fn send(&mut self, batch: Vec<SpanData>, deadline: Instant) -> BoxFuture<'_, ExportResult>;
-    /// Called once when the pipeline shuts down.
-    fn shutdown(&mut self) {}
+/// The exporter the export thread uses, and where it reports OTLP partial success.
+pub(crate) struct ExportTarget {
+    pub(crate) exporter: Box<dyn DynExporter>,
+    /// Spans the collector rejected in answers it otherwise accepted (`rejected_spans`),
+    /// added up by the exporter; taken after each batch and counted as failed.
+    pub(crate) rejected: Option<Arc<AtomicU64>>,
 }
+
+/// Builds the [`ExportTarget`] on the export thread, inside its runtime.
+pub(crate) type MakeExporter = Box<dyn FnOnce() -> ExportTarget + Send>;
 
 /// Counts of what happened to the spans this process ended, since the pipeline started.
 ///
@@ -145,7 +154,7 @@ impl Shared {
 
     /// Asks the export thread to send everything queued; waits at most `timeout`.
     pub(crate) fn flush(&self, timeout: Duration) -> Result<(), ExportStats> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut st = self.lock();
         if st.worker_done {
             drop(st);
@@ -173,7 +182,7 @@ impl Shared {
     /// Stops the pipeline: exports what it can until `timeout`, then counts the rest as lost.
     /// Never waits longer than `timeout`; safe to call more than once and from any thread.
     pub(crate) fn shutdown(&self, timeout: Duration) -> ExportStats {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut st = self.lock();
         if st.shutdown_deadline.is_none() {
             st.shutdown_deadline = Some(deadline);
@@ -202,6 +211,17 @@ impl Shared {
         s.pending = st.queue.len() as u64 + st.in_flight;
         s
     }
+}
+
+/// How long the export thread sleeps at a time while nothing is queued (it is woken sooner
+/// by the first span, a flush or shutdown).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+/// `now + d`, or a far deadline when that would overflow (`Duration::MAX`).
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// The `SpanProcessor` the tracer provider calls; it only queues.
@@ -241,7 +261,9 @@ impl SpanProcessor for QueueProcessor {
             return;
         }
         st.queue.push_back(span);
-        if st.queue.len() >= shared.batch.max_export_batch_size {
+        // The export thread sleeps on an empty queue: wake it for the first span, and for a
+        // full batch.
+        if st.queue.len() == 1 || st.queue.len() >= shared.batch.max_export_batch_size {
             shared.work.notify_one();
         }
     }
@@ -355,12 +377,12 @@ impl RateLimit {
     }
 }
 
-/// Starts the export thread. `make_transport` runs inside the thread's runtime context.
+/// Starts the export thread. `make_exporter` runs inside the thread's runtime context.
 pub(crate) fn start(
     batch: BatchConfig,
     export_timeout: Duration,
     attribute_value_limit: usize,
-    make_transport: Box<dyn FnOnce() -> Box<dyn Transport> + Send>,
+    make_exporter: MakeExporter,
 ) -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
         state: Mutex::new(State::default()),
@@ -382,20 +404,29 @@ pub(crate) fn start(
         .name("agent-trace-export".into())
         .spawn(move || {
             suppress_telemetry_on_this_thread();
-            let transport = {
+            // An exporter whose construction panics exports nothing; tracing goes on.
+            let target = {
                 let _rt = runtime.enter();
-                make_transport()
+                catch_unwind(AssertUnwindSafe(make_exporter)).unwrap_or_else(|payload| {
+                    ExportTarget {
+                        exporter: Box::new(Failing(format!(
+                            "building the exporter panicked: {}",
+                            crate::__private::panic_message(&*payload)
+                        ))),
+                        rejected: None,
+                    }
+                })
             };
             let _ = ready_tx.send(());
             Worker {
                 shared: worker_shared,
                 runtime,
-                transport,
+                target,
             }
             .run();
         })?;
-    // Return with the export thread running and its transport built (bounded: building the
-    // transport makes no connection, so this is quick; if it is not, spans simply queue).
+    // Return with the export thread running and its exporter built (bounded: building the
+    // exporter makes no connection, so this is quick; if it is not, spans simply queue).
     let _ = ready_rx.recv_timeout(Duration::from_secs(5));
     Ok(shared)
 }
@@ -408,10 +439,20 @@ fn suppress_telemetry_on_this_thread() {
     crate::logs::mark_export_thread();
 }
 
+/// An exporter that fails every batch with the reason it could not be built.
+#[derive(Debug)]
+pub(crate) struct Failing(pub(crate) String);
+
+impl SpanExporter for Failing {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        Err(OTelSdkError::InternalFailure(self.0.clone()))
+    }
+}
+
 struct Worker {
     shared: Arc<Shared>,
     runtime: tokio::runtime::Runtime,
-    transport: Box<dyn Transport>,
+    target: ExportTarget,
 }
 
 impl Worker {
@@ -431,8 +472,16 @@ impl Worker {
                     st.stats.lost_at_shutdown += st.queue.len() as u64;
                     st.queue.clear();
                     drop(st);
-                    let transport = &mut self.transport;
-                    let _ = catch_unwind(AssertUnwindSafe(|| transport.shutdown()));
+                    let budget = deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(100));
+                    let exporter = &mut self.target.exporter;
+                    let runtime = &self.runtime;
+                    // Some exporters need the runtime to shut down; none may hang it.
+                    let _ = catch_unwind(AssertUnwindSafe(|| {
+                        let _rt = runtime.enter();
+                        exporter.shutdown(budget)
+                    }));
                     let mut st = self.shared.lock();
                     st.worker_done = true;
                     st.flush_completed = st.flush_requested;
@@ -443,23 +492,34 @@ impl Worker {
         }
     }
 
-    /// Waits until a batch is full, the delay passed, a flush was asked for, or shutdown.
+    /// Waits until a batch is full, the delay passed since the oldest queued span was seen,
+    /// a flush was asked for, or shutdown. An empty queue is waited on, never polled: with
+    /// `OTEL_BSP_SCHEDULE_DELAY=0` an idle pipeline still sleeps (the first span into an
+    /// empty queue wakes it).
     fn next_batch(&self) -> (Vec<SpanData>, Option<Instant>) {
         let shared = &self.shared;
-        let wake_at = Instant::now() + shared.batch.schedule_delay;
         let mut st = shared.lock();
+        let mut wake_at: Option<Instant> = None;
         loop {
             let urgent = st.shutdown_deadline.is_some() || st.flush_requested > st.flush_completed;
             if urgent || st.queue.len() >= shared.batch.max_export_batch_size {
                 break;
             }
             let now = Instant::now();
-            if now >= wake_at {
-                break;
-            }
+            let wait = if st.queue.is_empty() {
+                wake_at = None;
+                IDLE_WAIT
+            } else {
+                let at =
+                    *wake_at.get_or_insert_with(|| deadline_after(shared.batch.schedule_delay));
+                if now >= at {
+                    break;
+                }
+                at - now
+            };
             st = shared
                 .work
-                .wait_timeout(st, wake_at - now)
+                .wait_timeout(st, wait)
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
@@ -471,97 +531,60 @@ impl Worker {
 
     fn export(&mut self, batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
         let n = batch.len() as u64;
-        let mut deadline = Instant::now() + self.shared.export_timeout;
+        let mut deadline = deadline_after(self.shared.export_timeout);
         if let Some(sd) = shutdown_deadline {
             deadline = deadline.min(sd);
         }
-        let transport = &mut self.transport;
+        let exporter = &self.target.exporter;
         let runtime = &self.runtime;
+        // The exporter retries as the OTLP spec says; the deadline bounds all of it.
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             runtime.block_on(async {
                 let budget = deadline.saturating_duration_since(Instant::now());
-                match tokio::time::timeout(budget, transport.send(batch, deadline)).await {
-                    Ok(r) => r,
-                    Err(_) => Err(ExportFailure::new(format!(
-                        "export timed out after {} ms",
-                        budget.as_millis()
-                    ))),
+                match tokio::time::timeout(budget, exporter.export(batch)).await {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("export timed out after {} ms", budget.as_millis())),
                 }
             })
         }));
         let outcome = match outcome {
             Ok(r) => r,
-            Err(payload) => Err(ExportFailure::new(format!(
+            Err(payload) => Err(format!(
                 "exporter panicked: {}",
                 crate::__private::panic_message(&*payload)
-            ))),
+            )),
+        };
+        let rejected = match &self.target.rejected {
+            Some(r) => r.swap(0, Ordering::Relaxed).min(n),
+            None => 0,
         };
         let mut st = self.shared.lock();
         st.in_flight = 0;
-        match outcome {
-            Ok(()) => st.stats.exported += n,
-            Err(e) => {
-                st.stats.failed += n;
-                let failed = st.stats.failed;
-                drop(st);
-                self.shared.warn.warn(|suppressed| {
-                    tracing::warn!(
-                        target: "agent_trace::export",
-                        spans = n,
-                        failed_total = failed,
-                        suppressed_warnings = suppressed,
-                        "could not export spans: {}",
-                        e.reason
-                    )
-                });
+        let (failed_now, reason) = match outcome {
+            Ok(()) => {
+                st.stats.exported += n - rejected;
+                (
+                    rejected,
+                    "the collector rejected them (OTLP partial success)".to_string(),
+                )
             }
+            Err(e) => (n, e),
+        };
+        if failed_now > 0 {
+            st.stats.failed += failed_now;
+            let failed = st.stats.failed;
+            drop(st);
+            self.shared.warn.warn(|suppressed| {
+                tracing::warn!(
+                    target: "agent_trace::export",
+                    spans = failed_now,
+                    failed_total = failed,
+                    suppressed_warnings = suppressed,
+                    "could not export spans: {reason}"
+                )
+            });
         }
     }
-}
-
-/// OTLP retry policy: exponential backoff from 100 ms, honouring a server's delay,
-/// never past `deadline`.
-#[cfg_attr(
-    not(any(feature = "otlp-grpc", feature = "otlp-http")),
-    allow(dead_code)
-)]
-pub(crate) async fn with_retries<F, Fut>(deadline: Instant, mut attempt: F) -> ExportResult
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Attempt>,
-{
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        match attempt().await {
-            Attempt::Done => return Ok(()),
-            Attempt::Fatal(reason) => return Err(ExportFailure::new(reason)),
-            Attempt::Retry { reason, after } => {
-                let wait = after.unwrap_or(backoff);
-                if Instant::now() + wait >= deadline {
-                    return Err(ExportFailure::new(format!(
-                        "{reason} (gave up retrying before the export deadline)"
-                    )));
-                }
-                tokio::time::sleep(wait).await;
-                backoff = (backoff * 2).min(Duration::from_secs(5));
-            }
-        }
-    }
-}
-
-/// One attempt's outcome, as transports classify it per the OTLP retry table.
-#[derive(Debug)]
-#[cfg_attr(
-    not(any(feature = "otlp-grpc", feature = "otlp-http")),
-    allow(dead_code)
-)]
-pub(crate) enum Attempt {
-    Done,
-    Retry {
-        reason: String,
-        after: Option<Duration>,
-    },
-    Fatal(String),
 }
 
 /// A finished span for unit tests: sampled, `name` "s", no attributes; adjust with `..`.
@@ -604,33 +627,48 @@ mod tests {
         }
     }
 
+    #[derive(Debug)]
     struct Scripted {
         calls: Arc<AtomicUsize>,
         panic_on: usize,
         fail: bool,
+        /// Spans each successful answer says were rejected (partial success).
+        reject: u64,
+        rejected: Arc<AtomicU64>,
     }
 
-    impl Transport for Scripted {
-        fn send(&mut self, _b: Vec<SpanData>, _d: Instant) -> BoxFuture<'_, ExportResult> {
+    impl SpanExporter for Scripted {
+        async fn export(&self, _b: Vec<SpanData>) -> OTelSdkResult {
             let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
             assert!(call != self.panic_on, "scripted exporter panic");
-            let fail = self.fail;
-            Box::pin(async move {
-                if fail {
-                    Err(ExportFailure::new("scripted failure"))
-                } else {
-                    Ok(())
-                }
-            })
+            if self.fail {
+                return Err(OTelSdkError::InternalFailure("scripted failure".into()));
+            }
+            self.rejected.fetch_add(self.reject, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+
+    fn scripted(calls: &Arc<AtomicUsize>, panic_on: usize, fail: bool) -> Scripted {
+        Scripted {
+            calls: calls.clone(),
+            panic_on,
+            fail,
+            reject: 0,
+            rejected: Arc::new(AtomicU64::new(0)),
         }
     }
 
     fn pipeline(batch: BatchConfig, t: Scripted) -> QueueProcessor {
+        let rejected = Some(t.rejected.clone());
         let shared = start(
             batch,
             Duration::from_secs(5),
             10,
-            Box::new(move || Box::new(t)),
+            Box::new(move || ExportTarget {
+                exporter: Box::new(t),
+                rejected,
+            }),
         )
         .expect("start");
         QueueProcessor { shared }
@@ -648,14 +686,7 @@ mod tests {
     #[test]
     fn counts_add_up_and_panicking_exporter_does_not_end_tracing() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let p = pipeline(
-            batch(100, 1),
-            Scripted {
-                calls: calls.clone(),
-                panic_on: 2,
-                fail: false,
-            },
-        );
+        let p = pipeline(batch(100, 1), scripted(&calls, 2, false));
         for i in 1..=5 {
             p.on_end(span(i));
             p.shared.flush(Duration::from_secs(10)).expect("flush");
@@ -678,11 +709,7 @@ mod tests {
                 max_export_batch_size: 100,
                 ..b
             },
-            Scripted {
-                calls: Arc::new(AtomicUsize::new(0)),
-                panic_on: 0,
-                fail: true,
-            },
+            scripted(&Arc::new(AtomicUsize::new(0)), 0, true),
         );
         for i in 1..=10 {
             p.on_end(span(i));
@@ -699,6 +726,20 @@ mod tests {
         p.on_end(span(11));
         let s2 = p.shared.shutdown(Duration::from_secs(1));
         assert_eq!(s2.lost_at_shutdown, s.lost_at_shutdown + 1);
+    }
+
+    #[test]
+    fn partial_success_counts_rejected_spans_as_failed() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut t = scripted(&calls, 0, false);
+        t.reject = 2;
+        let p = pipeline(batch(100, 5), t);
+        for i in 1..=5 {
+            p.on_end(span(i));
+        }
+        let s = p.shared.shutdown(Duration::from_secs(10));
+        assert_eq!((s.ended, s.exported, s.failed), (5, 3, 2), "{s:?}");
+        assert!(!s.all_delivered());
     }
 
     #[test]

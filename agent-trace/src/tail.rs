@@ -309,17 +309,9 @@ impl SpanProcessor for TailStage {
 mod tests {
     use super::*;
     use crate::config::BatchConfig;
-    use crate::pipeline::{BoxFuture, ExportResult, Transport};
+    use crate::pipeline::ExportTarget;
     use opentelemetry::trace::SpanKind;
-    use opentelemetry_sdk::trace::ShouldSample;
-    use std::time::Instant;
-
-    struct Discard;
-    impl Transport for Discard {
-        fn send(&mut self, _b: Vec<SpanData>, _d: Instant) -> BoxFuture<'_, ExportResult> {
-            Box::pin(async { Ok(()) })
-        }
-    }
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, ShouldSample};
 
     fn sampler(cfg: TailConfig) -> TailSampler {
         let shared = crate::pipeline::start(
@@ -331,7 +323,10 @@ mod tests {
             },
             Duration::from_secs(5),
             1024,
-            Box::new(|| Box::new(Discard)),
+            Box::new(|| ExportTarget {
+                exporter: Box::new(InMemorySpanExporter::default()),
+                rejected: None,
+            }),
         )
         .expect("pipeline");
         TailSampler::new(cfg, QueueProcessor { shared })

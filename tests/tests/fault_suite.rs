@@ -228,13 +228,18 @@ fn garbage_success_body_is_no_crash() {
     }
 }
 
+/// A user's exporter, plugged in through the public builder, that panics on its second call.
+#[derive(Debug, Default)]
 struct PanicsOnSecond {
-    calls: u32,
+    calls: std::sync::atomic::AtomicU32,
 }
-impl agent_trace::__private::TestTransport for PanicsOnSecond {
-    fn export(&mut self, _n: usize) -> Result<(), String> {
-        self.calls += 1;
-        assert!(self.calls != 2, "exporter bug on call 2");
+impl agent_trace::opentelemetry_sdk::trace::SpanExporter for PanicsOnSecond {
+    async fn export(
+        &self,
+        _batch: Vec<agent_trace::opentelemetry_sdk::trace::SpanData>,
+    ) -> agent_trace::opentelemetry_sdk::error::OTelSdkResult {
+        let calls = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        assert!(calls != 2, "exporter bug on call 2");
         Ok(())
     }
 }
@@ -244,9 +249,8 @@ fn exporter_panicking_on_its_second_call_does_not_end_tracing() {
     agent_trace::isolate!();
     let guard = agent_trace::builder()
         .service_name("panicky")
-        .exporter(agent_trace::Exporter::Otlp)
         .env(|_| None)
-        .__transport(|| Box::new(PanicsOnSecond { calls: 0 }))
+        .span_exporter(PanicsOnSecond::default())
         .install()
         .expect("install");
     for i in 0..4 {

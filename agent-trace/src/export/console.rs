@@ -1,4 +1,4 @@
-//! Console transport: prints each finished local trace as a waterfall on stderr.
+//! Console exporter: prints each finished local trace as a waterfall on stderr.
 //!
 //! Spans are held until the local root of their trace ends (a span without a parent, or whose
 //! parent is in another process), then the whole local trace is drawn at once. Memory is
@@ -8,13 +8,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 #[cfg(test)]
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
 
 use opentelemetry::trace::TraceId;
-use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
-use crate::pipeline::{BoxFuture, ExportResult, Transport};
 use crate::render::{from_span_data, render_trace, RenderOptions};
 
 const MAX_HELD_SPANS: usize = 10_000;
@@ -27,7 +28,56 @@ pub(crate) enum Sink {
     Buffer(Arc<Mutex<String>>),
 }
 
-pub(crate) struct ConsoleTransport {
+/// A `SpanExporter` that draws each finished local trace as an indented waterfall (service,
+/// span, duration, status) on stderr: what `OTEL_TRACES_EXPORTER=console` installs, and usable
+/// in any SDK pipeline.
+///
+/// Spans wait until the local root of their trace ends, then the trace is drawn whole; at
+/// most 10,000 spans wait (past that the oldest trace is drawn, marked incomplete), and what
+/// still waits at shutdown is drawn then.
+///
+/// ```
+/// use opentelemetry_sdk::trace::SdkTracerProvider;
+/// let provider = SdkTracerProvider::builder()
+///     .with_simple_exporter(agent_trace::export::ConsoleExporter::new("my-service"))
+///     .build();
+/// # drop(provider);
+/// ```
+#[derive(Debug)]
+pub struct ConsoleExporter {
+    state: Mutex<Console>,
+}
+
+impl ConsoleExporter {
+    /// Draws traces of `service` on stderr.
+    pub fn new(service: &str) -> Self {
+        Self::with_sink(service, Sink::Stderr)
+    }
+
+    pub(crate) fn with_sink(service: &str, sink: Sink) -> Self {
+        ConsoleExporter {
+            state: Mutex::new(Console::new(service, sink)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Console> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl SpanExporter for ConsoleExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        self.lock().accept(batch);
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        self.lock().finish();
+        Ok(())
+    }
+}
+
+struct Console {
     service: String,
     held: HashMap<TraceId, Vec<SpanData>>,
     order: VecDeque<TraceId>,
@@ -36,9 +86,18 @@ pub(crate) struct ConsoleTransport {
     options: RenderOptions,
 }
 
-impl ConsoleTransport {
-    pub(crate) fn new(service: &str, sink: Sink) -> Self {
-        ConsoleTransport {
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Console")
+            .field("service", &self.service)
+            .field("held_count", &self.held_count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Console {
+    fn new(service: &str, sink: Sink) -> Self {
+        Console {
             service: service.to_string(),
             held: HashMap::new(),
             order: VecDeque::new(),
@@ -104,13 +163,8 @@ impl ConsoleTransport {
     }
 }
 
-impl Transport for ConsoleTransport {
-    fn send(&mut self, batch: Vec<SpanData>, _deadline: Instant) -> BoxFuture<'_, ExportResult> {
-        self.accept(batch);
-        Box::pin(async { Ok(()) })
-    }
-
-    fn shutdown(&mut self) {
+impl Console {
+    fn finish(&mut self) {
         let rest: Vec<_> = self.order.iter().copied().collect();
         for t in rest {
             self.draw(t, "(incomplete: its root span had not ended at shutdown)\n");
@@ -122,7 +176,6 @@ impl Transport for ConsoleTransport {
 mod tests {
     use super::*;
     use opentelemetry::trace::Status;
-    use std::time::Duration;
 
     fn span(trace: u128, id: u64, parent: u64, remote_parent: bool, name: &str) -> SpanData {
         let base = crate::pipeline::test_span(trace, id, parent);
@@ -143,7 +196,7 @@ mod tests {
     #[test]
     fn draws_a_trace_when_its_local_root_ends() {
         let out = Arc::new(Mutex::new(String::new()));
-        let mut c = ConsoleTransport::new("svc", Sink::Buffer(out.clone()));
+        let mut c = Console::new("svc", Sink::Buffer(out.clone()));
         c.accept(vec![span(1, 2, 1, false, "bad")]);
         assert!(out.lock().unwrap().is_empty(), "held until the root ends");
         // A root whose parent is in another process (remote) counts as the local root.
@@ -161,9 +214,9 @@ mod tests {
     #[test]
     fn unfinished_traces_are_drawn_at_shutdown() {
         let out = Arc::new(Mutex::new(String::new()));
-        let mut c = ConsoleTransport::new("svc", Sink::Buffer(out.clone()));
-        c.accept(vec![span(7, 2, 1, false, "orphan")]);
-        c.shutdown();
+        let c = ConsoleExporter::with_sink("svc", Sink::Buffer(out.clone()));
+        c.lock().accept(vec![span(7, 2, 1, false, "orphan")]);
+        c.shutdown_with_timeout(Duration::from_secs(1)).unwrap();
         let text = out.lock().unwrap().clone();
         assert!(text.contains("orphan"));
         assert!(text.contains("incomplete"));

@@ -1,27 +1,8 @@
-//! Transports the export thread sends batches through.
+//! Exporters the pipeline can send spans through, besides any OpenTelemetry SDK
+//! `SpanExporter` given to [`Builder::span_exporter`](crate::Builder::span_exporter).
 
-pub(crate) mod console;
-#[cfg(feature = "otlp-grpc")]
-pub(crate) mod grpc;
-#[cfg(feature = "otlp-http")]
-pub(crate) mod http;
+mod console;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+pub(crate) mod otlp;
 
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use opentelemetry_sdk::trace::SpanData;
-
-/// Converts a batch to the OTLP request message (done once per batch, before any retry).
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-pub(crate) fn to_request(
-    batch: Vec<SpanData>,
-    resource: &ResourceAttributesWithSchema,
-) -> ExportTraceServiceRequest {
-    ExportTraceServiceRequest {
-        resource_spans: group_spans_by_resource_and_scope(batch, resource),
-    }
-}
+pub use console::ConsoleExporter;

@@ -53,14 +53,17 @@ fn taps() -> MutexGuard<'static, Option<HashMap<TraceId, Vec<SpanData>>>> {
     TAPS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The provider's processor: hands spans to active captures (cloning only those), then to
-/// the export queue.
-#[derive(Debug)]
-pub(crate) struct TapProcessor {
-    pub(crate) next: Option<Box<dyn SpanProcessor>>,
+/// The `SpanProcessor` that hands ended spans to active [`Capture`]s (cloning only theirs).
+///
+/// Without [`init`](crate::init), [`Capture::start`] installs it on an in-memory provider by
+/// itself. With a real pipeline, add it there to capture too:
+/// `builder().span_processor(Capture::processor())`. Production pipelines do not have it.
+#[derive(Debug, Default)]
+pub struct CaptureProcessor {
+    _private: (),
 }
 
-impl SpanProcessor for TapProcessor {
+impl SpanProcessor for CaptureProcessor {
     fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
@@ -69,29 +72,20 @@ impl SpanProcessor for TapProcessor {
                 .as_mut()
                 .and_then(|m| m.get_mut(&span.span_context.trace_id()))
             {
-                list.push(span.clone());
+                list.push(span);
             }
-        }
-        if let Some(next) = &self.next {
-            next.on_end(span);
         }
     }
 
     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        match &self.next {
-            Some(n) => n.force_flush(),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     fn shutdown_with_timeout(
         &self,
-        timeout: std::time::Duration,
+        _timeout: std::time::Duration,
     ) -> opentelemetry_sdk::error::OTelSdkResult {
-        match &self.next {
-            Some(n) => n.shutdown_with_timeout(timeout),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }
 
@@ -129,6 +123,12 @@ impl Capture {
             TraceState::default(),
         ));
         Capture { trace_id, root, cx }
+    }
+
+    /// The processor that feeds captures, to add to a real pipeline with
+    /// [`Builder::span_processor`](crate::Builder::span_processor) when a test calls `init`.
+    pub fn processor() -> CaptureProcessor {
+        CaptureProcessor::default()
     }
 
     /// Runs `f` inside the capture.

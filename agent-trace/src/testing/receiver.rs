@@ -47,7 +47,7 @@ pub enum Behavior {
         /// `Retry-After` seconds for HTTP.
         retry_after: Option<u32>,
     },
-    /// Read each request and never answer it.
+    /// Read each request (traces and metrics) and never answer it.
     Hang,
     /// Answer every request correctly, but only after `delay_ms`.
     Slow {
@@ -65,6 +65,12 @@ pub enum Behavior {
     /// Store nothing and answer success with a body that is not OTLP (HTTP), or an empty
     /// success (gRPC).
     GarbageOk,
+    /// Store the spans, but answer an OTLP partial success saying `rejected` of them were
+    /// rejected (gRPC and HTTP).
+    PartialSuccess {
+        /// `rejected_spans` in the answer.
+        rejected: i64,
+    },
 }
 
 /// A span as received over the wire.
@@ -348,6 +354,7 @@ impl Store {
             Behavior::Slow { delay_ms } => Ok(Duration::from_millis(*delay_ms)),
             Behavior::Hang => Err(None),
             Behavior::GarbageOk => Err(Some(Behavior::GarbageOk)),
+            Behavior::PartialSuccess { .. } => Err(Some(st.behavior.clone())),
             Behavior::Fail { times, .. } | Behavior::Throttle { times, .. } if *times == 0 => {
                 Ok(Duration::ZERO)
             }
@@ -356,7 +363,7 @@ impl Store {
                 Err(Some(st.behavior.clone()))
             }
         };
-        if decision.is_err() {
+        if decision.is_err() && !matches!(st.behavior, Behavior::PartialSuccess { .. }) {
             st.rejected += 1;
         }
         drop(st);
@@ -413,6 +420,9 @@ impl opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server:
         >,
         tonic::Status,
     > {
+        if matches!(self.0.lock().behavior, Behavior::Hang) {
+            return std::future::pending().await; // hangs metrics too, like a dead collector
+        }
         let metrics = metrics_from_request(request.get_ref());
         self.0.lock().metrics.extend(metrics);
         self.0.changed.notify_all();
@@ -423,11 +433,25 @@ impl opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server:
 #[cfg(feature = "metrics")]
 async fn http_metrics(
     axum::extract::State(store): axum::extract::State<Arc<Store>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest::decode(
-        body,
-    ) {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest as Req;
+    if matches!(store.lock().behavior, Behavior::Hang) {
+        return std::future::pending().await; // hangs metrics too, like a dead collector
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let decoded = request_body(&headers, body).and_then(|body| {
+        if json {
+            serde_json::from_slice::<Req>(&body).map_err(|e| e.to_string())
+        } else {
+            Req::decode(body).map_err(|e| e.to_string())
+        }
+    });
+    match decoded {
         Ok(req) => {
             store.lock().metrics.extend(metrics_from_request(&req));
             store.changed.notify_all();
@@ -483,11 +507,61 @@ impl TraceService for Grpc {
                     ErrorDetails::with_retry_info(Some(Duration::from_secs(u64::from(delay_secs)))),
                 ))
             }
+            Err(Some(Behavior::PartialSuccess { rejected })) => {
+                self.0.add(request.get_ref(), "grpc");
+                Ok(tonic::Response::new(partial(rejected)))
+            }
             Err(Some(_)) => Ok(tonic::Response::new(ExportTraceServiceResponse {
                 partial_success: None,
             })),
             Err(None) => std::future::pending().await,
         }
+    }
+}
+
+fn partial(rejected: i64) -> ExportTraceServiceResponse {
+    ExportTraceServiceResponse {
+        partial_success: Some(
+            opentelemetry_proto::tonic::collector::trace::v1::ExportTracePartialSuccess {
+                rejected_spans: rejected,
+                error_message: "scripted partial success".to_string(),
+            },
+        ),
+    }
+}
+
+/// The largest request body the receiver inflates (gzip).
+const MAX_INFLATED: u64 = 64 << 20;
+
+/// The request's body as sent: inflated when `content-encoding: gzip`, bounded.
+fn request_body(headers: &HeaderMap, body: Bytes) -> Result<Bytes, String> {
+    let gzip = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("gzip"));
+    if !gzip {
+        return Ok(body);
+    }
+    use std::io::Read as _;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .take(MAX_INFLATED)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("invalid gzip body: {e}"))?;
+    Ok(out.into())
+}
+
+/// An answer in the request's own encoding (`application/json` or protobuf).
+fn http_answer(json: bool, answer: &ExportTraceServiceResponse) -> Response {
+    if json {
+        let body = serde_json::to_vec(answer).unwrap_or_default();
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            answer.encode_to_vec(),
+        )
+            .into_response()
     }
 }
 
@@ -500,19 +574,29 @@ async fn http_export(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !content_type.starts_with("application/x-protobuf") {
+    let json = content_type.starts_with("application/json");
+    if !json && !content_type.starts_with("application/x-protobuf") {
         return (
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "expected content-type application/x-protobuf",
+            "expected content-type application/x-protobuf or application/json",
         )
             .into_response();
     }
-    let request = match ExportTraceServiceRequest::decode(body) {
+    let body = match request_body(&headers, body) {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    let decoded = if json {
+        serde_json::from_slice::<ExportTraceServiceRequest>(&body).map_err(|e| e.to_string())
+    } else {
+        ExportTraceServiceRequest::decode(body).map_err(|e| e.to_string())
+    };
+    let request = match decoded {
         Ok(r) => r,
         Err(e) => {
             return (
                 StatusCode::BAD_REQUEST,
-                format!("invalid OTLP protobuf: {e}"),
+                format!("invalid OTLP request: {e}"),
             )
                 .into_response()
         }
@@ -530,14 +614,16 @@ async fn http_export(
         Ok(delay) => {
             tokio::time::sleep(delay).await;
             store.add(&request, "http");
-            (
-                [(header::CONTENT_TYPE, "application/x-protobuf")],
-                ExportTraceServiceResponse {
+            http_answer(
+                json,
+                &ExportTraceServiceResponse {
                     partial_success: None,
-                }
-                .encode_to_vec(),
+                },
             )
-                .into_response()
+        }
+        Err(Some(Behavior::PartialSuccess { rejected })) => {
+            store.add(&request, "http");
+            http_answer(json, &partial(rejected))
         }
         Err(Some(Behavior::Fail {
             http_status,
@@ -638,12 +724,16 @@ impl OtlpReceiver {
                         Err(_) => return,
                     };
                     let grpc_server = tonic::transport::Server::builder()
-                        .add_service(TraceServiceServer::new(Grpc(st.clone())));
+                        .add_service(
+                            TraceServiceServer::new(Grpc(st.clone()))
+                                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+                        );
                     #[cfg(feature = "metrics")]
                     let grpc_server = grpc_server.add_service(
                         opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsServiceServer::new(
                             Grpc(st.clone()),
-                        ),
+                        )
+                        .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
                     );
                     let grpc_server = grpc_server
                         // Without TCP_NODELAY small gRPC answers wait on delayed ACKs.

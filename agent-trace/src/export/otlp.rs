@@ -1,0 +1,289 @@
+//! The default exporters: `opentelemetry-otlp`'s, configured from [`Config`].
+//!
+//! opentelemetry-otlp does the wire: protobuf (or JSON) encoding, gRPC through tonic and HTTP
+//! through a client we choose explicitly, the OTLP retry table with `RetryInfo` and
+//! `Retry-After` (both forms), jitter, compression and TLS. Two things it does not do are
+//! added here, for HTTP, through its `HttpClient` extension point:
+//!
+//! - OTLP partial success: it only logs `rejected_spans`; [`ReportingClient`] reads them from
+//!   the answer and reports them to the pipeline, which counts those spans as failed;
+//! - a 2xx answer whose body dribbles in: the status already says the batch was accepted, so
+//!   the body is read for at most [`BODY_GRACE`] and not waited for beyond that.
+//!
+//! The gRPC exporter has no such hook (tonic's channel is concrete), so for gRPC a partial
+//! success is logged by opentelemetry-otlp and counted as exported.
+
+#[cfg(feature = "otlp-http")]
+use std::sync::atomic::{AtomicU64, Ordering};
+#[cfg(feature = "otlp-http")]
+use std::sync::Arc;
+#[cfg(feature = "otlp-http")]
+use std::time::Duration;
+
+use opentelemetry_otlp::WithExportConfig as _;
+#[cfg(feature = "otlp-http")]
+use opentelemetry_otlp::WithHttpConfig as _;
+use opentelemetry_sdk::trace::SpanExporter as _;
+
+use crate::config::{Config, Protocol};
+use crate::pipeline::{ExportTarget, Failing};
+
+/// How long the body of an accepted (2xx) HTTP answer is read before it is given up on.
+#[cfg(feature = "otlp-http")]
+pub(crate) const BODY_GRACE: Duration = Duration::from_millis(500);
+
+/// Builds the OTLP exporter for `config`. Runs on the export thread, inside its runtime.
+pub(crate) fn exporter(config: &Config, resource: &opentelemetry_sdk::Resource) -> ExportTarget {
+    let built = match config.protocol {
+        #[cfg(feature = "otlp-grpc")]
+        Protocol::Grpc => grpc(config).map(|e| (e, None)),
+        #[cfg(feature = "otlp-http")]
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            let rejected = Arc::new(AtomicU64::new(0));
+            http(config, rejected.clone()).map(|e| (e, Some(rejected)))
+        }
+        #[allow(unreachable_patterns)]
+        other => Err(format!(
+            "this build has no exporter for {other:?}: {}",
+            crate::config::missing_feature(other)
+        )),
+    };
+    match built {
+        Ok((mut exporter, rejected)) => {
+            exporter.set_resource(resource);
+            ExportTarget {
+                exporter: Box::new(exporter),
+                rejected,
+            }
+        }
+        Err(reason) => ExportTarget {
+            exporter: Box::new(Failing(reason)),
+            rejected: None,
+        },
+    }
+}
+
+#[cfg(feature = "otlp-grpc")]
+fn grpc(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    use opentelemetry_otlp::WithTonicConfig as _;
+    let mut metadata = tonic::metadata::MetadataMap::new();
+    for (k, v) in &config.headers {
+        match (
+            tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
+            tonic::metadata::MetadataValue::try_from(v.as_str()),
+        ) {
+            (Ok(k), Ok(v)) => {
+                metadata.insert(k, v);
+            }
+            _ => return Err(format!("header {k:?} cannot be sent as gRPC metadata")),
+        }
+    }
+    let builder = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(config.endpoint.clone())
+        .with_timeout(config.export_timeout)
+        .with_metadata(metadata);
+    #[cfg(feature = "gzip")]
+    let builder = match config.compression {
+        Some(crate::config::Compression::Gzip) => {
+            builder.with_compression(opentelemetry_otlp::Compression::Gzip)
+        }
+        None => builder,
+    };
+    #[cfg(feature = "tls")]
+    let builder = match tls_config(config)? {
+        Some(tls) => builder.with_tls_config(tls),
+        None => builder,
+    };
+    builder.build().map_err(|e| e.to_string())
+}
+
+#[cfg(all(feature = "otlp-grpc", feature = "tls"))]
+fn tls_config(config: &Config) -> Result<Option<tonic::transport::ClientTlsConfig>, String> {
+    use tonic::transport::{Certificate, ClientTlsConfig, Identity};
+    if !config.endpoint.starts_with("https://") {
+        return Ok(None);
+    }
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))
+    };
+    let mut tls = ClientTlsConfig::new().with_webpki_roots();
+    if let Some(ca) = &config.tls.certificate {
+        tls = tls.ca_certificate(Certificate::from_pem(read(ca)?));
+    }
+    if let (Some(cert), Some(key)) = (&config.tls.client_certificate, &config.tls.client_key) {
+        tls = tls.identity(Identity::from_pem(read(cert)?, read(key)?));
+    }
+    Ok(Some(tls))
+}
+
+#[cfg(feature = "otlp-http")]
+fn http(
+    config: &Config,
+    rejected: Arc<AtomicU64>,
+) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    // An explicit client: feature unification elsewhere in the application cannot swap it,
+    // and it never goes through a proxy to reach a collector on this machine's network.
+    let client = reqwest::Client::builder().no_proxy();
+    #[cfg(feature = "tls")]
+    let client = {
+        let mut client = client;
+        let read = |path: &std::path::Path| {
+            std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))
+        };
+        if let Some(ca) = &config.tls.certificate {
+            let cert = reqwest::Certificate::from_pem(&read(ca)?).map_err(|e| e.to_string())?;
+            client = client.add_root_certificate(cert);
+        }
+        if let (Some(cert), Some(key)) = (&config.tls.client_certificate, &config.tls.client_key) {
+            let mut pem = read(cert)?;
+            pem.extend_from_slice(&read(key)?);
+            client = client.identity(reqwest::Identity::from_pem(&pem).map_err(|e| e.to_string())?);
+        }
+        client
+    };
+    let client = client.build().map_err(|e| e.to_string())?;
+    let builder = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_http_client(ReportingClient {
+            client,
+            rejected,
+            json: config.protocol == Protocol::HttpJson,
+        })
+        .with_endpoint(config.endpoint.clone())
+        .with_timeout(config.export_timeout)
+        .with_headers(config.headers.iter().cloned().collect())
+        .with_protocol(match config.protocol {
+            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+            _ => opentelemetry_otlp::Protocol::HttpBinary,
+        });
+    #[cfg(feature = "gzip")]
+    let builder = match config.compression {
+        Some(crate::config::Compression::Gzip) => {
+            builder.with_compression(opentelemetry_otlp::Compression::Gzip)
+        }
+        None => builder,
+    };
+    builder.build().map_err(|e| e.to_string())
+}
+
+/// opentelemetry-otlp's HTTP client: reqwest, reporting `rejected_spans` of partial successes
+/// and not waiting on the body of an accepted answer past [`BODY_GRACE`].
+#[cfg(feature = "otlp-http")]
+#[derive(Debug, Clone)]
+pub(crate) struct ReportingClient {
+    client: reqwest::Client,
+    rejected: Arc<AtomicU64>,
+    json: bool,
+}
+
+#[cfg(feature = "otlp-http")]
+impl ReportingClient {
+    /// A client whose partial-success reports go nowhere (metrics).
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn new(client: reqwest::Client, json: bool) -> Self {
+        ReportingClient {
+            client,
+            rejected: Arc::new(AtomicU64::new(0)),
+            json,
+        }
+    }
+}
+
+/// Answers larger than this are not read (an OTLP answer is a few bytes).
+#[cfg(feature = "otlp-http")]
+const MAX_BODY: usize = 64 * 1024;
+
+#[cfg(feature = "otlp-http")]
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for ReportingClient {
+    async fn send_bytes(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
+        let request: reqwest::Request = request.try_into()?;
+        let mut response = self.client.execute(request).await?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let read = async {
+            let mut body = bytes::BytesMut::new();
+            while let Ok(Some(chunk)) = response.chunk().await {
+                if body.len() + chunk.len() > MAX_BODY {
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            body.freeze()
+        };
+        let body = tokio::time::timeout(BODY_GRACE, read)
+            .await
+            .unwrap_or_default();
+        if status.is_success() {
+            let n = rejected_spans(&body, self.json);
+            if n > 0 {
+                self.rejected.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+        let mut out = http::Response::builder().status(status).body(body)?;
+        *out.headers_mut() = headers;
+        Ok(out)
+    }
+}
+
+/// `partial_success.rejected_spans` of an export answer; 0 when absent or unreadable.
+#[cfg(feature = "otlp-http")]
+fn rejected_spans(body: &[u8], json: bool) -> u64 {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+    if body.is_empty() {
+        return 0;
+    }
+    let response = if json {
+        serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .map(|v| {
+                v.pointer("/partialSuccess/rejectedSpans")
+                    .and_then(|n| n.as_u64().or_else(|| n.as_str()?.parse().ok()))
+                    .unwrap_or(0)
+            })
+    } else {
+        <ExportTraceServiceResponse as prost::Message>::decode(body)
+            .ok()
+            .map(|r| {
+                r.partial_success
+                    .map_or(0, |p| p.rejected_spans.max(0) as u64)
+            })
+    };
+    response.unwrap_or(0)
+}
+
+#[cfg(all(test, feature = "otlp-http"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejected_spans_from_protobuf_and_json_answers() {
+        use opentelemetry_proto::tonic::collector::trace::v1::{
+            ExportTracePartialSuccess, ExportTraceServiceResponse,
+        };
+        let answer = ExportTraceServiceResponse {
+            partial_success: Some(ExportTracePartialSuccess {
+                rejected_spans: 3,
+                error_message: "too old".into(),
+            }),
+        };
+        assert_eq!(
+            rejected_spans(&prost::Message::encode_to_vec(&answer), false),
+            3
+        );
+        assert_eq!(
+            rejected_spans(br#"{"partialSuccess":{"rejectedSpans":"2"}}"#, true),
+            2
+        );
+        assert_eq!(
+            rejected_spans(br#"{"partialSuccess":{"rejectedSpans":4}}"#, true),
+            4
+        );
+        assert_eq!(rejected_spans(b"\xff\xff garbage", false), 0);
+        assert_eq!(rejected_spans(b"", false), 0);
+    }
+}
