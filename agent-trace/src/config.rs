@@ -598,12 +598,30 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         }
     };
 
+    // A gRPC endpoint without a scheme (`collector:4317`) is TLS unless `_INSECURE=true`, as
+    // the specification says; HTTP endpoints must name their scheme.
+    let insecure = env
+        .first(&[
+            "OTEL_EXPORTER_OTLP_TRACES_INSECURE",
+            "OTEL_EXPORTER_OTLP_INSECURE",
+        ])?
+        .map(|(name, v)| parse_bool(name, &v))
+        .transpose()?
+        .unwrap_or(false);
+    let with_scheme = |raw: &str| -> String {
+        if protocol == Protocol::Grpc && !raw.contains("://") {
+            let scheme = if insecure { "http" } else { "https" };
+            format!("{scheme}://{raw}")
+        } else {
+            raw.to_string()
+        }
+    };
     let endpoint = match (&o.endpoint, &endpoint_env) {
-        (Some(e), _) => resolve_endpoint("Builder::endpoint", e, protocol, true)?,
+        (Some(e), _) => resolve_endpoint("Builder::endpoint", &with_scheme(e), protocol, true)?,
         (None, Some((name, v))) => {
             // The signal-specific variable is used as-is (spec); the generic ones get the path.
             let append = *name != "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
-            resolve_endpoint(name, v, protocol, append)?
+            resolve_endpoint(name, &with_scheme(v), protocol, append)?
         }
         (None, None) => match protocol {
             Protocol::Grpc => "http://localhost:4317".to_string(),
@@ -947,6 +965,35 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
+    fn insecure_decides_the_scheme_of_a_grpc_endpoint_without_one() {
+        let c = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (c.protocol, c.endpoint.as_str()),
+            (Protocol::Grpc, "http://collector:4317")
+        );
+        let c = env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ]);
+        if cfg!(feature = "tls") {
+            assert_eq!(c.unwrap().endpoint, "https://collector:4317");
+        } else {
+            assert!(c.unwrap_err().to_string().contains("cargo feature `tls`"));
+        }
+        // HTTP endpoints name their scheme.
+        assert!(env(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf"),
+        ])
+        .is_err());
+        assert!(env(&[("OTEL_EXPORTER_OTLP_INSECURE", "maybe")]).is_err());
+    }
+
+    #[test]
     fn otlp_transport_variables() {
         let c = env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]).unwrap();
         assert_eq!(c.protocol, Protocol::HttpJson);
@@ -1170,7 +1217,7 @@ mod tests {
             ("OTEL_SDK_DISABLED", "yes please"),
             ("OTEL_TRACES_EXPORTER", "jaeger"),
             ("OTEL_TRACES_EXPORTER", "otlp,console"),
-            ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4317"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "localhost:4318"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://h:1"),
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"),
             ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "not a url"),

@@ -758,3 +758,27 @@ pub fn tail_stats() -> Option<crate::tail::TailStats> {
 pub fn is_enabled() -> bool {
     ENABLED.load(Ordering::Relaxed)
 }
+
+#[cfg(all(test, not(feature = "otlp-grpc"), not(feature = "otlp-http")))]
+mod slim_build_tests {
+    /// A build without exporter features names the cargo feature to enable, not a variable
+    /// the user never set.
+    #[test]
+    fn asking_a_slim_build_to_export_names_the_missing_feature() {
+        for (endpoint, feature) in [
+            ("http://127.0.0.1:4317", "otlp-grpc"),
+            ("http://127.0.0.1:4318", "otlp-http"),
+        ] {
+            let e = super::builder()
+                .service_name("slim")
+                .endpoint(endpoint)
+                .install_subscriber(false)
+                .env(|_| None)
+                .install()
+                .unwrap_err();
+            assert!(matches!(e, crate::InitError::MissingFeature { .. }), "{e}");
+            assert!(e.to_string().contains(feature), "{e}");
+            assert_eq!(e.variable(), None);
+        }
+    }
+}

@@ -295,3 +295,63 @@ fn a_zero_schedule_delay_does_not_spin_while_idle() {
     let stats = guard.shutdown().expect("delivered");
     assert_eq!(stats.exported, 2);
 }
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made here: (cert PEM, key PEM).
+fn certificate() -> (String, String) {
+    let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
+        .expect("certificate");
+    (cert.cert.pem(), cert.signing_key.serialize_pem())
+}
+
+#[test]
+fn grpc_over_tls_with_a_certificate_from_the_environment() {
+    agent_trace::isolate!();
+    let (cert, key) = certificate();
+    let dir = std::env::temp_dir().join(format!("agent-trace-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &cert).unwrap();
+    let rx = OtlpReceiver::start_tls(cert.as_bytes(), key.as_bytes()).expect("TLS receiver");
+    let endpoint = format!("https://localhost:{}", rx.grpc_addr().port());
+
+    // Trusting the test's certificate: delivered over TLS.
+    let (ep, ca_path) = (endpoint.clone(), ca.to_string_lossy().into_owned());
+    let guard = agent_trace::builder()
+        .service_name("tls")
+        .install_subscriber(false)
+        .metrics(false)
+        .env(move |name| match name {
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(ep.clone()),
+            "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("grpc".into()),
+            "OTEL_EXPORTER_OTLP_CERTIFICATE" => Some(ca_path.clone()),
+            _ => None,
+        })
+        .install()
+        .expect("install");
+    step(1);
+    let stats = guard.shutdown().expect("delivered over TLS");
+    assert_eq!(stats.exported, 1);
+    assert_eq!(rx.spans().len(), 1);
+
+    // Not trusting it: the handshake fails and the span is counted as failed, not sent.
+    let guard = agent_trace::builder()
+        .service_name("tls-untrusted")
+        .install_subscriber(false)
+        .metrics(false)
+        .export_timeout(Duration::from_secs(2))
+        .env(move |name| match name {
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
+            "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("grpc".into()),
+            _ => None,
+        })
+        .install()
+        .expect("install");
+    step(2);
+    let r = guard.shutdown_with_timeout(Duration::from_secs(5));
+    let Err(agent_trace::ShutdownError::Incomplete(s)) = r else {
+        panic!("an untrusted certificate must not be accepted: {r:?}")
+    };
+    assert_eq!((s.exported, s.failed), (0, 1));
+    assert_eq!(rx.spans().len(), 1, "nothing more arrived");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -678,6 +678,26 @@ impl OtlpReceiver {
     /// Starts on the given addresses (port 0 for an ephemeral one). Only loopback addresses
     /// are accepted.
     pub fn start_on(grpc: SocketAddr, http: SocketAddr) -> std::io::Result<Self> {
+        Self::start_with(grpc, http, None)
+    }
+
+    /// Starts on two ephemeral ports of 127.0.0.1, with gRPC over TLS using `cert_pem` and
+    /// `key_pem` (the HTTP door stays plain). For testing exporters' TLS settings with a
+    /// certificate made in the test. Feature `tls`.
+    #[cfg(feature = "tls")]
+    pub fn start_tls(cert_pem: &[u8], key_pem: &[u8]) -> std::io::Result<Self> {
+        Self::start_with(
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            Some((cert_pem.to_vec(), key_pem.to_vec())),
+        )
+    }
+
+    fn start_with(
+        grpc: SocketAddr,
+        http: SocketAddr,
+        #[cfg_attr(not(feature = "tls"), allow(unused_variables))] tls: Option<(Vec<u8>, Vec<u8>)>,
+    ) -> std::io::Result<Self> {
         if !grpc.ip().is_loopback() || !http.ip().is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -723,7 +743,18 @@ impl OtlpReceiver {
                         Ok(l) => l,
                         Err(_) => return,
                     };
-                    let grpc_server = tonic::transport::Server::builder()
+                    let mut server = tonic::transport::Server::builder();
+                    #[cfg(feature = "tls")]
+                    if let Some((cert, key)) = tls {
+                        let identity = tonic::transport::Identity::from_pem(cert, key);
+                        match server.tls_config(
+                            tonic::transport::ServerTlsConfig::new().identity(identity),
+                        ) {
+                            Ok(s) => server = s,
+                            Err(_) => return,
+                        }
+                    }
+                    let grpc_server = server
                         .add_service(
                             TraceServiceServer::new(Grpc(st.clone()))
                                 .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
@@ -858,8 +889,15 @@ impl OtlpReceiver {
         self.requests()
     }
 
+    /// Waits until `n` spans have arrived (stored or only counted) or `timeout` passed;
+    /// returns how many have.
+    pub fn wait_for_count(&self, n: u64, timeout: Duration) -> u64 {
+        self.wait_until(timeout, |st| st.received >= n);
+        self.received_spans()
+    }
+
     fn wait_until(&self, timeout: Duration, done: impl Fn(&StoreState) -> bool) {
-        let deadline = Instant::now() + timeout;
+        let deadline = crate::pipeline::deadline_after(timeout);
         let mut st = self.store.lock();
         while !done(&st) {
             let now = Instant::now();
