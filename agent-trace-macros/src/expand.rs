@@ -241,7 +241,8 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
 /// How much the outcome probe may assume about the value's type.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Typing {
-    /// The type is pinned by the function signature: `ErrorType`, then `Display`, then any.
+    /// The type is pinned by the function signature: `ErrorType` (with a `source()` chain,
+    /// then without), then `std::error::Error`, then `Display`, then any.
     Known,
     /// The type may still be inferred from code after the macro (an `a2a_span!` block whose
     /// error type comes from a later `let`): `Display`, then any. The three-level probe would
@@ -255,8 +256,11 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -
     let mut out = match typing {
         Typing::Known => quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
-            use #krate::__private::{RecordAny as _, RecordResult as _, RecordTypedResult as _};
-            (&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+            use #krate::__private::{
+                RecordAny as _, RecordErrorResult as _, RecordResult as _,
+                RecordTypedErrorResult as _, RecordTypedResult as _,
+            };
+            (&&&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
         ),
         Typing::Late => quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]

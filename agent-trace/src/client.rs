@@ -1,5 +1,6 @@
 //! Client side of HTTP: a [`reqwest_middleware`] middleware that starts a CLIENT span for each
-//! request and sends the context in its headers.
+//! request and sends the context in its headers, and the id of the request being served as
+//! `X-Request-ID`.
 //!
 //! (reqwest-tracing's middleware does not inject headers with opentelemetry 0.33, so the next
 //! agent would start a new trace; this one does.)
@@ -48,6 +49,17 @@ impl Middleware for TraceMiddleware {
         let span = start_span(method.into(), SpanKind::Client, attrs, &parent);
         let cx = span.as_ref().map(|s| s.context().clone()).unwrap_or(parent);
         crate::carriers::http::inject_context(&cx, req.headers_mut());
+        // The request being served passes its id on, unless the caller set one.
+        if let Some(id) = cx.get::<crate::carriers::http::RequestId>() {
+            if let (false, Ok(v)) = (
+                req.headers()
+                    .contains_key(crate::carriers::http::REQUEST_ID),
+                http::HeaderValue::from_str(id.as_str()),
+            ) {
+                req.headers_mut()
+                    .insert(crate::carriers::http::REQUEST_ID, v);
+            }
+        }
         let result = next.run(req, extensions).with_context(cx.clone()).await;
         if let Some(mut s) = span {
             match &result {

@@ -31,6 +31,21 @@ pub enum InitError {
     /// The export pipeline could not be started (thread or runtime creation failed).
     #[error("could not start the export pipeline: {0}")]
     Pipeline(String),
+    /// `init` was called again, while a pipeline is installed, with a setting that differs
+    /// from the installed one. Drop every [`TraceGuard`](crate::TraceGuard) first to install
+    /// another.
+    #[error(
+        "tracing is already installed with {setting} {installed:?}, and this init asked for \
+         {requested:?}: drop every guard of the first init before installing another"
+    )]
+    Conflict {
+        /// What differs: `service name`, `exporter`, `protocol` or `endpoint`.
+        setting: &'static str,
+        /// The installed pipeline's value.
+        installed: String,
+        /// This call's value.
+        requested: String,
+    },
     /// Exporting was asked for with a protocol this build has no exporter for.
     #[error("no exporter for {protocol} in this build: {fix}")]
     MissingFeature {
@@ -60,7 +75,9 @@ impl InitError {
             InitError::InvalidValue { variable, .. } | InitError::NotUnicode { variable } => {
                 Some(variable)
             }
-            InitError::Pipeline(_) | InitError::MissingFeature { .. } => None,
+            InitError::Pipeline(_)
+            | InitError::MissingFeature { .. }
+            | InitError::Conflict { .. } => None,
         }
     }
 }

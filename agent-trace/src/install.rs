@@ -27,6 +27,21 @@ pub(crate) struct Installed {
     pub(crate) metrics: Option<Arc<crate::metrics::Instruments>>,
     /// Installed by `testing` without `init`: a real `init` replaces it.
     pub(crate) test_only: bool,
+    /// What a later `init` must agree with: (setting, value) pairs.
+    pub(crate) settings: Vec<(&'static str, String)>,
+}
+
+/// The settings a second `init` must not contradict while a pipeline is installed.
+fn settings_of(config: &Config, custom_exporter: bool) -> Vec<(&'static str, String)> {
+    let mut s = vec![("service name", config.service_name.clone())];
+    if config.exports() && !custom_exporter {
+        s.push(("exporter", format!("{:?}", config.exporter)));
+        if config.exporter == Exporter::Otlp {
+            s.push(("protocol", config.protocol.name().to_string()));
+            s.push(("endpoint", config.endpoint.clone()));
+        }
+    }
+    s
 }
 
 /// `None` while tracing is off.
@@ -372,6 +387,22 @@ fn install(
 ) -> Result<TraceGuard, InitError> {
     let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
 
+    // A second init may share the installed pipeline, but not contradict it.
+    if let Some(installed) = ACTIVE.load_full().filter(|i| !i.test_only) {
+        let requested = settings_of(&config, ext.exporter.is_some());
+        for (setting, value) in &requested {
+            if let Some((_, have)) = installed.settings.iter().find(|(s, _)| s == setting) {
+                if have != value {
+                    return Err(InitError::Conflict {
+                        setting,
+                        installed: have.clone(),
+                        requested: value.clone(),
+                    });
+                }
+            }
+        }
+    }
+
     // Context passes through even when nothing is exported.
     opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(
         &config.propagators,
@@ -384,7 +415,9 @@ fn install(
     let already_real = current.as_ref().is_some_and(|i| !i.test_only);
     let processors_only = !ext.processors.is_empty() && !config.disabled;
     if !already_real && (config.exports() || processors_only) {
-        let installed = build(&config, ext)?;
+        let settings = settings_of(&config, ext.exporter.is_some());
+        let mut installed = build(&config, ext)?;
+        installed.settings = settings;
         opentelemetry::global::set_tracer_provider(installed.provider.clone());
         set_active(Some(Arc::new(installed)));
         if let Some(old) = current {
@@ -505,6 +538,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         pipeline: shared,
         tail,
         test_only: false,
+        settings: Vec::new(),
     })
 }
 
@@ -600,6 +634,7 @@ pub(crate) fn ensure_test_provider() {
         #[cfg(feature = "metrics")]
         metrics: None,
         test_only: true,
+        settings: Vec::new(),
     })));
 }
 

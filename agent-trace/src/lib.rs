@@ -100,6 +100,7 @@ pub mod semconv;
 #[cfg(feature = "tower")]
 pub mod server;
 pub mod tail;
+pub mod task;
 pub mod testing;
 
 pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, agent_run, llm_call, traced_tool};

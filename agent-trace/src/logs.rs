@@ -56,14 +56,7 @@ pub(crate) fn current_ids() -> Option<(String, String)> {
 
 /// The request id of the request being served, if any (set by the server layer).
 fn current_request_id() -> Option<String> {
-    #[cfg(feature = "tower")]
-    {
-        crate::server::RequestId::current().map(|r| r.as_str().to_string())
-    }
-    #[cfg(not(feature = "tower"))]
-    {
-        None
-    }
+    crate::carriers::http::RequestId::current().map(|r| r.as_str().to_string())
 }
 
 /// The layers `init` installs, for your own subscriber: filter (`RUST_LOG`), formatter with
@@ -96,11 +89,16 @@ where
             .with_writer(writer)
             .with_ansi(false)
             .event_format(TextWithIds(
-                tracing_subscriber::fmt::format().with_ansi(false),
+                tracing_subscriber::fmt::format()
+                    .with_ansi(false)
+                    .without_time()
+                    .with_level(false),
             ))
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .with_writer(writer)
+            // Span fields are kept as JSON, so JSON lines can carry them structured.
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
             .event_format(JsonWithIds)
             .boxed(),
         #[allow(unreachable_patterns)]
@@ -140,6 +138,11 @@ where
         mut writer: Writer<'_>,
         event: &tracing::Event<'_>,
     ) -> fmt::Result {
+        // tracing-subscriber's layout, timestamp first: `2026-11-22T06:40:00.123456Z  INFO`,
+        // then the ids, then spans, target, message and fields as it writes them.
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer)?;
+        write!(writer, " {:>5} ", event.metadata().level().as_str())?;
         if let Some((trace_id, span_id)) = current_ids() {
             write!(writer, "trace_id={trace_id} span_id={span_id} ")?;
         }
@@ -166,13 +169,14 @@ where
         let mut fields = JsonFields(serde_json::Map::new());
         event.record(&mut fields);
         let mut obj = serde_json::Map::new();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
-        obj.insert(
-            "timestamp".into(),
-            format!("{}.{:06}", now.as_secs(), now.subsec_micros()).into(),
-        );
+        // RFC 3339 in UTC, as tracing-subscriber writes it: 2026-11-22T06:40:00.123456Z.
+        let mut timestamp = String::new();
+        {
+            use tracing_subscriber::fmt::time::FormatTime as _;
+            let _ = tracing_subscriber::fmt::time::SystemTime
+                .format_time(&mut Writer::new(&mut timestamp));
+        }
+        obj.insert("timestamp".into(), timestamp.into());
         obj.insert("level".into(), event.metadata().level().as_str().into());
         obj.insert("target".into(), event.metadata().target().into());
         if let Some((trace_id, span_id)) = current_ids() {
@@ -183,11 +187,35 @@ where
             obj.insert("request_id".into(), request_id.into());
         }
         if let Some(scope) = ctx.event_scope() {
-            let names: Vec<serde_json::Value> =
-                scope.from_root().map(|s| s.name().into()).collect();
-            obj.insert("spans".into(), names.into());
+            // The current span and its parents, root first, each with its fields.
+            let spans: Vec<serde_json::Value> = scope
+                .from_root()
+                .map(|span| {
+                    let mut entry = serde_json::Map::new();
+                    entry.insert("name".into(), span.name().into());
+                    let ext = span.extensions();
+                    let recorded = ext
+                        .get::<tracing_subscriber::fmt::FormattedFields<N>>()
+                        .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok());
+                    if let Some(serde_json::Value::Object(fields)) = recorded {
+                        for (k, v) in fields {
+                            entry.entry(k).or_insert(v);
+                        }
+                    }
+                    entry.into()
+                })
+                .collect();
+            obj.insert("spans".into(), spans.into());
         }
-        obj.extend(fields.0);
+        // The event's own fields; one named like ours (`trace_id`, `level`, ...) is kept as
+        // `fields.<name>` rather than replacing it.
+        for (k, v) in fields.0 {
+            if obj.contains_key(&k) {
+                obj.insert(format!("fields.{k}"), v);
+            } else {
+                obj.insert(k, v);
+            }
+        }
         writeln!(writer, "{}", serde_json::Value::Object(obj))
     }
 }
@@ -351,10 +379,15 @@ mod tests {
         assert!(!line.contains("trace_id="), "no ids outside a span: {line}");
         let cx = span_cx();
         #[cfg(feature = "tower")]
-        let cx = cx.with_value(crate::server::RequestId("req-7".into()));
+        let cx = cx.with_value(crate::carriers::http::RequestId("req-7".into()));
         let line = logged(LogFormat::Text, cx);
+        // tracing-subscriber's layout: timestamp, level, then our ids.
+        let (time, rest) = line.split_once(' ').expect("fields");
+        assert!(is_rfc3339_utc(time), "{line}");
         assert!(
-            line.starts_with("trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 "),
+            rest.trim_start().starts_with(
+                "INFO trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 "
+            ),
             "{line}"
         );
         #[cfg(feature = "tower")]
@@ -363,6 +396,47 @@ mod tests {
             line.contains("inside") && line.contains("answer=42"),
             "{line}"
         );
+    }
+
+    /// `2026-11-22T06:40:00.123456Z`.
+    fn is_rfc3339_utc(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.len() >= 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && s.ends_with('Z')
+            && s[..4].parse::<u32>().is_ok_and(|y| y >= 2024)
+    }
+
+    #[test]
+    fn json_lines_keep_span_fields_and_never_lose_our_ids() {
+        let buf = Buf::default();
+        let subscriber =
+            tracing_subscriber::registry().with(fmt_layer_to(LogFormat::Json, buf.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let _g = span_cx().attach();
+            let outer = tracing::info_span!("request", user = "ada", attempt = 2);
+            let _o = outer.enter();
+            let inner = tracing::info_span!("lookup", key = "k1");
+            let _i = inner.enter();
+            tracing::info!(trace_id = "forged", level = "none", answer = 42, "inside");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{text}");
+        assert_eq!(v["fields.trace_id"], "forged", "{text}");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["fields.level"], "none");
+        assert_eq!(v["answer"], 42);
+        assert!(is_rfc3339_utc(v["timestamp"].as_str().unwrap()), "{text}");
+        assert_eq!(v["spans"][0]["name"], "request");
+        assert_eq!(v["spans"][0]["user"], "ada");
+        assert_eq!(v["spans"][0]["attempt"], 2);
+        assert_eq!(v["spans"][1]["name"], "lookup");
+        assert_eq!(v["spans"][1]["key"], "k1");
     }
 
     #[test]

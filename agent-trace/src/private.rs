@@ -837,7 +837,10 @@ pub trait RecordItemResult {
 impl<T, E: fmt::Display> RecordItemResult for &Probe<'_, Result<T, E>> {
     fn __agent_trace_item(&self, span: &mut ActiveSpan) {
         if let Err(e) = self.0 {
-            span.record_error(type_name_of::<E>(), text::display(e, text::MESSAGE_LIMIT));
+            span.record_error(
+                type_name_of::<E>(),
+                text::display_alternate(e, text::MESSAGE_LIMIT),
+            );
         }
     }
 }
@@ -888,24 +891,62 @@ pub fn type_name_of<E: ?Sized>() -> Cow<'static, str> {
 #[derive(Debug)]
 pub struct Probe<'a, T: ?Sized>(pub &'a T);
 
-/// Highest priority: `Result` whose error chooses its `error.type`.
-pub trait RecordTypedResult {
+/// Highest priority: `Result` whose error chooses its `error.type` and has a `source()` chain.
+pub trait RecordTypedErrorResult {
     /// Records the outcome.
     fn __agent_trace_record(&self, span: &mut ActiveSpan);
 }
-impl<T, E: ErrorType + fmt::Display> RecordTypedResult for &&Probe<'_, Result<T, E>> {
+impl<T, E: ErrorType + std::error::Error + 'static> RecordTypedErrorResult
+    for &&&&Probe<'_, Result<T, E>>
+{
     fn __agent_trace_record(&self, span: &mut ActiveSpan) {
         match self.0 {
             Ok(_) => span.record_ok(),
             Err(e) => span.record_error(
                 text::contained(type_name_of::<E>(), || e.error_type()),
-                text::display(e, text::MESSAGE_LIMIT),
+                text::error_chain(e, text::MESSAGE_LIMIT),
             ),
         }
     }
 }
 
-/// Then: any `Result` whose error is `Display` (io::Result, anyhow::Result, aliases, boxes).
+/// Then: `Result` whose error chooses its `error.type`.
+pub trait RecordTypedResult {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T, E: ErrorType + fmt::Display> RecordTypedResult for &&&Probe<'_, Result<T, E>> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        match self.0 {
+            Ok(_) => span.record_ok(),
+            Err(e) => span.record_error(
+                text::contained(type_name_of::<E>(), || e.error_type()),
+                text::display_alternate(e, text::MESSAGE_LIMIT),
+            ),
+        }
+    }
+}
+
+/// Then: `Result` whose error is a `std::error::Error`: the message is the whole `source()`
+/// chain (`reading config: No such file or directory`).
+pub trait RecordErrorResult {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T, E: std::error::Error + 'static> RecordErrorResult for &&Probe<'_, Result<T, E>> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        match self.0 {
+            Ok(_) => span.record_ok(),
+            Err(e) => span.record_error(
+                type_name_of::<E>(),
+                text::error_chain(e, text::MESSAGE_LIMIT),
+            ),
+        }
+    }
+}
+
+/// Then: any `Result` whose error is `Display` (`anyhow::Result`, aliases, boxes): its
+/// alternate form, which for `anyhow` and `eyre` is the whole context chain.
 pub trait RecordResult {
     /// Records the outcome.
     fn __agent_trace_record(&self, span: &mut ActiveSpan);
@@ -914,7 +955,10 @@ impl<T, E: fmt::Display> RecordResult for &Probe<'_, Result<T, E>> {
     fn __agent_trace_record(&self, span: &mut ActiveSpan) {
         match self.0 {
             Ok(_) => span.record_ok(),
-            Err(e) => span.record_error(type_name_of::<E>(), text::display(e, text::MESSAGE_LIMIT)),
+            Err(e) => span.record_error(
+                type_name_of::<E>(),
+                text::display_alternate(e, text::MESSAGE_LIMIT),
+            ),
         }
     }
 }

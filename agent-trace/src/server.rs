@@ -30,31 +30,8 @@ use opentelemetry::{Context, KeyValue};
 
 use crate::private::{start_span, ActiveSpan};
 
-const REQUEST_ID: &str = "x-request-id";
-
-/// The id of the request being served: `X-Request-ID` if the client sent a usable one, else
-/// the trace id, else a fresh UUID. It is in the request's extensions, on the response as
-/// `X-Request-ID`, and in every log line written while the request is handled.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct RequestId(pub(crate) String);
-
-impl RequestId {
-    /// The id.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The request id of the current context, if a request is being served.
-    pub fn current() -> Option<RequestId> {
-        Context::current().get::<RequestId>().cloned()
-    }
-}
-
-impl std::fmt::Display for RequestId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::carriers::http::RequestId;
+use crate::carriers::http::REQUEST_ID;
 
 /// Traces every request of the wrapped service. See the [module docs](self).
 #[derive(Debug, Clone, Default)]
@@ -92,6 +69,27 @@ impl<S> tower_layer::Layer<S> for TraceLayer {
 pub struct TraceService<S> {
     inner: S,
     response_traceparent: bool,
+}
+
+/// With tracing off, a request that brought no trace context still gets one: fresh ids, not
+/// sampled (Level 2 `random` set), nothing recorded. Its trace id is then in every log line
+/// written while it is served, and travels on in `traceparent`, so the logs of services that
+/// do not trace still join across services. (A downstream service that samples by its
+/// parent will not sample such a request: the caller recorded nothing of it either.)
+fn ids_while_off(parent: Context) -> Context {
+    use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+    use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
+    if parent.span().span_context().is_valid() {
+        return parent;
+    }
+    let ids = RandomIdGenerator::default();
+    parent.with_remote_span_context(SpanContext::new(
+        ids.new_trace_id(),
+        ids.new_span_id(),
+        TraceFlags::new(0x02),
+        false,
+        TraceState::NONE,
+    ))
 }
 
 /// The longest `X-Request-ID` taken from a request; a longer one is replaced.
@@ -180,7 +178,10 @@ where
             attrs.push(KeyValue::new("server.address", host.to_string()));
         }
         let span = start_span(name, SpanKind::Server, attrs, &parent);
-        let cx = span.as_ref().map(|s| s.context().clone()).unwrap_or(parent);
+        let cx = match &span {
+            Some(s) => s.context().clone(),
+            None => ids_while_off(parent),
+        };
         let request_id = req
             .headers()
             .get(REQUEST_ID)

@@ -81,6 +81,34 @@ pub(crate) fn display(value: &dyn fmt::Display, limit: usize) -> String {
     bounded(limit, |w| write!(w, "{value}"))
 }
 
+/// `error`'s message with its whole `source()` chain, `outer: inner: innermost`, bounded as
+/// [`bounded`] says. A source whose message the text already ends with (wrappers that repeat
+/// their cause) is not repeated. At most 32 sources are followed.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static), limit: usize) -> String {
+    let mut text = display(error, limit);
+    let mut source = error.source();
+    let mut depth = 0;
+    while let Some(cause) = source {
+        depth += 1;
+        if depth > 32 || text.chars().count() >= limit {
+            break;
+        }
+        let message = display(cause, limit);
+        if !message.is_empty() && !text.ends_with(&message) {
+            text.push_str(": ");
+            text.push_str(&message);
+        }
+        source = cause.source();
+    }
+    cut(&text, limit)
+}
+
+/// `value`'s alternate `Display` form (`{:#}`), bounded as [`bounded`] says: for `anyhow`
+/// and `eyre` errors that is the whole context chain.
+pub(crate) fn display_alternate(value: &dyn fmt::Display, limit: usize) -> String {
+    bounded(limit, |w| write!(w, "{value:#}"))
+}
+
 /// A copy of at most `limit` characters of `s`, with `…` appended when cut (only the kept
 /// part is copied).
 pub(crate) fn cut(s: &str, limit: usize) -> String {
@@ -151,6 +179,33 @@ mod tests {
         assert_eq!(display(&"ééé", 2), "éé…");
         assert_eq!(cut("ééé", 2), "éé…");
         assert_eq!(cut("abc", 3), "abc");
+    }
+
+    #[test]
+    fn error_chains_are_joined_once() {
+        #[derive(Debug)]
+        struct Wrap(&'static str, Option<Box<dyn std::error::Error + 'static>>);
+        impl fmt::Display for Wrap {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Wrap {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref()
+            }
+        }
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        let e = Wrap("reading agent config", Some(Box::new(io)));
+        assert_eq!(
+            error_chain(&e, 1000),
+            "reading agent config: No such file or directory"
+        );
+        // A wrapper that already says its cause is not repeated.
+        let inner = Wrap("disk full", None);
+        let e = Wrap("saving: disk full", Some(Box::new(inner)));
+        assert_eq!(error_chain(&e, 1000), "saving: disk full");
+        assert_eq!(error_chain(&e, 4), "savi…");
     }
 
     #[test]

@@ -342,3 +342,62 @@ fn captures_are_isolated_from_each_other() {
     assert_eq!(b.spans().len(), 2);
     assert_ne!(a.trace_id(), b.trace_id());
 }
+
+/// A wrapper error whose cause is only in `source()`, as thiserror's `#[source]` makes.
+#[derive(Debug)]
+struct ConfigError {
+    source: std::io::Error,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("reading agent config")
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+#[traced_tool]
+fn load_config() -> Result<(), ConfigError> {
+    Err(ConfigError {
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+    })
+}
+
+#[traced_tool]
+fn load_with_anyhow() -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    Err(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        "No such file or directory",
+    ))
+    .context("reading agent config")
+}
+
+#[test]
+fn the_whole_error_chain_is_recorded() {
+    let cap = Capture::start();
+    cap.in_scope(|| {
+        let _ = load_config();
+        let _ = load_with_anyhow();
+    });
+    let tree = cap.tree();
+    for name in ["execute_tool load_config", "execute_tool load_with_anyhow"] {
+        let span = tree.find(name).expect("span");
+        assert_eq!(
+            span.error().as_deref(),
+            Some("reading agent config: No such file or directory"),
+            "{name}"
+        );
+        let event = span.event("exception").expect("exception event");
+        assert!(
+            event.iter().any(|(k, v)| k == "exception.message"
+                && v == "reading agent config: No such file or directory"),
+            "{event:?}"
+        );
+    }
+}

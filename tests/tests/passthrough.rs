@@ -153,3 +153,103 @@ async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
         .expect("body");
     assert_eq!(got, format!("{traceparent}|{tracestate}"));
 }
+
+/// Two services with tracing off (the default), A calling B over real HTTP: a request that
+/// came with no trace context still gets ids at A, and B's log lines carry the same trace id
+/// and request id.
+#[tokio::test]
+async fn untraced_services_share_one_trace_id_and_request_id() {
+    agent_trace::isolate!();
+    use agent_trace::carriers::http::RequestId;
+    use agent_trace::client::TraceMiddleware;
+    use agent_trace::server::TraceLayer;
+    let _guard = agent_trace::builder()
+        .service_name("untraced")
+        .install_subscriber(false)
+        .env(|_| None)
+        .install()
+        .expect("install");
+    assert!(!agent_trace::is_enabled());
+    // B answers with the trace id and request id its handler (and so its logs) see.
+    let b = axum::Router::new()
+        .route(
+            "/b",
+            get(|| async {
+                format!(
+                    "{}|{}",
+                    agent_trace::current_trace_id().unwrap_or_default(),
+                    RequestId::current()
+                        .map(|r| r.to_string())
+                        .unwrap_or_default()
+                )
+            }),
+        )
+        .layer(TraceLayer::new());
+    let lb = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let b_url = format!("http://{}/b", lb.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(lb, b).await });
+    // A: records what it sees, then calls B.
+    let a = axum::Router::new()
+        .route(
+            "/a",
+            get(move || {
+                let b_url = b_url.clone();
+                async move {
+                    let mine = format!(
+                        "{}|{}",
+                        agent_trace::current_trace_id().unwrap_or_default(),
+                        RequestId::current()
+                            .map(|r| r.to_string())
+                            .unwrap_or_default()
+                    );
+                    let theirs = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+                        .with(TraceMiddleware::default())
+                        .build()
+                        .get(&b_url)
+                        .send()
+                        .await
+                        .expect("call B")
+                        .text()
+                        .await
+                        .expect("body");
+                    format!("{mine}\n{theirs}")
+                }
+            }),
+        )
+        .layer(TraceLayer::new());
+    let la = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let a_addr = la.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(la, a).await });
+
+    let body = reqwest::get(format!("http://{a_addr}/a"))
+        .await
+        .expect("call A")
+        .text()
+        .await
+        .expect("body");
+    let (at_a, at_b) = body.split_once('\n').expect("two lines");
+    let (trace_a, id_a) = at_a.split_once('|').unwrap();
+    assert_eq!(
+        trace_a.len(),
+        32,
+        "A got a trace id with tracing off: {body}"
+    );
+    assert!(trace_a.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(at_a, at_b, "B sees A's trace id and request id: {body}");
+    assert_eq!(
+        id_a, trace_a,
+        "the request id is the trace id when none was sent"
+    );
+    // Two requests get two different trace ids.
+    let again = reqwest::get(format!("http://{a_addr}/a"))
+        .await
+        .expect("call A")
+        .text()
+        .await
+        .expect("body");
+    assert_ne!(again.split('|').next(), Some(trace_a));
+}

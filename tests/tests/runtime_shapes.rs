@@ -171,3 +171,52 @@ async fn drop_inside_current_thread_runtime_never_panics() {
     drop(guard);
     assert_eq!(rx.spans().len(), 1);
 }
+
+#[test]
+fn a_conflicting_second_init_is_an_error_and_changes_nothing() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let other = OtlpReceiver::start().expect("receiver");
+    let first = init_to(&rx, "svc-a", Protocol::Grpc);
+    // Another service name: refused, named.
+    let e = agent_trace_tests::builder_for("svc-b", &rx.grpc_endpoint(), Protocol::Grpc)
+        .install()
+        .unwrap_err();
+    assert!(
+        matches!(&e, agent_trace::InitError::Conflict { setting: "service name", installed, requested }
+            if installed == "svc-a" && requested == "svc-b"),
+        "{e}"
+    );
+    // Another endpoint: refused too.
+    let e = agent_trace_tests::builder_for("svc-a", &other.grpc_endpoint(), Protocol::Grpc)
+        .install()
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            agent_trace::InitError::Conflict {
+                setting: "endpoint",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    // The same settings: the same pipeline, as before.
+    let second = init_to(&rx, "svc-a", Protocol::Grpc);
+    step(1);
+    drop(first);
+    let s = second.shutdown().expect("delivered");
+    assert_eq!(s.exported, 1);
+    let spans = rx.spans();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(
+        spans[0].service, "svc-a",
+        "spans stay with the first init's service"
+    );
+    assert!(other.spans().is_empty());
+    // After the last guard is gone, another service may install.
+    let third = init_to(&other, "svc-b", Protocol::Grpc);
+    step(2);
+    assert_eq!(third.shutdown().expect("delivered").exported, 1);
+    assert_eq!(other.spans()[0].service, "svc-b");
+}

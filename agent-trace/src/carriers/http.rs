@@ -17,6 +17,34 @@
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::Context;
 
+/// The request-id header the server layer reads and answers, and the client forwards.
+pub(crate) const REQUEST_ID: &str = "x-request-id";
+
+/// The id of the request being served: `X-Request-ID` if the client sent a usable one, else
+/// the trace id, else a fresh UUID. The server layer puts it in the request's extensions, on
+/// the response as `X-Request-ID`, in every log line written while the request is handled, and
+/// the client middleware forwards it on outgoing calls.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(pub(crate) String);
+
+impl RequestId {
+    /// The id.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The request id of the current context, if a request is being served.
+    pub fn current() -> Option<RequestId> {
+        Context::current().get::<RequestId>().cloned()
+    }
+}
+
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 struct HeaderInjector<'a>(&'a mut http::HeaderMap);
 
 impl Injector for HeaderInjector<'_> {
