@@ -174,6 +174,9 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
     if let Some(id) = &opts.conversation_id {
         stmts.extend(quote_spanned!(id.span()=> #attrs.conversation_id(&(#id));));
     }
+    if let Some(links) = &opts.links {
+        stmts.extend(quote_spanned!(links.span()=> #attrs.links(#links);));
+    }
     if let Some(p) = &opts.prompt {
         stmts.extend(quote_spanned!(p.span()=> #attrs.prompt(&(#p));));
     }

@@ -42,6 +42,7 @@ impl MacroKind {
                 ("capture", Idents),
                 ("capture_result", Flag),
                 ("fields", FieldList),
+                ("links", Expression),
                 ("crate", CratePath),
             ],
             MacroKind::A2a => &[
@@ -52,6 +53,7 @@ impl MacroKind {
                 ("capture", Idents),
                 ("capture_result", Flag),
                 ("fields", FieldList),
+                ("links", Expression),
                 ("crate", CratePath),
             ],
             MacroKind::Phase => &[
@@ -59,6 +61,7 @@ impl MacroKind {
                 ("capture", Idents),
                 ("capture_result", Flag),
                 ("fields", FieldList),
+                ("links", Expression),
                 ("crate", CratePath),
             ],
             MacroKind::A2aSpan => &[
@@ -67,6 +70,7 @@ impl MacroKind {
                 ("url", Expression),
                 ("method", Str),
                 ("fields", FieldList),
+                ("links", Expression),
                 ("crate", CratePath),
             ],
             MacroKind::Llm => &[
@@ -76,6 +80,7 @@ impl MacroKind {
                 ("capture", Idents),
                 ("capture_result", Flag),
                 ("fields", FieldList),
+                ("links", Expression),
                 ("crate", CratePath),
             ],
             MacroKind::AgentRun => &[
@@ -84,6 +89,7 @@ impl MacroKind {
                 ("capture", Idents),
                 ("capture_result", Flag),
                 ("fields", FieldList),
+                ("links", Expression),
                 ("crate", CratePath),
             ],
         }
@@ -155,6 +161,8 @@ pub(crate) struct Options {
     pub(crate) provider: Option<LitStr>,
     pub(crate) prompt: Option<Expr>,
     pub(crate) conversation_id: Option<Expr>,
+    /// `links = expr`: contexts the span links to.
+    pub(crate) links: Option<Expr>,
     pub(crate) capture: Vec<Ident>,
     pub(crate) capture_result: Option<Span>,
     pub(crate) fields: Vec<Field>,
@@ -365,6 +373,7 @@ pub(crate) fn parse_options(
                         "url" => opts.url = Some(e),
                         "prompt" => opts.prompt = Some(e),
                         "conversation_id" => opts.conversation_id = Some(e),
+                        "links" => opts.links = Some(e),
                         _ => opts.call_id = Some(e),
                     }
                 }

@@ -136,6 +136,81 @@ pub mod __private {
     pub use crate::private::*;
 }
 
+/// Something a span can be linked to: it says that the span follows from, or was caused by,
+/// another one in another trace (fan-in: an aggregator consuming many queued messages; a
+/// retry following a failed attempt). Used by the macros' `links = expr` option and by
+/// [`carriers::envelope::consume_batch`].
+///
+/// ```
+/// use agent_trace::opentelemetry::trace::SpanContext;
+///
+/// #[agent_trace::traced_tool(links = sources)]
+/// fn merge(sources: &[SpanContext]) -> usize {
+///     sources.len()
+/// }
+/// # merge(&[]);
+/// ```
+pub trait IntoLink {
+    /// The span context to link to; `None` (nothing linked) when there is no valid one.
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext>;
+}
+
+impl IntoLink for opentelemetry::trace::SpanContext {
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
+        self.is_valid().then(|| self.clone())
+    }
+}
+
+impl IntoLink for opentelemetry::Context {
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
+        use opentelemetry::trace::TraceContextExt as _;
+        self.span().span_context().span_context()
+    }
+}
+
+impl<T> IntoLink for carriers::envelope::Envelope<T> {
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
+        self.context().span_context()
+    }
+}
+
+impl IntoLink for carriers::envelope::TraceFields {
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
+        self.context().span_context()
+    }
+}
+
+impl<L: IntoLink + ?Sized> IntoLink for &L {
+    fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
+        (**self).span_context()
+    }
+}
+
+/// Adds an attribute to the current span, whatever made it: a macro span
+/// (`#[traced_tool]`...), the server layer's, or a `tracing` span bridged to OpenTelemetry.
+/// Does nothing while tracing is off or outside any span. Values are cut to the attribute
+/// length limit before export.
+///
+/// ```
+/// #[agent_trace::traced_tool]
+/// fn search(q: &str) -> usize {
+///     let hits = q.len();
+///     agent_trace::record("search.hits", hits as i64); // known only mid-function
+///     hits
+/// }
+/// # search("rust");
+/// ```
+pub fn record(key: impl Into<opentelemetry::Key>, value: impl Into<opentelemetry::Value>) {
+    if !is_enabled() {
+        return;
+    }
+    let cx = opentelemetry::Context::current();
+    let span = opentelemetry::trace::TraceContextExt::span(&cx);
+    if span.is_recording() {
+        span.set_attribute(opentelemetry::KeyValue::new(key, value));
+    }
+}
+
 /// The current trace id as 32 lowercase hex digits, or `None` outside any span.
 ///
 /// Works inside our macro spans, inside `tracing` spans (when tracing is on), and for an

@@ -23,7 +23,7 @@ use std::fmt;
 use opentelemetry::trace::{SpanBuilder, SpanContext, Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 use tracing::Subscriber;
-use tracing_subscriber::filter::{filter_fn, EnvFilter};
+use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::layer::{Layer, SubscriberExt as _};
@@ -68,7 +68,110 @@ where
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     fmt_layer(format)
         .and_then(bridge_layer())
+        .and_then(EventsOnOurSpans)
         .with_filter(filter)
+}
+
+/// Records `tracing` events (`info!`, `warn!`, ...) as span events on the agent-trace span
+/// they happen in, when no `tracing` span was entered inside it (the bridge records those on
+/// the `tracing` span). An event is only an event: the span's status comes from the
+/// function's return value, never from an event's level. Events pass the same `RUST_LOG`
+/// filter as log lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventsOnOurSpans;
+
+impl<S: Subscriber> Layer<S> for EventsOnOurSpans {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if !crate::is_enabled() || in_export_thread() {
+            return;
+        }
+        let cx = Context::current();
+        if !crate::private::ours_is_innermost(&cx) {
+            return;
+        }
+        let span = cx.span();
+        if !span.is_recording() {
+            return;
+        }
+        let meta = event.metadata();
+        let mut fields = EventAttributes {
+            message: None,
+            attributes: vec![
+                KeyValue::new("level", meta.level().as_str()),
+                KeyValue::new("target", meta.target().to_string()),
+            ],
+        };
+        event.record(&mut fields);
+        let name = fields.message.unwrap_or_else(|| "event".to_string());
+        span.add_event(name, fields.attributes);
+    }
+}
+
+/// An event's fields as OpenTelemetry attributes; `message` becomes the event's name.
+struct EventAttributes {
+    message: Option<String>,
+    attributes: Vec<KeyValue>,
+}
+
+impl tracing::field::Visit for EventAttributes {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        let text = crate::text::debug(value, crate::text::MESSAGE_LIMIT);
+        if field.name() == "message" {
+            self.message = Some(text);
+        } else {
+            self.attributes.push(KeyValue::new(field.name(), text));
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.message = Some(crate::text::cut(value, crate::text::MESSAGE_LIMIT));
+        } else {
+            self.attributes
+                .push(KeyValue::new(field.name(), value.to_string()));
+        }
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.attributes.push(KeyValue::new(
+            field.name(),
+            i64::try_from(value).unwrap_or(i64::MAX),
+        ));
+    }
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+}
+
+/// The bridge's filter: on while tracing is, never on the export threads, and leaving to
+/// [`EventsOnOurSpans`] the events that happen directly inside an agent-trace span (the
+/// bridge would put them on an outer `tracing` span).
+struct BridgeFilter;
+
+impl<S> tracing_subscriber::layer::Filter<S> for BridgeFilter {
+    fn enabled(
+        &self,
+        _meta: &tracing::Metadata<'_>,
+        _cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        crate::is_enabled() && !in_export_thread()
+    }
+
+    fn event_enabled(
+        &self,
+        _event: &tracing::Event<'_>,
+        _cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        !crate::private::ours_is_innermost(&Context::current())
+    }
 }
 
 /// A formatting layer whose lines carry `trace_id` and `span_id` (text or JSON), on stderr.
@@ -115,7 +218,7 @@ where
 {
     tracing_opentelemetry::layer()
         .with_tracer(BridgeTracer)
-        .with_filter(filter_fn(|_| crate::is_enabled() && !in_export_thread()))
+        .with_filter(BridgeFilter)
 }
 
 pub(crate) fn install_global(format: LogFormat) {

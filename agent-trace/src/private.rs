@@ -52,9 +52,9 @@ impl fmt::Debug for ActiveSpan {
     }
 }
 
-/// Attributes computed at call time (only when tracing is on).
+/// Attributes and links computed at call time (only when tracing is on).
 #[derive(Debug)]
-pub struct Attrs(Vec<KeyValue>);
+pub struct Attrs(Vec<KeyValue>, Vec<opentelemetry::trace::Link>);
 
 impl Attrs {
     /// A `fields(key = expr)` value.
@@ -77,6 +77,19 @@ impl Attrs {
     /// A `capture(arg)` argument (Debug), cut to [`CAPTURE_LIMIT`].
     pub fn capture(&mut self, key: &'static str, value: &dyn fmt::Debug) {
         self.field_debug(key, value)
+    }
+
+    /// `links = expr`: every valid context the expression yields becomes a link.
+    pub fn links<I>(&mut self, links: I)
+    where
+        I: IntoIterator,
+        I::Item: crate::IntoLink,
+    {
+        for l in links {
+            if let Some(sc) = crate::IntoLink::span_context(&l) {
+                self.1.push(opentelemetry::trace::Link::with_context(sc));
+            }
+        }
     }
 
     /// `gen_ai.tool.call.id`.
@@ -446,13 +459,14 @@ fn start(
         return None;
     }
     let parent = current_or_process_parent();
-    let mut a = Attrs(Vec::with_capacity(8));
+    let mut a = Attrs(Vec::with_capacity(8), Vec::new());
     attrs(&mut a, &installed.service_name);
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(span_name)
         .with_kind(kind)
         .with_attributes(a.0)
+        .with_links(a.1)
         .start_with_context(tracer, &parent);
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
@@ -482,6 +496,17 @@ pub(crate) fn start_span(
     attributes: Vec<KeyValue>,
     parent: &Context,
 ) -> Option<ActiveSpan> {
+    start_span_with_links(name, kind, attributes, Vec::new(), parent)
+}
+
+/// [`start_span`] with links to other spans (batch consumption).
+pub(crate) fn start_span_with_links(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<opentelemetry::trace::Link>,
+    parent: &Context,
+) -> Option<ActiveSpan> {
     let active = crate::install::ACTIVE.load();
     let installed = active.as_ref()?;
     if crate::logs::in_export_thread() {
@@ -492,6 +517,7 @@ pub(crate) fn start_span(
         .span_builder(name)
         .with_kind(kind)
         .with_attributes(attributes)
+        .with_links(links)
         .start_with_context(tracer, parent);
     Some(ActiveSpan {
         cx: parent.with_span(span),
@@ -501,7 +527,45 @@ pub(crate) fn start_span(
     })
 }
 
+std::thread_local! {
+    /// The span id of the agent-trace span made current last on this thread, while it is.
+    /// `tracing` events are recorded on it when it is also the innermost OpenTelemetry span
+    /// (no `tracing` span entered inside it).
+    static INNERMOST: std::cell::Cell<Option<opentelemetry::trace::SpanId>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Keeps a span current (its context attached, and it marked innermost) until dropped.
+pub(crate) struct Attached {
+    previous: Option<opentelemetry::trace::SpanId>,
+    _context: opentelemetry::ContextGuard,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        INNERMOST.with(|c| c.set(self.previous));
+    }
+}
+
+/// Whether the current span of `cx` is an agent-trace span (a macro, server, client or
+/// message span) that is innermost: `tracing` events then belong to it.
+pub(crate) fn ours_is_innermost(cx: &Context) -> bool {
+    INNERMOST
+        .with(|c| c.get())
+        .is_some_and(|id| cx.span().span_context().span_id() == id)
+}
+
 impl ActiveSpan {
+    /// Makes this span current on this thread until the guard is dropped.
+    pub(crate) fn attach(&self) -> Attached {
+        let id = self.cx.span().span_context().span_id();
+        let previous = INNERMOST.with(|c| c.replace(Some(id)));
+        Attached {
+            previous,
+            _context: self.cx.clone().attach(),
+        }
+    }
+
     /// The context in which this span is current.
     pub(crate) fn context(&self) -> &Context {
         &self.cx
@@ -634,7 +698,7 @@ pub fn call<R>(span: &mut Option<ActiveSpan>, body: impl FnOnce() -> R) -> R {
     let Some(s) = span.as_mut() else {
         return body();
     };
-    let guard = s.cx.clone().attach();
+    let guard = s.attach();
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(r) => {
             drop(guard);
@@ -699,7 +763,7 @@ impl<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)> Future for Instrumented<
         let Some(span) = this.span.as_mut() else {
             return this.inner.poll(cx);
         };
-        let guard = span.cx.clone().attach();
+        let guard = span.attach();
         let polled = catch_unwind(AssertUnwindSafe(|| this.inner.poll(cx)));
         drop(guard);
         match polled {
@@ -794,7 +858,7 @@ where
         let Some(span) = this.span.as_mut() else {
             return this.inner.poll_next(cx);
         };
-        let guard = span.cx.clone().attach();
+        let guard = span.attach();
         let polled = catch_unwind(AssertUnwindSafe(|| this.inner.poll_next(cx)));
         drop(guard);
         match polled {

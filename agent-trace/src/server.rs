@@ -249,7 +249,9 @@ where
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let polled = {
-            let _g = this.cx.clone().attach();
+            // Our span, marked innermost so the handler's `tracing` events land on it.
+            let _ours = this.span.as_ref().map(ActiveSpan::attach);
+            let _cx = _ours.is_none().then(|| this.cx.clone().attach());
             this.inner.poll(task)
         };
         let Poll::Ready(mut result) = polled else {

@@ -48,3 +48,72 @@ fn nesting_works_both_ways() {
         "{tree}"
     );
 }
+
+fn init() -> agent_trace::TraceGuard {
+    agent_trace::builder()
+        .service_name("interop")
+        .env(|_| None)
+        .install()
+        .expect("init installs the subscriber")
+}
+
+#[traced_tool]
+fn noisy(x: u32) -> Result<u32, String> {
+    tracing::info!(attempt = 2, "looking things up");
+    agent_trace::record("lookup.hits", 7i64);
+    tracing::error!("the cache looked stale"); // an event, not the outcome
+    Ok(x)
+}
+
+#[tracing::instrument]
+fn library_around(x: u32) -> u32 {
+    noisy(x).unwrap_or_default()
+}
+
+#[traced_tool]
+fn ours_around_theirs() -> u32 {
+    let span = tracing::info_span!("library_step");
+    let _e = span.enter();
+    tracing::info!("inside the library step");
+    1
+}
+
+#[test]
+fn tracing_events_become_events_of_the_span_they_happen_in() {
+    let _guard = init();
+    let cap = Capture::start();
+    cap.in_scope(|| {
+        library_around(1);
+        ours_around_theirs();
+    });
+    let tree = cap.tree();
+
+    // Directly inside our span (a `tracing` span outside it): on ours, only.
+    let noisy = tree.find("execute_tool noisy").expect("span");
+    let event = noisy
+        .event("looking things up")
+        .unwrap_or_else(|| panic!("{tree}"));
+    assert!(event.contains(&("attempt".into(), "2".into())), "{event:?}");
+    assert!(
+        event.contains(&("level".into(), "INFO".into())),
+        "{event:?}"
+    );
+    assert!(noisy.event("the cache looked stale").is_some(), "{tree}");
+    assert_eq!(
+        noisy.error(),
+        None,
+        "an error! event does not fail an Ok span"
+    );
+    assert_eq!(noisy.attr("lookup.hits").as_deref(), Some("7"));
+    let outer = tree.find("library_around").expect("tracing span");
+    assert!(
+        outer.event("looking things up").is_none(),
+        "not twice: {tree}"
+    );
+
+    // A `tracing` span entered inside ours: the event is that span's.
+    let ours = tree.find("execute_tool ours_around_theirs").expect("span");
+    assert!(ours.event("inside the library step").is_none(), "{tree}");
+    let inner = tree.find("library_step").expect("tracing span");
+    assert!(inner.event("inside the library step").is_some(), "{tree}");
+}

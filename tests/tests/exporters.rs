@@ -355,3 +355,36 @@ fn grpc_over_tls_with_a_certificate_from_the_environment() {
     assert_eq!(rx.spans().len(), 1, "nothing more arrived");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[traced_tool(links = sources)]
+fn merge(sources: &[agent_trace::opentelemetry::trace::SpanContext]) -> usize {
+    sources.len()
+}
+
+#[test]
+fn links_are_exported() {
+    agent_trace::isolate!();
+    use agent_trace::opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = builder_for("links", &rx.grpc_endpoint(), Protocol::Grpc)
+        .metrics(false)
+        .install()
+        .expect("install");
+    let other = SpanContext::new(
+        0x4bf92f3577b34da6a3ce929d0e0e4736u128.into(),
+        0x00f067aa0ba902b7u64.into(),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    );
+    assert_eq!(merge(&[other]), 1);
+    guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    assert_eq!(
+        spans[0].links,
+        vec![(
+            "4bf92f3577b34da6a3ce929d0e0e4736".to_string(),
+            "00f067aa0ba902b7".to_string()
+        )]
+    );
+}

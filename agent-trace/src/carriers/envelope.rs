@@ -346,6 +346,63 @@ where
     Ok(crate::private::instrument(span, fut, |_, _| {}).await)
 }
 
+/// Reads a batch of messages (a queue consumer that takes many at once, an aggregator) and
+/// runs `handler` on them under one CONSUMER span `process {destination}`, which **links** to
+/// every message's producer context (fan-in) instead of choosing one as its parent; its
+/// parent is the current context. `messaging.batch.message_count` says how many there were.
+/// Every message is decoded as [`decode`] does; one that cannot be read is an `Err` in its
+/// place, so one bad message costs no other.
+///
+/// ```
+/// use agent_trace::carriers::envelope::{consume_batch, produce};
+///
+/// let messages: Vec<Vec<u8>> = (0..3)
+///     .map(|i| produce("tasks", &serde_json::json!({ "task": i })).unwrap())
+///     .collect();
+/// let done = consume_batch("tasks", &messages, |payloads: Vec<Result<serde_json::Value, _>>| {
+///     payloads.into_iter().filter(Result::is_ok).count()
+/// });
+/// assert_eq!(done, 3);
+/// ```
+pub fn consume_batch<T, R, M>(
+    destination: &str,
+    messages: impl IntoIterator<Item = M>,
+    handler: impl FnOnce(Vec<Result<T, DecodeError>>) -> R,
+) -> R
+where
+    T: DeserializeOwned,
+    M: AsRef<[u8]>,
+{
+    let mut payloads = Vec::new();
+    let mut links = Vec::new();
+    for message in messages {
+        match decode::<T>(message.as_ref()) {
+            Ok((payload, cx)) => {
+                links.extend(crate::IntoLink::span_context(&cx));
+                payloads.push(Ok(payload));
+            }
+            Err(e) => payloads.push(Err(e)),
+        }
+    }
+    let mut attrs = messaging_attrs(destination, "process");
+    attrs.push(KeyValue::new(
+        "messaging.batch.message_count",
+        i64::try_from(payloads.len()).unwrap_or(i64::MAX),
+    ));
+    let links = links
+        .into_iter()
+        .map(opentelemetry::trace::Link::with_context)
+        .collect();
+    let mut span = crate::private::start_span_with_links(
+        format!("process {destination}").into(),
+        SpanKind::Consumer,
+        attrs,
+        links,
+        &current_or_process_parent(),
+    );
+    crate::private::call(&mut span, || handler(payloads))
+}
+
 fn consumer_span(destination: &str, parent: &Context, size: usize) -> Option<ActiveSpan> {
     let mut attrs = messaging_attrs(destination, "process");
     attrs.push(KeyValue::new("messaging.message.body.size", size as i64));

@@ -203,6 +203,8 @@ pub struct CapturedSpan {
     pub attributes: Vec<(String, Value)>,
     /// Events: name and attributes.
     pub events: Vec<(String, Vec<(String, Value)>)>,
+    /// Links: (trace id, span id) of each linked span, 32 and 16 hex digits.
+    pub links: Vec<(String, String)>,
     /// Status.
     pub status: Status,
     /// Start time.
@@ -226,6 +228,16 @@ impl CapturedSpan {
                 .events
                 .iter()
                 .map(|e| (e.name.to_string(), e.attributes.iter().map(kv).collect()))
+                .collect(),
+            links: s
+                .links
+                .iter()
+                .map(|l| {
+                    (
+                        l.span_context.trace_id().to_string(),
+                        l.span_context.span_id().to_string(),
+                    )
+                })
                 .collect(),
             status: s.status.clone(),
             start: s.start_time,

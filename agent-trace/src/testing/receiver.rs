@@ -94,6 +94,8 @@ pub struct ReceivedSpan {
     pub attributes: Vec<(String, String)>,
     /// Events with their attributes.
     pub events: Vec<(String, Vec<(String, String)>)>,
+    /// Links: (trace id, span id), hex.
+    pub links: Vec<(String, String)>,
     /// Status code: 0 unset, 1 ok, 2 error.
     pub status_code: i32,
     /// Status message.
@@ -266,6 +268,11 @@ pub fn spans_from_request(
                         .events
                         .iter()
                         .map(|e| (e.name.clone(), e.attributes.iter().map(kv_string).collect()))
+                        .collect(),
+                    links: s
+                        .links
+                        .iter()
+                        .map(|l| (hex(&l.trace_id), hex(&l.span_id)))
                         .collect(),
                     status_code: status.code,
                     status_message: status.message,
