@@ -3,5 +3,5 @@
 # Usage: ./scripts/bench.sh            (about 1 minute after the optimised build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo bench -p agent-trace --bench overhead -- --noplot "$@"
+cargo bench -p agent-trace-otel --bench overhead -- --noplot "$@"
 python3 scripts/bench_table.py target/criterion

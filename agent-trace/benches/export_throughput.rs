@@ -11,7 +11,7 @@
 //! and flushes; criterion reports elements per second. After each case the receiver's count
 //! is checked against what was sent, so a case that dropped spans cannot look fast.
 //!
-//! Run: `cargo bench -p agent-trace --features receiver --bench export_throughput`
+//! Run: `cargo bench -p agent-trace-otel --features receiver --bench export_throughput`
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -18,6 +18,7 @@ use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::Context;
 
 /// The request-id header the server layer reads and answers, and the client forwards.
+#[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
 pub(crate) const REQUEST_ID: &str = "x-request-id";
 
 /// The id of the request being served: `X-Request-ID` if the client sent a usable one, else
