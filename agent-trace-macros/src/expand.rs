@@ -257,6 +257,13 @@ enum Typing {
 fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -> TokenStream {
     let krate = opts.krate();
     let mut out = match typing {
+        Typing::Known if opts.err_debug => quote_spanned!(Span::mixed_site()=>
+            #[allow(unused_imports)]
+            use #krate::__private::{
+                RecordAny as _, RecordDebugResult as _, RecordDebugTypedResult as _,
+            };
+            (&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+        ),
         Typing::Known => quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
             use #krate::__private::{

@@ -41,6 +41,7 @@ impl MacroKind {
                 ("call_id", Expression),
                 ("capture", Idents),
                 ("capture_result", Flag),
+                ("err", ErrForm),
                 ("fields", FieldList),
                 ("links", Expression),
                 ("crate", CratePath),
@@ -52,6 +53,7 @@ impl MacroKind {
                 ("method", Str),
                 ("capture", Idents),
                 ("capture_result", Flag),
+                ("err", ErrForm),
                 ("fields", FieldList),
                 ("links", Expression),
                 ("crate", CratePath),
@@ -60,6 +62,7 @@ impl MacroKind {
                 ("name", Str),
                 ("capture", Idents),
                 ("capture_result", Flag),
+                ("err", ErrForm),
                 ("fields", FieldList),
                 ("links", Expression),
                 ("crate", CratePath),
@@ -79,6 +82,7 @@ impl MacroKind {
                 ("prompt", Expression),
                 ("capture", Idents),
                 ("capture_result", Flag),
+                ("err", ErrForm),
                 ("fields", FieldList),
                 ("links", Expression),
                 ("crate", CratePath),
@@ -88,6 +92,7 @@ impl MacroKind {
                 ("conversation_id", Expression),
                 ("capture", Idents),
                 ("capture_result", Flag),
+                ("err", ErrForm),
                 ("fields", FieldList),
                 ("links", Expression),
                 ("crate", CratePath),
@@ -111,7 +116,7 @@ impl MacroKind {
             (_, "skip" | "skip_all") => {
                 "arguments are never recorded unless listed in `capture(...)`, so there is nothing to skip"
             }
-            (_, "err" | "ret" | "level") => {
+            (_, "ret" | "level") => {
                 "outcomes are recorded automatically: `Err` and panics mark the span as an error"
             }
             (_, "field") => "did you mean `fields(key = value, ...)`?",
@@ -130,6 +135,8 @@ enum ValueKind {
     Flag,
     FieldList,
     CratePath,
+    /// `err(Debug)` / `err(Display)`.
+    ErrForm,
 }
 
 /// How a `fields(...)` value is recorded.
@@ -165,6 +172,8 @@ pub(crate) struct Options {
     pub(crate) links: Option<Expr>,
     pub(crate) capture: Vec<Ident>,
     pub(crate) capture_result: Option<Span>,
+    /// `err(Debug)`: the error's message is its `Debug` form.
+    pub(crate) err_debug: bool,
     pub(crate) fields: Vec<Field>,
     pub(crate) krate: Option<Path>,
     /// For `a2a_span!`: the block or async block that comes last.
@@ -442,6 +451,26 @@ pub(crate) fn parse_options(
                 ValueKind::CratePath => {
                     expect_eq(input, &key, "path")?;
                     opts.krate = Some(input.call(Path::parse_mod_style)?);
+                }
+                ValueKind::ErrForm => {
+                    let form = if input.peek(syn::token::Paren) {
+                        let content;
+                        syn::parenthesized!(content in input);
+                        content.parse::<Ident>().ok().filter(|_| content.is_empty())
+                    } else {
+                        skip_value(input)?;
+                        None
+                    };
+                    match form.as_ref().map(|i| i.to_string()).as_deref() {
+                        Some("Debug") => opts.err_debug = true,
+                        Some("Display") => opts.err_debug = false,
+                        _ => errors.push_at(
+                            form.as_ref().map_or(key.span(), Ident::span),
+                            "`err` says how the error is recorded: `err(Debug)` for its Debug form, \
+                             `err(Display)` (the default) for its message and `source()` chain; \
+                             `Err` is always recorded",
+                        ),
+                    }
                 }
             }
             if !input.is_empty() {

@@ -1027,6 +1027,38 @@ impl<T, E: fmt::Display> RecordResult for &Probe<'_, Result<T, E>> {
     }
 }
 
+/// `err(Debug)`, first: `Result` whose error chooses its `error.type`; the message is the
+/// error's `Debug` form.
+pub trait RecordDebugTypedResult {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T, E: ErrorType + fmt::Debug> RecordDebugTypedResult for &&Probe<'_, Result<T, E>> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        match self.0 {
+            Ok(_) => span.record_ok(),
+            Err(e) => span.record_error(
+                text::contained(type_name_of::<E>(), || e.error_type()),
+                text::debug(e, text::MESSAGE_LIMIT),
+            ),
+        }
+    }
+}
+
+/// `err(Debug)`, then: any `Result` whose error is `Debug`.
+pub trait RecordDebugResult {
+    /// Records the outcome.
+    fn __agent_trace_record(&self, span: &mut ActiveSpan);
+}
+impl<T, E: fmt::Debug> RecordDebugResult for &Probe<'_, Result<T, E>> {
+    fn __agent_trace_record(&self, span: &mut ActiveSpan) {
+        match self.0 {
+            Ok(_) => span.record_ok(),
+            Err(e) => span.record_error(type_name_of::<E>(), text::debug(e, text::MESSAGE_LIMIT)),
+        }
+    }
+}
+
 /// Last: any other value is a success.
 pub trait RecordAny {
     /// Records the outcome.

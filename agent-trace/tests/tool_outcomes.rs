@@ -401,3 +401,50 @@ fn the_whole_error_chain_is_recorded() {
         );
     }
 }
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug
+enum Upstream {
+    Refused { host: &'static str, port: u16 },
+}
+
+impl fmt::Display for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("upstream refused")
+    }
+}
+
+#[traced_tool(err(Debug))]
+fn call_upstream() -> Result<(), Upstream> {
+    Err(Upstream::Refused {
+        host: "db",
+        port: 5432,
+    })
+}
+
+#[traced_tool(err(Display))]
+fn call_upstream_display() -> Result<(), Upstream> {
+    Err(Upstream::Refused {
+        host: "db",
+        port: 5432,
+    })
+}
+
+#[test]
+fn err_debug_records_the_debug_form() {
+    let cap = Capture::start();
+    cap.in_scope(|| {
+        let _ = call_upstream();
+        let _ = call_upstream_display();
+    });
+    let tree = cap.tree();
+    let debug = tree.find("execute_tool call_upstream").expect("span");
+    assert_eq!(
+        debug.error().as_deref(),
+        Some(r#"Refused { host: "db", port: 5432 }"#)
+    );
+    let display = tree
+        .find("execute_tool call_upstream_display")
+        .expect("span");
+    assert_eq!(display.error().as_deref(), Some("upstream refused"));
+}

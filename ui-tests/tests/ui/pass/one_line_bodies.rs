@@ -11,6 +11,9 @@ fn tool() -> Result<u32, std::io::Error> { Ok(1) }
 #[traced_tool]
 fn tool_plain() -> u32 { 1 }
 
+#[traced_tool(err(Debug))]
+fn tool_err_debug() -> Result<u32, std::io::Error> { Ok(1) }
+
 #[traced_tool]
 async fn tool_async() -> Result<u32, std::io::Error> { Ok(1) }
 
@@ -49,7 +52,7 @@ fn inline() -> u32 { a2a_span!(target = "coder", { 1 }) }
 async fn inline_async() -> u32 { a2a_span!(target = "coder", async { 1 }).await }
 
 fn main() {
-    let _ = (tool(), tool_plain(), call(), phase(), llm(), run(), inline());
+    let _ = (tool(), tool_plain(), tool_err_debug(), call(), phase(), llm(), run(), inline());
     drop((tool_async(), call_async(), phase_async(), llm_async(), run_async()));
     drop((returns_future(), boxed(), inline_async()));
 }
