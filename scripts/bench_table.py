@@ -25,6 +25,7 @@ cases = [
     ("sdk_sampled", "hand-written SDK span, sampled"),
     ("async_sdk_sampled", "hand-written SDK span around a future"),
     ("tracing_bridge", "tracing::instrument + tracing-opentelemetry"),
+    ("fastrace_sampled", "fastrace root span, same properties (reference)"),
 ]
 t = {c: mean_ns("span", c) for c, _ in cases}
 print("| case | mean | vs plain |")

@@ -11,9 +11,17 @@
 //! - `tracing_bridge`: `#[tracing::instrument]` with tracing-opentelemetry into the same
 //!   SDK pipeline as `sdk_sampled`;
 //! - `async_*`: the async variants;
+//! - `fastrace_sampled`: a reference from another library built for low overhead: fastrace,
+//!   one root span per call with the same four properties, into a discarding reporter;
 //! - `inject_extract`: W3C inject into a `HeaderMap` and extract back.
+//!
+//! Same settings for ours and the SDK's baseline: a 65,536-span queue and 512-span batches,
+//! the same four attributes, an exporter that discards. After each sampled case the spans
+//! that reached the exporter are compared with the spans made, so a case that dropped spans
+//! (and so looked cheaper) is reported with its drops.
 
 use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use agent_trace::traced_tool;
@@ -52,19 +60,74 @@ fn instrumented(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
 }
 
+/// Spans every `Discard` exporter received, to report drops.
+static EXPORTED: AtomicU64 = AtomicU64::new(0);
+/// Spans made by hand-written cases, to compare with `EXPORTED`.
+static MADE: AtomicU64 = AtomicU64::new(0);
+
+const QUEUE: usize = 1 << 16;
+
 #[derive(Debug)]
 struct Discard;
 impl SpanExporter for Discard {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        EXPORTED.fetch_add(batch.len() as u64, Ordering::Relaxed);
         drop(black_box(batch));
         Ok(())
     }
 }
 
+/// fastrace's reporter that discards (and counts).
+struct FastraceDiscard;
+impl fastrace::collector::Reporter for FastraceDiscard {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        EXPORTED.fetch_add(spans.len() as u64, Ordering::Relaxed);
+        drop(black_box(spans));
+    }
+}
+
+#[inline(never)]
+fn fastrace_call(x: u64) -> Result<u64, std::io::Error> {
+    use fastrace::prelude::*;
+    MADE.fetch_add(1, Ordering::Relaxed);
+    let root = Span::root("execute_tool bench", SpanContext::random()).with_properties(|| {
+        [
+            ("gen_ai.operation.name", "execute_tool"),
+            ("gen_ai.tool.name", "bench"),
+            ("tool.name", "bench"),
+        ]
+    });
+    let _g = root.set_local_parent();
+    let r = plain(x);
+    LocalSpan::add_property(|| ("tool.success", if r.is_ok() { "true" } else { "false" }));
+    r
+}
+
+/// Prints how many of the spans a case made never reached its exporter.
+fn report_drops(case: &str, made: u64, flush: impl FnOnce()) {
+    flush();
+    let exported = EXPORTED.swap(0, Ordering::Relaxed);
+    eprintln!(
+        "{case}: made {made} spans, exported {exported}, dropped {}",
+        made.saturating_sub(exported)
+    );
+}
+
 fn sdk_provider(sampler: opentelemetry_sdk::trace::Sampler) -> SdkTracerProvider {
+    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
+    // The same queue and batch sizes as ours (the SDK's default queue is 2,048, which drops
+    // under a hot producer and so looks cheaper).
+    let processor = BatchSpanProcessor::builder(Discard)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(QUEUE)
+                .with_max_export_batch_size(512)
+                .build(),
+        )
+        .build();
     SdkTracerProvider::builder()
         .with_sampler(sampler)
-        .with_batch_exporter(Discard)
+        .with_span_processor(processor)
         .build()
 }
 
@@ -72,6 +135,7 @@ fn hand_written(
     tracer: &opentelemetry_sdk::trace::SdkTracer,
     x: u64,
 ) -> Result<u64, std::io::Error> {
+    MADE.fetch_add(1, Ordering::Relaxed);
     let span = tracer
         .span_builder("execute_tool bench")
         .with_attributes([
@@ -93,7 +157,8 @@ fn install(sampler: agent_trace::Sampler) -> agent_trace::TraceGuard {
     agent_trace::builder()
         .service_name("bench")
         .sampler(sampler)
-        .max_queue_size(1 << 16)
+        .max_queue_size(QUEUE)
+        .max_export_batch_size(512)
         .install_subscriber(false)
         .env(|_| None)
         .span_exporter(Discard)
@@ -135,9 +200,16 @@ fn overhead(c: &mut Criterion) {
     g.bench_function("async_traced_sampled", |b| {
         b.iter(|| block_on(traced_async(black_box(7))))
     });
+    let _ = agent_trace::force_flush(Duration::from_secs(60));
     let stats = agent_trace::export_stats();
     drop(on);
-    eprintln!("pipeline during traced_sampled: {stats:?}");
+    EXPORTED.store(0, Ordering::Relaxed);
+    eprintln!(
+        "traced_sampled + async: made {} spans, exported {}, dropped {} (pipeline counts)",
+        stats.ended,
+        stats.exported,
+        stats.dropped()
+    );
 
     let unsampled = install(agent_trace::Sampler::AlwaysOff);
     g.bench_function("traced_unsampled", |b| b.iter(|| traced(black_box(7))));
@@ -145,11 +217,13 @@ fn overhead(c: &mut Criterion) {
 
     let sdk = sdk_provider(opentelemetry_sdk::trace::Sampler::AlwaysOn);
     let tracer = sdk.tracer("bench");
+    MADE.store(0, Ordering::Relaxed);
     g.bench_function("sdk_sampled", |b| {
         b.iter(|| hand_written(&tracer, black_box(7)))
     });
     g.bench_function("async_sdk_sampled", |b| {
         b.iter(|| {
+            MADE.fetch_add(1, Ordering::Relaxed);
             let span = tracer.start("execute_tool bench");
             let cx = Context::current_with_span(span);
             let r = block_on(async { plain(black_box(7)) }.with_context(cx.clone()));
@@ -157,6 +231,13 @@ fn overhead(c: &mut Criterion) {
             r
         })
     });
+    report_drops(
+        "sdk_sampled + async",
+        MADE.swap(0, Ordering::Relaxed),
+        || {
+            let _ = sdk.force_flush();
+        },
+    );
 
     let subscriber = tracing_subscriber::registry()
         .with(tracing_opentelemetry::layer().with_tracer(sdk.tracer("bridge")));
@@ -171,6 +252,18 @@ fn overhead(c: &mut Criterion) {
         b.iter(|| hand_written(&off_tracer, black_box(7)))
     });
     let _ = off_sdk.shutdown();
+
+    fastrace::set_reporter(FastraceDiscard, fastrace::collector::Config::default());
+    MADE.store(0, Ordering::Relaxed);
+    EXPORTED.store(0, Ordering::Relaxed);
+    g.bench_function("fastrace_sampled", |b| {
+        b.iter(|| fastrace_call(black_box(7)))
+    });
+    report_drops(
+        "fastrace_sampled",
+        MADE.swap(0, Ordering::Relaxed),
+        fastrace::flush,
+    );
     g.finish();
 
     let mut g = c.benchmark_group("propagation");
