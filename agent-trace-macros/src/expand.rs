@@ -124,6 +124,11 @@ fn not_a_function(kind: MacroKind, item: &TokenStream) -> TokenStream {
                 );
                 return syn::Error::new(m.sig.fn_token.span, msg).to_compile_error();
             }
+            // A function whose body does not parse: syn's own error, where it failed (as
+            // tokio-macros does), not a claim that the item is of the wrong kind.
+            if let Err(e) = syn::parse2::<ItemFn>(item.clone()) {
+                return e.to_compile_error();
+            }
             (Span::call_site(), "this item")
         }
         Ok(other) => (other.span(), "this item"),
