@@ -216,17 +216,7 @@ impl OtlpMetricExporter {
                 #[cfg(feature = "otlp-grpc")]
                 Protocol::Grpc => {
                     use opentelemetry_otlp::WithTonicConfig as _;
-                    let mut metadata = tonic::metadata::MetadataMap::new();
-                    for (k, v) in &config.headers {
-                        if let (Ok(k), Ok(v)) = (
-                            tonic::metadata::MetadataKey::from_bytes(
-                                k.to_ascii_lowercase().as_bytes(),
-                            ),
-                            tonic::metadata::MetadataValue::try_from(v.as_str()),
-                        ) {
-                            metadata.insert(k, v);
-                        }
-                    }
+                    let metadata = crate::export::otlp::grpc_metadata(&config.headers).ok()?;
                     opentelemetry_otlp::MetricExporter::builder()
                         .with_tonic()
                         .with_endpoint(endpoint)

@@ -63,11 +63,13 @@ pub(crate) fn exporter(config: &Config, resource: &opentelemetry_sdk::Resource) 
     }
 }
 
+/// `OTEL_EXPORTER_OTLP_HEADERS` as gRPC metadata (names lowercased).
 #[cfg(feature = "otlp-grpc")]
-fn grpc(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
-    use opentelemetry_otlp::WithTonicConfig as _;
+pub(crate) fn grpc_metadata(
+    headers: &[(String, String)],
+) -> Result<tonic::metadata::MetadataMap, String> {
     let mut metadata = tonic::metadata::MetadataMap::new();
-    for (k, v) in &config.headers {
+    for (k, v) in headers {
         match (
             tonic::metadata::MetadataKey::from_bytes(k.to_ascii_lowercase().as_bytes()),
             tonic::metadata::MetadataValue::try_from(v.as_str()),
@@ -78,6 +80,13 @@ fn grpc(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
             _ => return Err(format!("header {k:?} cannot be sent as gRPC metadata")),
         }
     }
+    Ok(metadata)
+}
+
+#[cfg(feature = "otlp-grpc")]
+fn grpc(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
+    use opentelemetry_otlp::WithTonicConfig as _;
+    let metadata = grpc_metadata(&config.headers)?;
     let builder = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .with_endpoint(config.endpoint.clone())
