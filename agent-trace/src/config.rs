@@ -246,6 +246,8 @@ pub(crate) struct Config {
     pub(crate) compression: Option<Compression>,
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub(crate) tls: TlsFiles,
+    /// Redaction before export (`None`: nothing to redact).
+    pub(crate) redactor: Option<crate::redact::Redactor>,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -282,6 +284,8 @@ pub(crate) struct Overrides {
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) export_timeout: Option<Duration>,
     pub(crate) compression: Option<Option<Compression>>,
+    pub(crate) redact_keys: Vec<String>,
+    pub(crate) redact_patterns: Vec<String>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) propagators: Option<Vec<Propagator>>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -535,6 +539,54 @@ pub(crate) fn resolve_endpoint(
         return Ok(format!("{base}/v1/traces"));
     }
     Ok(raw.to_string())
+}
+
+/// The redaction rules: the defaults (unless `AGENT_TRACE_REDACT_DEFAULTS=false`), then the
+/// environment's, then the code's.
+fn redactor(o: &Overrides, env: &Env<'_>) -> Result<Option<crate::redact::Redactor>, InitError> {
+    use crate::redact::{Redactor, DEFAULT_KEYS, DEFAULT_PATTERNS};
+    let defaults = env.bool("AGENT_TRACE_REDACT_DEFAULTS")?.unwrap_or(true);
+    let mut keys: Vec<String> = Vec::new();
+    let mut patterns: Vec<String> = Vec::new();
+    if defaults {
+        keys.extend(DEFAULT_KEYS.iter().map(|k| k.to_string()));
+        patterns.extend(DEFAULT_PATTERNS.iter().map(|p| p.to_string()));
+    }
+    if let Some(v) = env.get("AGENT_TRACE_REDACT_KEYS")? {
+        keys.extend(
+            v.split(',')
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(String::from),
+        );
+    }
+    if let Some(p) = env.get("AGENT_TRACE_REDACT_PATTERN")? {
+        Redactor::new(Vec::new(), std::slice::from_ref(&p)).map_err(|e| {
+            InitError::invalid(
+                "AGENT_TRACE_REDACT_PATTERN",
+                p.clone(),
+                format!("a regular expression ({e})"),
+            )
+        })?;
+        patterns.push(p);
+    }
+    for p in &o.redact_patterns {
+        Redactor::new(Vec::new(), std::slice::from_ref(p)).map_err(|e| {
+            InitError::invalid(
+                "Builder::redact_pattern",
+                p.clone(),
+                format!("a regular expression ({e})"),
+            )
+        })?;
+    }
+    keys.extend(o.redact_keys.iter().cloned());
+    patterns.extend(o.redact_patterns.iter().cloned());
+    if keys.is_empty() && patterns.is_empty() {
+        return Ok(None);
+    }
+    Redactor::new(keys, &patterns)
+        .map(Some)
+        .map_err(|e| InitError::invalid("AGENT_TRACE_REDACT_PATTERN", patterns.join(" | "), e))
 }
 
 /// Resolves code overrides, then the environment, then defaults.
@@ -955,6 +1007,7 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         export_timeout,
         compression,
         tls,
+        redactor: redactor(o, &env)?,
         sampler,
         propagators,
         resource_attributes,

@@ -281,6 +281,33 @@ impl Builder {
         self
     }
 
+    /// Also redacts, before export, the value of every string attribute whose key contains
+    /// one of `words` (any case). Adds to the defaults and `AGENT_TRACE_REDACT_KEYS`; see
+    /// [`redact`](crate::redact).
+    pub fn redact_keys<I, S>(mut self, words: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.o.redact_keys.extend(words.into_iter().map(Into::into));
+        self
+    }
+
+    /// Also redacts, before export, every match of the regular expression `pattern` in
+    /// string attribute values and status messages. Adds to the defaults and
+    /// `AGENT_TRACE_REDACT_PATTERN`; an invalid pattern makes `install` fail.
+    ///
+    /// ```
+    /// let builder = agent_trace::builder()
+    ///     .redact_keys(["ssn"])
+    ///     .redact_pattern(r"\b\d{3}-\d{2}-\d{4}\b");
+    /// # drop(builder);
+    /// ```
+    pub fn redact_pattern(mut self, pattern: impl Into<String>) -> Self {
+        self.o.redact_patterns.push(pattern.into());
+        self
+    }
+
     /// Compression of OTLP requests (wins over `OTEL_EXPORTER_OTLP_COMPRESSION`); `None` for
     /// none. gzip needs the cargo feature `gzip`.
     pub fn compression(mut self, compression: Option<Compression>) -> Self {
@@ -492,6 +519,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
                 batch,
                 config.export_timeout.min(batch.export_timeout),
                 config.attribute_value_limit,
+                config.redactor.clone(),
                 make,
             )
             .map_err(|e| InitError::Pipeline(e.to_string()))?,

@@ -95,6 +95,7 @@ pub mod carriers;
 pub mod client;
 pub mod logs;
 pub mod propagation;
+pub mod redact;
 pub mod render;
 pub mod semconv;
 #[cfg(feature = "tower")]

@@ -121,6 +121,8 @@ pub(crate) struct Shared {
     export_timeout: Duration,
     attribute_value_limit: usize,
     warn: RateLimit,
+    /// Applied on the export thread, before the exporter sees a batch.
+    redactor: Option<crate::redact::Redactor>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -382,6 +384,7 @@ pub(crate) fn start(
     batch: BatchConfig,
     export_timeout: Duration,
     attribute_value_limit: usize,
+    redactor: Option<crate::redact::Redactor>,
     make_exporter: MakeExporter,
 ) -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
@@ -392,6 +395,7 @@ pub(crate) fn start(
         export_timeout,
         attribute_value_limit,
         warn: RateLimit::new(Duration::from_secs(10)),
+        redactor,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -529,8 +533,13 @@ impl Worker {
         (batch, st.shutdown_deadline)
     }
 
-    fn export(&mut self, batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
+    fn export(&mut self, mut batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
         let n = batch.len() as u64;
+        if let Some(r) = &self.shared.redactor {
+            for span in batch.iter_mut() {
+                r.span(span);
+            }
+        }
         let mut deadline = deadline_after(self.shared.export_timeout);
         if let Some(sd) = shutdown_deadline {
             deadline = deadline.min(sd);
@@ -665,6 +674,7 @@ mod tests {
             batch,
             Duration::from_secs(5),
             10,
+            None,
             Box::new(move || ExportTarget {
                 exporter: Box::new(t),
                 rejected,

@@ -323,6 +323,7 @@ mod tests {
             },
             Duration::from_secs(5),
             1024,
+            None,
             Box::new(|| ExportTarget {
                 exporter: Box::new(InMemorySpanExporter::default()),
                 rejected: None,

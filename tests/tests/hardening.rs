@@ -192,3 +192,74 @@ async fn the_receiver_keeps_a_bounded_number_of_request_headers() {
     send(300).await;
     assert_eq!(rx.request_headers().len(), MAX_KEPT_HEADERS);
 }
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug
+struct LlmConfig {
+    model: &'static str,
+    api_key: &'static str,
+}
+
+#[traced_tool(capture(config, ssn), fields(user.password = "hunter2", user.name = "ada"))]
+fn call_model(config: &LlmConfig, ssn: &str) -> Result<(), String> {
+    let _ = (config, ssn);
+    Err("upstream said 401 for Authorization: Bearer abcdefghij0123456789".to_string())
+}
+
+#[test]
+fn secrets_passed_to_a_traced_tool_never_reach_the_wire() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let endpoint = rx.http_endpoint();
+    let guard = agent_trace::builder()
+        .service_name("redacting")
+        .install_subscriber(false)
+        .metrics(false)
+        .redact_pattern(r"\b\d{3}-\d{2}-\d{4}\b")
+        .env(move |name| match name {
+            "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
+            "AGENT_TRACE_REDACT_KEYS" => Some("ssn".into()),
+            _ => None,
+        })
+        .install()
+        .expect("install");
+    let config = LlmConfig {
+        model: "gpt-4o",
+        api_key: "sk-proj-abcdefghijklmnopqrstuvwx",
+    };
+    assert!(call_model(&config, "123-45-6789").is_err());
+    guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    assert_eq!(spans.len(), 1);
+    let wire = format!("{:?}", spans[0]);
+    for secret in [
+        "sk-proj-abcdefghijklmnopqrstuvwx",
+        "hunter2",
+        "123-45-6789",
+        "abcdefghij0123456789",
+    ] {
+        assert!(!wire.contains(secret), "{secret} reached the wire: {wire}");
+    }
+    assert!(wire.contains("[REDACTED]"), "{wire}");
+    // What is not secret is kept.
+    assert_eq!(spans[0].attr("user.name"), Some("ada"));
+    assert!(spans[0]
+        .attr("agent_trace.arg.config")
+        .unwrap()
+        .contains("gpt-4o"));
+    assert!(
+        spans[0].status_message.starts_with("upstream said 401"),
+        "{wire}"
+    );
+}
+
+#[test]
+fn an_invalid_redaction_pattern_is_a_named_error() {
+    agent_trace::isolate!();
+    let e = agent_trace::builder()
+        .service_name("bad-pattern")
+        .env(|name| (name == "AGENT_TRACE_REDACT_PATTERN").then(|| "(unclosed".to_string()))
+        .install()
+        .unwrap_err();
+    assert_eq!(e.variable(), Some("AGENT_TRACE_REDACT_PATTERN"), "{e}");
+}

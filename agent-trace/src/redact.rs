@@ -1,0 +1,193 @@
+//! Redaction before export: secrets in captured arguments, results, messages, `fields` and
+//! error messages are replaced before a span leaves the process.
+//!
+//! Two rules, applied on the export thread to every span the pipeline exports (the
+//! application's threads pay nothing):
+//!
+//! - **keys**: a string attribute (span, event or link) whose key contains one of the listed
+//!   words, in any case, has its whole value replaced by `[REDACTED]`;
+//! - **value patterns**: every match of a pattern in any string attribute value or status
+//!   message is replaced by `[REDACTED]`.
+//!
+//! The defaults cover common credentials: keys with `password`, `passwd`, `secret`,
+//! `access_token` (and the other `*_token` forms: refresh, auth, session, id, api),
+//! `api_key`/`apikey`/`api-key`, `authorization`, `cookie`, `credential`, `private_key` (so
+//! `gen_ai.usage.input_tokens` is not touched);
+//! values that look like bearer tokens, `sk-…` API keys (OpenAI, Anthropic), AWS access key
+//! ids, GitHub and Slack tokens, and `password=…`/`"api_key": "…"` pairs inside formatted
+//! text. Add your own with [`Builder::redact_keys`](crate::Builder::redact_keys) and
+//! [`Builder::redact_pattern`](crate::Builder::redact_pattern), or
+//! `AGENT_TRACE_REDACT_KEYS` (comma-separated) and `AGENT_TRACE_REDACT_PATTERN` (a regular
+//! expression); `AGENT_TRACE_REDACT_DEFAULTS=false` turns the defaults off.
+//!
+//! A `SpanProcessor` of your own added with `span_processor` sees spans before redaction.
+
+use opentelemetry::trace::Status;
+use opentelemetry::{KeyValue, Value};
+use opentelemetry_sdk::trace::SpanData;
+use regex::Regex;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Key words whose attribute values are redacted by default.
+pub const DEFAULT_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "access_token",
+    "refresh_token",
+    "auth_token",
+    "session_token",
+    "id_token",
+    "api_token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "authorization",
+    "cookie",
+    "credential",
+    "private_key",
+];
+
+/// Value patterns redacted by default.
+pub const DEFAULT_PATTERNS: &[&str] = &[
+    r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}",
+    r"\bsk-[A-Za-z0-9_-]{16,}",
+    r"\bAKIA[0-9A-Z]{16}\b",
+    r"\bgh[pousr]_[A-Za-z0-9]{30,}",
+    r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
+    r#"(?i)(password|passwd|secret|token|api[_-]?key)["']?\s*[:=]\s*"?[^"\s,;}&]+"#,
+];
+
+/// The redaction rules of a pipeline.
+#[derive(Debug, Clone)]
+pub(crate) struct Redactor {
+    keys: Vec<String>,
+    pattern: Option<Regex>,
+}
+
+impl Redactor {
+    /// Rules from key words and patterns (each a regular expression); an invalid pattern is
+    /// returned as the error.
+    pub(crate) fn new(keys: Vec<String>, patterns: &[String]) -> Result<Self, String> {
+        let pattern = if patterns.is_empty() {
+            None
+        } else {
+            let combined = patterns
+                .iter()
+                .map(|p| format!("(?:{p})"))
+                .collect::<Vec<_>>()
+                .join("|");
+            Some(Regex::new(&combined).map_err(|e| e.to_string())?)
+        };
+        Ok(Redactor {
+            keys: keys.into_iter().map(|k| k.to_ascii_lowercase()).collect(),
+            pattern,
+        })
+    }
+
+    fn key_matches(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        self.keys.iter().any(|k| key.contains(k.as_str()))
+    }
+
+    fn text(&self, s: &str) -> Option<String> {
+        let re = self.pattern.as_ref()?;
+        re.is_match(s)
+            .then(|| re.replace_all(s, REDACTED).into_owned())
+    }
+
+    fn value(&self, kv: &mut KeyValue) {
+        let keyed = self.key_matches(kv.key.as_str());
+        match &mut kv.value {
+            Value::String(s) => {
+                if keyed {
+                    *s = REDACTED.into();
+                } else if let Some(clean) = self.text(s.as_str()) {
+                    *s = clean.into();
+                }
+            }
+            Value::Array(opentelemetry::Array::String(items)) => {
+                for s in items.iter_mut() {
+                    if keyed {
+                        *s = REDACTED.into();
+                    } else if let Some(clean) = self.text(s.as_str()) {
+                        *s = clean.into();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Redacts one span in place. Work is linear in its text (the regex crate guarantees
+    /// linear-time matching).
+    pub(crate) fn span(&self, span: &mut SpanData) {
+        for kv in span.attributes.iter_mut() {
+            self.value(kv);
+        }
+        for event in span.events.events.iter_mut() {
+            for kv in event.attributes.iter_mut() {
+                self.value(kv);
+            }
+        }
+        for link in span.links.links.iter_mut() {
+            for kv in link.attributes.iter_mut() {
+                self.value(kv);
+            }
+        }
+        if let Status::Error { description } = &mut span.status {
+            if let Some(clean) = self.text(description) {
+                *description = clean.into();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Redactor {
+        Redactor::new(
+            DEFAULT_KEYS.iter().map(|k| k.to_string()).collect(),
+            &DEFAULT_PATTERNS
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn keys_and_patterns() {
+        let r = defaults();
+        for (text, must_not_contain) in [
+            ("Authorization: Bearer abcdefghij12345", "abcdefghij12345"),
+            ("key sk-ant-api03-abcdefghijklmnop", "abcdefghijklmnop"),
+            ("AKIAIOSFODNN7EXAMPLE used", "IOSFODNN7EXAMPLE"),
+            (
+                r#"Config { api_key: "s3cr3t-value", user: "ada" }"#,
+                "s3cr3t-value",
+            ),
+            ("url?password=hunter2&x=1", "hunter2"),
+        ] {
+            let out = r.text(text).unwrap_or_else(|| text.to_string());
+            assert!(!out.contains(must_not_contain), "{text} -> {out}");
+            assert!(out.contains(REDACTED), "{out}");
+        }
+        assert_eq!(r.text("nothing secret here"), None);
+        let mut kv = KeyValue::new("agent_trace.arg.api_key", "anything at all");
+        r.value(&mut kv);
+        assert_eq!(kv.value.as_str(), REDACTED);
+        let mut kv = KeyValue::new("user.name", "ada");
+        r.value(&mut kv);
+        assert_eq!(kv.value.as_str(), "ada");
+        let mut kv = KeyValue::new("llm.max_tokens", "4096");
+        r.value(&mut kv);
+        assert_eq!(kv.value.as_str(), "4096", "token counts are not secrets");
+        assert_eq!(r.text("max_tokens: 4096"), None);
+        assert!(Redactor::new(vec![], &["(".to_string()]).is_err());
+    }
+}
