@@ -102,12 +102,13 @@ impl Attrs {
         self.field(k::GEN_AI_CONVERSATION_ID, value)
     }
 
-    /// The prompt, recorded only when message content capture is on.
+    /// The prompt, recorded only when message content capture is on, as the GenAI
+    /// conventions' input messages: `[{"role":"user","parts":[{"type":"text","content":..}]}]`.
     pub fn prompt<V: fmt::Display + ?Sized>(&mut self, value: &V) {
         if capture_message_content() {
             self.0.push(KeyValue::new(
                 k::GEN_AI_INPUT_MESSAGES,
-                text::display(&value, CAPTURE_LIMIT),
+                text_messages("user", text::display(&value, CAPTURE_LIMIT), None),
             ));
         }
     }
@@ -645,6 +646,7 @@ impl ActiveSpan {
             span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
         }
         let reasons = text::contained(Vec::new(), || r.finish_reasons());
+        let reasons_first = reasons.first().cloned();
         if !reasons.is_empty() {
             let reasons: Vec<opentelemetry::StringValue> =
                 reasons.into_iter().map(Into::into).collect();
@@ -655,9 +657,10 @@ impl ActiveSpan {
         }
         if capture_message_content() {
             if let Some(output) = text::contained(None, || r.output_text()) {
+                let finish = reasons_first.as_deref().unwrap_or("stop");
                 span.set_attribute(KeyValue::new(
                     k::GEN_AI_OUTPUT_MESSAGES,
-                    text::cut(&output, CAPTURE_LIMIT),
+                    text_messages("assistant", text::cut(&output, CAPTURE_LIMIT), Some(finish)),
                 ));
             }
         }
@@ -679,6 +682,20 @@ impl Drop for ActiveSpan {
             m.record();
         }
     }
+}
+
+/// One text message in the GenAI semantic conventions' JSON shape, as the attribute value:
+/// `[{"role":..,"parts":[{"type":"text","content":..}]}]`, with `finish_reason` on output
+/// messages. The text is cut before it is serialized, so the JSON stays valid.
+fn text_messages(role: &str, content: String, finish_reason: Option<&str>) -> String {
+    let mut message = serde_json::json!({
+        "role": role,
+        "parts": [{ "type": "text", "content": content }],
+    });
+    if let Some(reason) = finish_reason {
+        message["finish_reason"] = reason.into();
+    }
+    serde_json::Value::Array(vec![message]).to_string()
 }
 
 /// The message of a panic payload (`&str` or `String`; anything else is described).

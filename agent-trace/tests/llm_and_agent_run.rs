@@ -123,9 +123,24 @@ fn content_capture_when_switched_on_is_cut() {
     let long = "q".repeat(5000);
     cap.in_scope(|| openai(&long).unwrap());
     let o = cap.tree().find("chat gpt-4o-mini").unwrap().clone();
-    assert_eq!(o.attr("gen_ai.output.messages").as_deref(), Some("Paris."));
-    let input = o.attr("gen_ai.input.messages").unwrap();
-    assert_eq!(input.chars().count(), agent_trace::CAPTURE_LIMIT + 1);
+    // The GenAI conventions' message shape: a JSON list of {role, parts: [...]}.
+    let output: serde_json::Value =
+        serde_json::from_str(&o.attr("gen_ai.output.messages").unwrap()).expect("JSON");
+    assert_eq!(
+        output,
+        serde_json::json!([{
+            "role": "assistant",
+            "parts": [{"type": "text", "content": "Paris."}],
+            "finish_reason": "stop"
+        }])
+    );
+    let input: serde_json::Value = serde_json::from_str(&o.attr("gen_ai.input.messages").unwrap())
+        .expect("valid JSON after the cut");
+    assert_eq!(input[0]["role"], "user");
+    assert_eq!(input[0]["parts"][0]["type"], "text");
+    let content = input[0]["parts"][0]["content"].as_str().unwrap();
+    assert_eq!(content.chars().count(), agent_trace::CAPTURE_LIMIT + 1);
+    assert!(content.ends_with('…'));
 }
 
 #[agent_run(name = "coder", conversation_id = session)]
