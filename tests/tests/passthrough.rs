@@ -7,6 +7,35 @@ use axum::routing::get;
 
 const INCOMING: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
+/// Installs agent-trace with nothing configured: tracing off, context passed through.
+fn tracing_off(service: &str) -> agent_trace::TraceGuard {
+    let guard = agent_trace::builder()
+        .service_name(service)
+        .install_subscriber(false)
+        .env(|_| None)
+        .install()
+        .expect("install");
+    assert!(!agent_trace::is_enabled());
+    guard
+}
+
+/// Serves `app` on a free loopback port.
+async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// A reqwest client behind agent-trace's middleware, as an agent calls the next one.
+fn traced_client() -> reqwest_middleware::ClientWithMiddleware {
+    reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(agent_trace::client::TraceMiddleware::default())
+        .build()
+}
+
 /// The next agent: answers with the traceparent it received.
 async fn echo_server() -> String {
     let app = axum::Router::new().route(
@@ -26,12 +55,7 @@ async fn echo_server() -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/echo")
+    format!("http://{}/echo", serve(app).await)
 }
 
 #[traced_tool]
@@ -56,12 +80,7 @@ async fn call_next(url: &str) -> Result<String, reqwest::Error> {
 #[tokio::test]
 async fn incoming_trace_id_reaches_the_next_agent_when_disabled() {
     agent_trace::isolate!();
-    let _guard = agent_trace::builder()
-        .service_name("middle")
-        .env(|_| None)
-        .install()
-        .expect("install");
-    assert!(!agent_trace::is_enabled());
+    let _guard = tracing_off("middle");
     let url = echo_server().await;
 
     let mut incoming = http::HeaderMap::new();
@@ -83,11 +102,7 @@ async fn incoming_trace_id_reaches_the_next_agent_when_disabled() {
 #[tokio::test]
 async fn invalid_incoming_header_starts_nothing_and_sends_nothing() {
     agent_trace::isolate!();
-    let _guard = agent_trace::builder()
-        .service_name("middle")
-        .env(|_| None)
-        .install()
-        .expect("install");
+    let _guard = tracing_off("middle");
     let url = echo_server().await;
     let mut incoming = http::HeaderMap::new();
     incoming.insert(
@@ -102,14 +117,8 @@ async fn invalid_incoming_header_starts_nothing_and_sends_nothing() {
 #[tokio::test]
 async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
     agent_trace::isolate!();
-    use agent_trace::client::TraceMiddleware;
     use agent_trace::server::TraceLayer;
-    let _guard = agent_trace::builder()
-        .service_name("middle")
-        .env(|_| None)
-        .install()
-        .expect("install");
-    assert!(!agent_trace::is_enabled());
+    let _guard = tracing_off("middle");
     let echo = echo_server().await;
     // The middle agent, built as users build one: TraceLayer in, TraceMiddleware out.
     let middle = axum::Router::new()
@@ -118,9 +127,7 @@ async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
             get(move || {
                 let echo = echo.clone();
                 async move {
-                    reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-                        .with(TraceMiddleware::default())
-                        .build()
+                    traced_client()
                         .get(&echo)
                         .send()
                         .await
@@ -132,11 +139,7 @@ async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
             }),
         )
         .layer(TraceLayer::new());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, middle).await });
+    let addr = serve(middle).await;
 
     // Random and not sampled (Level 2), and members whose keys the SDK's TraceState rejects.
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
@@ -161,15 +164,8 @@ async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
 async fn untraced_services_share_one_trace_id_and_request_id() {
     agent_trace::isolate!();
     use agent_trace::carriers::http::RequestId;
-    use agent_trace::client::TraceMiddleware;
     use agent_trace::server::TraceLayer;
-    let _guard = agent_trace::builder()
-        .service_name("untraced")
-        .install_subscriber(false)
-        .env(|_| None)
-        .install()
-        .expect("install");
-    assert!(!agent_trace::is_enabled());
+    let _guard = tracing_off("untraced");
     // B answers with the trace id and request id its handler (and so its logs) see.
     let b = axum::Router::new()
         .route(
@@ -185,11 +181,7 @@ async fn untraced_services_share_one_trace_id_and_request_id() {
             }),
         )
         .layer(TraceLayer::new());
-    let lb = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let b_url = format!("http://{}/b", lb.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(lb, b).await });
+    let b_url = format!("http://{}/b", serve(b).await);
     // A: records what it sees, then calls B.
     let a = axum::Router::new()
         .route(
@@ -204,9 +196,7 @@ async fn untraced_services_share_one_trace_id_and_request_id() {
                             .map(|r| r.to_string())
                             .unwrap_or_default()
                     );
-                    let theirs = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-                        .with(TraceMiddleware::default())
-                        .build()
+                    let theirs = traced_client()
                         .get(&b_url)
                         .send()
                         .await
@@ -219,11 +209,7 @@ async fn untraced_services_share_one_trace_id_and_request_id() {
             }),
         )
         .layer(TraceLayer::new());
-    let la = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let a_addr = la.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(la, a).await });
+    let a_addr = serve(a).await;
 
     let body = reqwest::get(format!("http://{a_addr}/a"))
         .await
