@@ -6,6 +6,16 @@ use std::time::Duration;
 use agent_trace::testing::receiver::OtlpReceiver;
 use agent_trace::{Protocol, TraceGuard};
 
+/// Serves `app` on a free loopback port; the server runs until the test's runtime ends.
+pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
 /// A loopback port that was free a moment ago (for "collector comes up later" tests).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

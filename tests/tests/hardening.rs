@@ -11,15 +11,6 @@ use agent_trace_tests::init_to;
 use axum::routing::any;
 use axum::Router;
 
-async fn serve(app: Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
-
 /// Sends `request` as raw bytes and returns the response head.
 fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
@@ -48,7 +39,7 @@ async fn forged_request_ids_are_replaced_and_long_methods_do_not_name_spans() {
     let app = Router::new()
         .route("/a2a", any(|| async { "ok" }))
         .layer(TraceLayer::new());
-    let addr = serve(app).await;
+    let addr = agent_trace_tests::serve(app).await;
 
     let forged = r#"abc"level=ERROR,msg="forged""#;
     let ok_id = "req-42_a.b:c/d+e@f";

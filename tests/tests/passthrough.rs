@@ -19,16 +19,6 @@ fn tracing_off(service: &str) -> agent_trace::TraceGuard {
     guard
 }
 
-/// Serves `app` on a free loopback port.
-async fn serve(app: axum::Router) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    addr
-}
-
 /// A reqwest client behind agent-trace's middleware, as an agent calls the next one.
 fn traced_client() -> reqwest_middleware::ClientWithMiddleware {
     reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
@@ -55,7 +45,7 @@ async fn echo_server() -> String {
             }
         }),
     );
-    format!("http://{}/echo", serve(app).await)
+    format!("http://{}/echo", agent_trace_tests::serve(app).await)
 }
 
 #[traced_tool]
@@ -139,7 +129,7 @@ async fn tracestate_and_level2_flags_pass_through_unmodified_when_disabled() {
             }),
         )
         .layer(TraceLayer::new());
-    let addr = serve(middle).await;
+    let addr = agent_trace_tests::serve(middle).await;
 
     // Random and not sampled (Level 2), and members whose keys the SDK's TraceState rejects.
     let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02";
@@ -181,7 +171,7 @@ async fn untraced_services_share_one_trace_id_and_request_id() {
             }),
         )
         .layer(TraceLayer::new());
-    let b_url = format!("http://{}/b", serve(b).await);
+    let b_url = format!("http://{}/b", agent_trace_tests::serve(b).await);
     // A: records what it sees, then calls B.
     let a = axum::Router::new()
         .route(
@@ -209,7 +199,7 @@ async fn untraced_services_share_one_trace_id_and_request_id() {
             }),
         )
         .layer(TraceLayer::new());
-    let a_addr = serve(a).await;
+    let a_addr = agent_trace_tests::serve(a).await;
 
     let body = reqwest::get(format!("http://{a_addr}/a"))
         .await
