@@ -94,6 +94,8 @@ pub mod carriers;
 #[cfg(feature = "reqwest")]
 pub mod client;
 pub mod logs;
+#[cfg(feature = "rmcp")]
+pub mod mcp;
 pub mod propagation;
 pub mod redact;
 pub mod render;

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: ports, pipelines pointed at an in-process
 //! receiver, and counting the export threads.
 
+pub mod mcp;
+
 use std::time::Duration;
 
 use agent_trace::testing::receiver::OtlpReceiver;
