@@ -90,6 +90,7 @@ mod pipeline;
 mod private;
 mod text;
 
+pub mod a2a;
 pub mod carriers;
 #[cfg(feature = "reqwest")]
 pub mod client;

@@ -178,3 +178,49 @@ fn a2a_span_error_type_inferred_after_the_block() {
         Some("std::io::error::Error")
     );
 }
+
+/// A JSON-RPC A2A exchange that fails: the server span and the client span both say so,
+/// with the JSON-RPC code as `error.type`; the response reaches the caller unchanged.
+#[tokio::test]
+async fn a2a_json_rpc_errors_mark_both_sides() {
+    use serde_json::json;
+
+    async fn server(request: serde_json::Value) -> serde_json::Value {
+        agent_trace::a2a::serve(&request, async {
+            json!({"jsonrpc": "2.0", "id": 4, "error": {"code": -32001, "message": "Task not found"}})
+        })
+        .await
+    }
+
+    #[a2a_call(target = "tracker")]
+    async fn get_task() -> Result<serde_json::Value, String> {
+        let request = json!({"jsonrpc": "2.0", "id": 4, "method": "tasks/get",
+                             "params": {"id": "task-77"}});
+        agent_trace::a2a::record_request(&request);
+        let response = server(request).await;
+        agent_trace::a2a::record_response(&response);
+        Ok(response)
+    }
+
+    let cap = Capture::start();
+    let response = cap.future(get_task()).await.unwrap();
+    assert_eq!(
+        response["error"]["code"], -32001,
+        "the response is returned as it was"
+    );
+    let spans = cap.spans();
+    let client = spans
+        .iter()
+        .find(|s| s.name == "invoke_agent tracker")
+        .unwrap();
+    let server = spans.iter().find(|s| s.name == "GetTask").unwrap();
+    assert_eq!(server.parent_span_id, Some(client.span_id.clone()));
+    assert_eq!(server.kind, opentelemetry::trace::SpanKind::Server);
+    for s in [client, server] {
+        assert_eq!(s.attr("a2a.method.name").as_deref(), Some("GetTask"));
+        assert_eq!(s.attr("a2a.task.id").as_deref(), Some("task-77"));
+        assert_eq!(s.attr("jsonrpc.request.id").as_deref(), Some("4"));
+        assert_eq!(s.attr("error.type").as_deref(), Some("-32001"));
+        assert_eq!(s.error().as_deref(), Some("Task not found"), "{}", s.name);
+    }
+}

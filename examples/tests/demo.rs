@@ -51,6 +51,7 @@ fn demo_exports_one_connected_trace_across_services() {
         "research-agent",
         "coder-agent",
         "test-runner",
+        "docs-mcp",
     ] {
         assert!(services.contains(s), "{s} missing from {services:?}");
     }
@@ -66,7 +67,72 @@ fn demo_exports_one_connected_trace_across_services() {
     let kinds = |name: &str| -> Vec<&str> { find(&spans, name).iter().map(|s| s.kind).collect() };
     assert_eq!(kinds("invoke_agent research-agent"), ["CLIENT"]);
     assert_eq!(kinds("invoke_agent coder-agent"), ["CLIENT"]);
-    assert_eq!(kinds("POST /a2a/tasks"), ["SERVER", "SERVER"]);
+    assert_eq!(kinds("POST /a2a"), ["SERVER", "SERVER"]);
+
+    // A2A: JSON-RPC `SendMessage`, described on both sides.
+    assert_eq!(kinds("SendMessage"), ["SERVER", "SERVER"]);
+    for name in [
+        "invoke_agent research-agent",
+        "invoke_agent coder-agent",
+        "SendMessage",
+    ] {
+        for s in find(&spans, name) {
+            assert_eq!(s.attr("a2a.method.name"), Some("SendMessage"), "{name}");
+            assert_eq!(
+                s.attr("a2a.task.state"),
+                Some("TASK_STATE_COMPLETED"),
+                "{name}"
+            );
+            assert!(s
+                .attr("a2a.task.id")
+                .is_some_and(|t| t.starts_with("task-")));
+            assert!(s
+                .attr("a2a.message.id")
+                .is_some_and(|t| t.starts_with("msg-")));
+            assert_eq!(
+                s.attr("gen_ai.conversation.id"),
+                Some(format!("ctx-{trace}").as_str()),
+                "{name}"
+            );
+        }
+    }
+    for server in find(&spans, "SendMessage") {
+        let http = in_trace
+            .iter()
+            .find(|s| Some(s.span_id.as_str()) == server.parent_span_id.as_deref())
+            .expect("parent");
+        assert_eq!(
+            http.name, "POST /a2a",
+            "the A2A span is a child of the HTTP span"
+        );
+    }
+
+    // MCP: the research agent calls a tool on the docs server process over stdio.
+    let mcp_client = find(&spans, "tools/call lookup_docs")
+        .into_iter()
+        .find(|s| s.kind == "CLIENT")
+        .expect("MCP client span");
+    let mcp_server = find(&spans, "tools/call lookup_docs")
+        .into_iter()
+        .find(|s| s.kind == "SERVER")
+        .expect("MCP server span");
+    let research = find(&spans, "agent_phase research")[0];
+    assert_eq!(mcp_client.service, "research-agent");
+    assert_eq!(
+        mcp_client.parent_span_id.as_deref(),
+        Some(research.span_id.as_str())
+    );
+    assert_eq!(mcp_server.service, "docs-mcp");
+    assert_eq!(
+        mcp_server.parent_span_id.as_deref(),
+        Some(mcp_client.span_id.as_str())
+    );
+    assert_eq!(mcp_server.attr("network.transport"), Some("pipe"));
+    let lookup = find(&spans, "execute_tool search_index")[0];
+    assert_eq!(
+        lookup.parent_span_id.as_deref(),
+        Some(mcp_server.span_id.as_str())
+    );
     assert_eq!(kinds("agent_phase research"), ["INTERNAL"]);
     assert_eq!(kinds("chat stand-in-1"), ["CLIENT", "CLIENT", "CLIENT"]);
     for chat in find(&spans, "chat stand-in-1") {
@@ -136,11 +202,15 @@ fn demo_draws_the_trace_itself_without_a_collector() {
     );
     let header = stdout
         .lines()
-        .find(|l| l.starts_with("trace ") && l.contains("4 services"))
-        .unwrap_or_else(|| panic!("no 4-service trace drawn:\n{stdout}"));
+        .find(|l| l.starts_with("trace ") && l.contains("5 services"))
+        .unwrap_or_else(|| panic!("no 5-service trace drawn:\n{stdout}"));
     assert!(header.contains("1 error"), "{header}");
     assert!(stdout.contains("✗ ERROR: search backend timed out after 30 ms"));
     assert!(stdout.contains("test-runner"));
+    assert!(
+        stdout.contains("tools/call lookup_docs [SERVER]"),
+        "{stdout}"
+    );
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("trace ")).count(),
         1,

@@ -1,6 +1,7 @@
 //! The multi-agent demo: one user request crosses an orchestrator, two specialist agents (each
-//! its own process and service), a stand-in LLM, tools (one fails and is retried), a helper
-//! subprocess and, when a Redis server is reachable, a queue, and comes out as one trace.
+//! its own process and service, spoken to over A2A JSON-RPC), a stand-in LLM, tools (one
+//! fails and is retried), an MCP server process (stdio), a helper subprocess and, when a
+//! Redis server is reachable, a queue, and comes out as one trace.
 //!
 //! ```sh
 //! cargo run --release -p agent-trace-examples --bin multi-agent
@@ -11,13 +12,15 @@
 //! every process exports there instead (Jaeger, Tempo, Phoenix, a collector).
 //!
 //! The same binary plays every part: `multi-agent` is the orchestrator and launcher,
-//! `multi-agent agent <research|coder>` a specialist agent, `multi-agent helper <task>` the
-//! helper process the coder spawns.
+//! `multi-agent agent <research|coder>` a specialist agent, `multi-agent mcp-docs` the MCP
+//! server the research agent starts, `multi-agent helper <task>` the helper process the coder
+//! spawns.
 
 use std::process::Stdio;
 use std::time::Duration;
 
 use agent_trace::carriers::env::CommandExt as _;
+use agent_trace::mcp::{McpClientExt as _, TracedService};
 use agent_trace::render::{render_trace, RenderOptions};
 use agent_trace::server::TraceLayer;
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
@@ -26,19 +29,19 @@ use agent_trace_examples::{chat, http_client, serve, start_llm};
 use anyhow::Context as _;
 use axum::routing::post;
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use rmcp::handler::server::{router::tool::ToolRouter, wrapper::Parameters};
+use rmcp::model::{CallToolRequestParams, ServerCapabilities, ServerConfig};
+use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
+use rmcp::{schemars, tool, tool_handler, tool_router, ServiceExt as _};
+use serde::Deserialize;
+use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt as _, BufReader};
 
 const EVENTS: &str = "agent-events";
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Task {
-    task: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
+/// What a specialist agent answers: the text of its task's artifact.
+#[derive(Debug)]
 struct Answer {
-    agent: String,
     result: String,
 }
 
@@ -52,8 +55,9 @@ fn main() -> anyhow::Result<()> {
         None => rt.block_on(launcher()),
         Some("agent") => rt.block_on(agent(args.get(1).map(String::as_str).unwrap_or(""))),
         Some("helper") => helper(args.get(1).map(String::as_str).unwrap_or("")),
+        Some("mcp-docs") => rt.block_on(mcp_docs()),
         Some(other) => anyhow::bail!(
-            "unknown command {other:?}: run without arguments (the demo), or `agent <research|coder>`, or `helper <task>`"
+            "unknown command {other:?}: run without arguments (the demo), or `agent <research|coder>`, `mcp-docs` or `helper <task>`"
         ),
     }
 }
@@ -187,27 +191,50 @@ async fn handle_request(
     Ok(format!("{route} | {} | {}", findings.result, code.result))
 }
 
-#[a2a_call(target = "research-agent", url = format!("{url}/a2a/tasks"))]
+#[a2a_call(target = "research-agent", url = format!("{url}/a2a"))]
 async fn ask_research(url: &str, task: &str) -> anyhow::Result<Answer> {
-    post_task(url, task).await
+    send_message(url, task).await
 }
 
-#[a2a_call(target = "coder-agent", url = format!("{url}/a2a/tasks"))]
+#[a2a_call(target = "coder-agent", url = format!("{url}/a2a"))]
 async fn ask_coder(url: &str, task: &str) -> anyhow::Result<Answer> {
-    post_task(url, task).await
+    send_message(url, task).await
 }
 
-async fn post_task(url: &str, task: &str) -> anyhow::Result<Answer> {
-    Ok(http_client()
-        .post(format!("{url}/a2a/tasks"))
-        .json(&Task {
-            task: task.to_string(),
-        })
+/// An A2A `SendMessage` JSON-RPC call (A2A 1.0 shapes); the answer is a completed task whose
+/// artifact holds the text.
+async fn send_message(url: &str, task: &str) -> anyhow::Result<Answer> {
+    let trace = agent_trace::current_trace_id().unwrap_or_default();
+    let request = json!({
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "SendMessage",
+        "params": {"message": {
+            "messageId": format!("msg-{}", agent_trace::current_span_id().unwrap_or_default()),
+            "contextId": format!("ctx-{trace}"),
+            "role": "ROLE_USER",
+            "parts": [{"text": task}],
+        }},
+    });
+    agent_trace::a2a::record_request(&request);
+    let response: Value = http_client()
+        .post(format!("{url}/a2a"))
+        .json(&request)
         .send()
         .await?
         .error_for_status()?
         .json()
-        .await?)
+        .await?;
+    agent_trace::a2a::record_response(&response);
+    if let Some(error) = response.get("error") {
+        anyhow::bail!("A2A error: {error}");
+    }
+    let text = response["result"]["task"]["artifacts"][0]["parts"][0]["text"]
+        .as_str()
+        .context("the answer has no text artifact")?;
+    Ok(Answer {
+        result: text.to_string(),
+    })
 }
 
 #[traced_tool(name = "read_event")]
@@ -284,22 +311,23 @@ async fn agent(name: &str) -> anyhow::Result<()> {
     let role = name.to_string();
     let app = Router::new()
         .route(
-            "/a2a/tasks",
-            post(move |Json(task): Json<Task>| {
+            "/a2a",
+            post(move |Json(request): Json<Value>| {
                 let (llm, role) = (llm.clone(), role.clone());
                 async move {
-                    let result = if role == "research" {
-                        research(&llm, &task.task).await
-                    } else {
-                        code(&llm, &task.task).await
-                    };
-                    match result {
-                        Ok(result) => Ok(Json(Answer {
-                            agent: role,
-                            result,
-                        })),
-                        Err(e) => Err((http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
-                    }
+                    let response = agent_trace::a2a::serve(&request, async {
+                        let text = request["params"]["message"]["parts"][0]["text"]
+                            .as_str()
+                            .unwrap_or_default();
+                        let result = if role == "research" {
+                            research(&llm, text).await
+                        } else {
+                            code(&llm, text).await
+                        };
+                        a2a_response(&request, result)
+                    })
+                    .await;
+                    Json(response)
                 }
             }),
         )
@@ -323,8 +351,33 @@ async fn agent(name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The JSON-RPC answer to `SendMessage`: a completed task with the text as its artifact, or
+/// a JSON-RPC error.
+fn a2a_response(request: &Value, result: anyhow::Result<String>) -> Value {
+    let id = request.get("id").cloned().unwrap_or(Value::Null);
+    let context = request["params"]["message"]["contextId"].clone();
+    match result {
+        Ok(text) => json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "result": {"task": {
+                "id": format!("task-{}", agent_trace::current_span_id().unwrap_or_default()),
+                "contextId": context,
+                "status": {"state": "TASK_STATE_COMPLETED"},
+                "artifacts": [{"artifactId": "answer", "parts": [{"text": text}]}],
+            }},
+        }),
+        Err(e) => json!({
+            "jsonrpc": "2.0",
+            "id": id,
+            "error": {"code": -32603, "message": e.to_string()},
+        }),
+    }
+}
+
 #[agent_phase("research")]
 async fn research(llm: &str, question: &str) -> anyhow::Result<String> {
+    let docs = lookup_docs(question).await?;
     // The search backend is flaky: the first attempt fails, the retry succeeds.
     let hits = match web_search(question, 1).await {
         Ok(hits) => hits,
@@ -333,7 +386,37 @@ async fn research(llm: &str, question: &str) -> anyhow::Result<String> {
             web_search(question, 2).await?
         }
     };
-    chat(llm, &format!("summarize: {}", hits.join("; "))).await
+    chat(llm, &format!("summarize: {docs}; {}", hits.join("; "))).await
+}
+
+/// Asks the docs MCP server (a child process over stdio) for a page: a `tools/call
+/// lookup_docs` CLIENT span here, its SERVER span in the `docs-mcp` process.
+async fn lookup_docs(question: &str) -> anyhow::Result<String> {
+    let exe = std::env::current_exe()?;
+    let cmd = tokio::process::Command::new(exe).configure(|c| {
+        c.arg("mcp-docs").with_trace_context();
+    });
+    let (transport, _) = TokioChildProcess::builder(cmd)
+        .stderr(Stdio::inherit())
+        .spawn()?;
+    let client = ().serve(transport).await?;
+    let topic = question.split_whitespace().nth(1).unwrap_or("rust");
+    let args = json!({ "topic": topic });
+    let result = client
+        .traced()
+        .call_tool(
+            CallToolRequestParams::new("lookup_docs")
+                .with_arguments(args.as_object().cloned().unwrap_or_default()),
+        )
+        .await;
+    let _ = client.cancel().await; // the server flushes its spans and exits
+    let result = result?;
+    Ok(result
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default())
 }
 
 #[derive(Debug)]
@@ -397,6 +480,55 @@ async fn run_tests(code: &str) -> anyhow::Result<()> {
         .status()
         .await?;
     anyhow::ensure!(status.success(), "helper failed: {status}");
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the docs MCP server
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct DocsRequest {
+    topic: String,
+}
+
+#[derive(Debug, Clone)]
+struct Docs {
+    #[allow(dead_code)] // read by the code `tool_handler` generates
+    tool_router: ToolRouter<Self>,
+}
+
+#[tool_router]
+impl Docs {
+    #[tool(description = "Find the documentation page about a topic")]
+    fn lookup_docs(&self, Parameters(DocsRequest { topic }): Parameters<DocsRequest>) -> String {
+        search_index(&topic)
+    }
+}
+
+#[tool_handler]
+impl rmcp::ServerHandler for Docs {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+}
+
+#[traced_tool(name = "search_index", capture(topic))]
+fn search_index(topic: &str) -> String {
+    std::thread::sleep(Duration::from_millis(15));
+    format!("docs.rs page on {topic}")
+}
+
+/// The MCP server process: stdio, one client, exits when its stdin closes.
+async fn mcp_docs() -> anyhow::Result<()> {
+    // TRACEPARENT from the research agent: rmcp's `initialize` joins its trace too.
+    let guard = agent_trace::init("docs-mcp")?;
+    let docs = Docs {
+        tool_router: Docs::tool_router(),
+    };
+    let server = TracedService::new(docs)
+        .serve(rmcp::transport::stdio())
+        .await?;
+    let _ = tokio::time::timeout(Duration::from_secs(120), server.waiting()).await;
+    guard.shutdown()?;
     Ok(())
 }
 
