@@ -182,6 +182,9 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
     if let Some(links) = &opts.links {
         stmts.extend(quote_spanned!(links.span()=> #attrs.links(#links);));
     }
+    if let Some(p) = &opts.system {
+        stmts.extend(quote_spanned!(p.span()=> #attrs.system_instructions(&(#p));));
+    }
     if let Some(p) = &opts.prompt {
         stmts.extend(quote_spanned!(p.span()=> #attrs.prompt(&(#p));));
     }

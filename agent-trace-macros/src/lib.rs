@@ -120,7 +120,8 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `gen_ai.input.messages` and the response text as `gen_ai.output.messages`, cut to 1024
 /// characters.
 ///
-/// Options: `model = "..."` (required), `provider = "..."`, `prompt = expr`, `capture(...)`,
+/// Options: `model = "..."` (required), `provider = "..."`, `prompt = expr`, `system = expr`
+/// (system instructions, recorded like the prompt as `gen_ai.system_instructions`), `capture(...)`,
 /// `capture_result`, `fields(...)`, `crate = path`.
 ///
 /// ```

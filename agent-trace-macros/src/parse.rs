@@ -80,6 +80,7 @@ impl MacroKind {
                 ("model", Str),
                 ("provider", Str),
                 ("prompt", Expression),
+                ("system", Expression),
                 ("capture", Idents),
                 ("capture_result", Flag),
                 ("err", ErrForm),
@@ -167,6 +168,8 @@ pub(crate) struct Options {
     pub(crate) model: Option<LitStr>,
     pub(crate) provider: Option<LitStr>,
     pub(crate) prompt: Option<Expr>,
+    /// `system = expr`: the system instructions of an `#[llm_call]`.
+    pub(crate) system: Option<Expr>,
     pub(crate) conversation_id: Option<Expr>,
     /// `links = expr`: contexts the span links to.
     pub(crate) links: Option<Expr>,
@@ -381,6 +384,7 @@ pub(crate) fn parse_options(
                     match key_str.as_str() {
                         "url" => opts.url = Some(e),
                         "prompt" => opts.prompt = Some(e),
+                        "system" => opts.system = Some(e),
                         "conversation_id" => opts.conversation_id = Some(e),
                         "links" => opts.links = Some(e),
                         _ => opts.call_id = Some(e),

@@ -248,6 +248,8 @@ pub(crate) struct Config {
     pub(crate) tls: TlsFiles,
     /// Redaction before export (`None`: nothing to redact).
     pub(crate) redactor: Option<crate::redact::Redactor>,
+    /// OpenInference attributes beside the GenAI ones.
+    pub(crate) openinference: bool,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -286,6 +288,7 @@ pub(crate) struct Overrides {
     pub(crate) compression: Option<Option<Compression>>,
     pub(crate) redact_keys: Vec<String>,
     pub(crate) redact_patterns: Vec<String>,
+    pub(crate) openinference: Option<bool>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) propagators: Option<Vec<Propagator>>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -1008,6 +1011,10 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         compression,
         tls,
         redactor: redactor(o, &env)?,
+        openinference: match o.openinference {
+            Some(on) => on,
+            None => env.bool("AGENT_TRACE_OPENINFERENCE")?.unwrap_or(false),
+        },
         sampler,
         propagators,
         resource_attributes,

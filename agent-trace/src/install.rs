@@ -308,6 +308,20 @@ impl Builder {
         self
     }
 
+    /// Also writes OpenInference attributes (`openinference.span.kind`, `input.value`,
+    /// `llm.model_name`, ...) so Arize Phoenix and other OpenInference UIs classify every
+    /// span; wins over `AGENT_TRACE_OPENINFERENCE`. Done on the export thread. See
+    /// [`openinference`](crate::openinference).
+    ///
+    /// ```
+    /// let builder = agent_trace::builder().openinference(true);
+    /// # drop(builder);
+    /// ```
+    pub fn openinference(mut self, on: bool) -> Self {
+        self.o.openinference = Some(on);
+        self
+    }
+
     /// Compression of OTLP requests (wins over `OTEL_EXPORTER_OTLP_COMPRESSION`); `None` for
     /// none. gzip needs the cargo feature `gzip`.
     pub fn compression(mut self, compression: Option<Compression>) -> Self {
@@ -519,7 +533,10 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
                 batch,
                 config.export_timeout.min(batch.export_timeout),
                 config.attribute_value_limit,
-                config.redactor.clone(),
+                pipeline::BeforeExport {
+                    openinference: config.openinference,
+                    redactor: config.redactor.clone(),
+                },
                 make,
             )
             .map_err(|e| InitError::Pipeline(e.to_string()))?,

@@ -97,6 +97,7 @@ pub mod client;
 pub mod logs;
 #[cfg(feature = "rmcp")]
 pub mod mcp;
+pub mod openinference;
 pub mod propagation;
 pub mod redact;
 pub mod render;

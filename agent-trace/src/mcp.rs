@@ -97,10 +97,7 @@ pub mod keys {
     pub const RPC_RESPONSE_STATUS_CODE: &str = "rpc.response.status_code";
     /// `gen_ai.prompt.name`: the prompt of `prompts/get`.
     pub const GEN_AI_PROMPT_NAME: &str = "gen_ai.prompt.name";
-    /// `gen_ai.tool.call.arguments` (opt-in: content capture).
-    pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
-    /// `gen_ai.tool.call.result` (opt-in: content capture).
-    pub const GEN_AI_TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
+    pub use crate::semconv::{GEN_AI_TOOL_CALL_ARGUMENTS, GEN_AI_TOOL_CALL_RESULT};
     /// `network.transport`: `pipe` for stdio, `tcp` for HTTP.
     pub const NETWORK_TRANSPORT: &str = "network.transport";
     /// `network.protocol.name`: `http` over streamable HTTP.

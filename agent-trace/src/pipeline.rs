@@ -122,7 +122,27 @@ pub(crate) struct Shared {
     attribute_value_limit: usize,
     warn: RateLimit,
     /// Applied on the export thread, before the exporter sees a batch.
-    redactor: Option<crate::redact::Redactor>,
+    before_export: BeforeExport,
+}
+
+/// What the export thread does to each span before the exporter sees it: redaction first,
+/// then the OpenInference attributes, copied from the redacted values (so no copy can hold a
+/// secret, and redaction never has to look into the copies' JSON).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BeforeExport {
+    pub(crate) openinference: bool,
+    pub(crate) redactor: Option<crate::redact::Redactor>,
+}
+
+impl BeforeExport {
+    fn apply(&self, batch: &mut [SpanData]) {
+        if let Some(r) = &self.redactor {
+            batch.iter_mut().for_each(|span| r.span(span));
+        }
+        if self.openinference {
+            batch.iter_mut().for_each(crate::openinference::enrich);
+        }
+    }
 }
 
 impl std::fmt::Debug for Shared {
@@ -384,7 +404,7 @@ pub(crate) fn start(
     batch: BatchConfig,
     export_timeout: Duration,
     attribute_value_limit: usize,
-    redactor: Option<crate::redact::Redactor>,
+    before_export: BeforeExport,
     make_exporter: MakeExporter,
 ) -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
@@ -395,7 +415,7 @@ pub(crate) fn start(
         export_timeout,
         attribute_value_limit,
         warn: RateLimit::new(Duration::from_secs(10)),
-        redactor,
+        before_export,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -535,11 +555,7 @@ impl Worker {
 
     fn export(&mut self, mut batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
         let n = batch.len() as u64;
-        if let Some(r) = &self.shared.redactor {
-            for span in batch.iter_mut() {
-                r.span(span);
-            }
-        }
+        self.shared.before_export.apply(&mut batch);
         let mut deadline = deadline_after(self.shared.export_timeout);
         if let Some(sd) = shutdown_deadline {
             deadline = deadline.min(sd);
@@ -674,7 +690,7 @@ mod tests {
             batch,
             Duration::from_secs(5),
             10,
-            None,
+            BeforeExport::default(),
             Box::new(move || ExportTarget {
                 exporter: Box::new(t),
                 rejected,

@@ -113,6 +113,19 @@ impl Attrs {
         }
     }
 
+    /// System instructions, recorded only when message content capture is on, in the GenAI
+    /// conventions' shape: `[{"type":"text","content":..}]`.
+    pub fn system_instructions<V: fmt::Display + ?Sized>(&mut self, value: &V) {
+        if capture_message_content() {
+            let content = text::display(&value, CAPTURE_LIMIT);
+            let parts = serde_json::json!([{ "type": "text", "content": content }]);
+            self.0.push(KeyValue::new(
+                k::GEN_AI_SYSTEM_INSTRUCTIONS,
+                parts.to_string(),
+            ));
+        }
+    }
+
     /// `agent.target_url`, `server.address`, `server.port` from a URL.
     pub fn url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
         let url = url.as_ref();

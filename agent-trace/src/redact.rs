@@ -7,7 +7,9 @@
 //! - **keys**: a string attribute (span, event or link) whose key contains one of the listed
 //!   words, in any case, has its whole value replaced by `[REDACTED]`;
 //! - **value patterns**: every match of a pattern in any string attribute value or status
-//!   message is replaced by `[REDACTED]`.
+//!   message is replaced by `[REDACTED]`; what a group named `at_keep` matched is kept in
+//!   front of it (the default `key: value` pattern keeps `key: `, so redacted JSON stays
+//!   JSON).
 //!
 //! The defaults cover common credentials: keys with `password`, `passwd`, `secret`,
 //! `access_token` (and the other `*_token` forms: refresh, auth, session, id, api),
@@ -29,6 +31,11 @@ use regex::Regex;
 
 /// What replaces a secret.
 pub const REDACTED: &str = "[REDACTED]";
+
+/// The replacement: a pattern's group named `at_keep`, if it has one and it matched, is
+/// kept in front of the marker (so a pattern can match `key=secret` and replace only the
+/// secret); otherwise the whole match is replaced.
+const KEEP_THEN_REDACTED: &str = "${at_keep}[REDACTED]";
 
 /// Key words whose attribute values are redacted by default.
 pub const DEFAULT_KEYS: &[&str] = &[
@@ -57,7 +64,8 @@ pub const DEFAULT_PATTERNS: &[&str] = &[
     r"\bAKIA[0-9A-Z]{16}\b",
     r"\bgh[pousr]_[A-Za-z0-9]{30,}",
     r"\bxox[abprs]-[A-Za-z0-9-]{10,}",
-    r#"(?i)(password|passwd|secret|token|api[_-]?key)["']?\s*[:=]\s*"?[^"\s,;}&]+"#,
+    // The key and separator are kept (group `at_keep`): `"api_key": "x"` stays valid JSON.
+    r#"(?i)(?P<at_keep>(?:password|passwd|secret|token|api[_-]?key)["']?\s*[:=]\s*"?)[^"\s,;}&]+"#,
 ];
 
 /// The redaction rules of a pipeline.
@@ -95,7 +103,7 @@ impl Redactor {
     fn text(&self, s: &str) -> Option<String> {
         let re = self.pattern.as_ref()?;
         re.is_match(s)
-            .then(|| re.replace_all(s, REDACTED).into_owned())
+            .then(|| re.replace_all(s, KEEP_THEN_REDACTED).into_owned())
     }
 
     fn value(&self, kv: &mut KeyValue) {
@@ -189,5 +197,17 @@ mod tests {
         assert_eq!(kv.value.as_str(), "4096", "token counts are not secrets");
         assert_eq!(r.text("max_tokens: 4096"), None);
         assert!(Redactor::new(vec![], &["(".to_string()]).is_err());
+
+        // Keys and separators are kept: JSON stays JSON.
+        let json = r#"{"api_key":"abc123","token": "t0k3n","city":"Lisbon"}"#;
+        let out = r.text(json).unwrap();
+        assert_eq!(
+            out,
+            r#"{"api_key":"[REDACTED]","token": "[REDACTED]","city":"Lisbon"}"#
+        );
+        serde_json::from_str::<serde_json::Value>(&out).expect("still JSON");
+        // A user pattern without the group is replaced whole.
+        let r = Redactor::new(vec![], &[r"\d{3}-\d{2}-\d{4}".to_string()]).unwrap();
+        assert_eq!(r.text("ssn 123-45-6789").as_deref(), Some("ssn [REDACTED]"));
     }
 }

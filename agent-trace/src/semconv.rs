@@ -30,6 +30,12 @@ pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons
 pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
 /// `gen_ai.output.messages`: response content (only when content capture is on).
 pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// `gen_ai.tool.call.arguments`: a tool call's arguments as JSON (opt-in: content capture).
+pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+/// `gen_ai.tool.call.result`: a tool call's result as JSON (opt-in: content capture).
+pub const GEN_AI_TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
+/// `gen_ai.system_instructions`: system instructions (only when content capture is on).
+pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
 /// `gen_ai.conversation.id`.
 pub const GEN_AI_CONVERSATION_ID: &str = "gen_ai.conversation.id";
 /// Operation name of model-call spans.

@@ -323,7 +323,7 @@ mod tests {
             },
             Duration::from_secs(5),
             1024,
-            None,
+            Default::default(),
             Box::new(|| ExportTarget {
                 exporter: Box::new(InMemorySpanExporter::default()),
                 rejected: None,
