@@ -5,7 +5,9 @@
 //!   [`record_request`] with the JSON-RPC request you send and [`record_response`] with the
 //!   answer: the `invoke_agent` CLIENT span gets `a2a.method.name`, `a2a.message.id`,
 //!   `a2a.task.id`, `a2a.task.state`, `gen_ai.conversation.id` (the A2A `contextId`) and, for
-//!   a JSON-RPC error, `error.type` (its code) and an error status.
+//!   a JSON-RPC error, `error.type` (its code) and an error status. With content capture on
+//!   (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`), the message's and the
+//!   answer's text parts as `gen_ai.input.messages` and `gen_ai.output.messages`.
 //! - **Server**: wrap the handler of a JSON-RPC request in [`serve`]: a SERVER span named
 //!   after the A2A method (`SendMessage`, `GetTask`, ...) with the same attributes, current
 //!   while the handler runs. Under the HTTP server layer ([`crate::server::TraceLayer`]) it
@@ -56,6 +58,7 @@ use opentelemetry::{Context, KeyValue};
 use serde_json::Value;
 
 use crate::private::{current_or_process_parent, instrument, start_span, ActiveSpan};
+use crate::semconv as k;
 use crate::text;
 
 /// Attribute keys of the A2A semantic conventions.
@@ -158,9 +161,30 @@ fn request_attributes(request: &Value) -> (Option<Cow<'static, str>>, Vec<KeyVal
     let task = str_at(message, "taskId").or_else(|| str_at(params, "id"));
     push_str(&mut attrs, A2A_TASK_ID, task);
     let context = str_at(message, "contextId").or_else(|| str_at(params, "contextId"));
-    push_str(&mut attrs, crate::semconv::GEN_AI_CONVERSATION_ID, context);
+    push_str(&mut attrs, k::GEN_AI_CONVERSATION_ID, context);
     push_str(&mut attrs, A2A_TENANT, str_at(params, "tenant"));
+    if crate::private::capture_message_content() {
+        if let Some(text) = parts_text(message) {
+            attrs.push(KeyValue::new(
+                k::GEN_AI_INPUT_MESSAGES,
+                messages("user", text),
+            ));
+        }
+    }
     (method, attrs)
+}
+
+/// The text parts of an A2A message or artifact (1.0 `{"text"}` and 0.3
+/// `{"kind": "text", "text"}` parts), joined and cut; `None` without any.
+fn parts_text(holder: &Value) -> Option<String> {
+    let parts = holder.get("parts")?.as_array()?;
+    let text: Vec<&str> = parts.iter().filter_map(|p| str_at(p, "text")).collect();
+    (!text.is_empty()).then(|| text::cut(&text.join("\n"), crate::CAPTURE_LIMIT))
+}
+
+/// One message in the GenAI conventions' JSON shape.
+fn messages(role: &str, text: String) -> String {
+    serde_json::json!([{"role": role, "parts": [{"type": "text", "content": text}]}]).to_string()
 }
 
 /// What a JSON-RPC response says: task id, state and context, or the error.
@@ -191,6 +215,22 @@ fn response_attributes(response: &Value) -> Answer {
     let message = result
         .get("message")
         .or_else(|| (kind == Some("message")).then_some(result));
+    if crate::private::capture_message_content() {
+        let text = match (task, message) {
+            (Some(task), _) => task
+                .get("artifacts")
+                .and_then(Value::as_array)
+                .and_then(|a| a.iter().find_map(parts_text)),
+            (None, Some(message)) => parts_text(message),
+            (None, None) => None,
+        };
+        if let Some(text) = text {
+            attrs.push(KeyValue::new(
+                k::GEN_AI_OUTPUT_MESSAGES,
+                messages("assistant", text),
+            ));
+        }
+    }
     if let Some(task) = task {
         push_str(&mut attrs, A2A_TASK_ID, str_at(task, "id"));
         let state = task.get("status").and_then(|s| str_at(s, "state"));
@@ -198,11 +238,11 @@ fn response_attributes(response: &Value) -> Answer {
             attrs.push(KeyValue::new(A2A_TASK_STATE, task_state(s)));
         }
         let context = str_at(task, "contextId");
-        push_str(&mut attrs, crate::semconv::GEN_AI_CONVERSATION_ID, context);
+        push_str(&mut attrs, k::GEN_AI_CONVERSATION_ID, context);
     } else if let Some(message) = message {
         push_str(&mut attrs, A2A_TASK_ID, str_at(message, "taskId"));
         let context = str_at(message, "contextId");
-        push_str(&mut attrs, crate::semconv::GEN_AI_CONVERSATION_ID, context);
+        push_str(&mut attrs, k::GEN_AI_CONVERSATION_ID, context);
     }
     Answer::Result(attrs)
 }
@@ -235,7 +275,7 @@ pub fn record_response(response: &Value) {
     match response_attributes(response) {
         Answer::Result(attrs) => span.set_attributes(attrs),
         Answer::Error { code, message } => {
-            span.set_attribute(KeyValue::new(crate::semconv::ERROR_TYPE, code));
+            span.set_attribute(KeyValue::new(k::ERROR_TYPE, code));
             span.set_status(Status::error(message));
         }
     }

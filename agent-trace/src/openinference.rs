@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `#[llm_call]` (`gen_ai.operation.name=chat`) | `LLM` | `llm.model_name`, `llm.provider`, `llm.token_count.{prompt,completion,total}`, `llm.input_messages.*`, `llm.output_messages.*`, `input.value`/`output.value` (the message JSON) |
 //! | `#[traced_tool]`, MCP `tools/call` (`execute_tool`) | `TOOL` | `input.value` (tool call arguments or captured arguments), `output.value` (tool call result or captured result) |
-//! | `#[a2a_call]`, `#[agent_run]` (`invoke_agent`), A2A server spans | `AGENT` | `agent.name`, captured input and output |
+//! | `#[a2a_call]`, `#[agent_run]` (`invoke_agent`), A2A server spans | `AGENT` | `agent.name`; input and output: the A2A message and answer (content capture), or what was captured |
 //! | everything else (phases, HTTP, queues, other MCP requests) | `CHAIN` | captured input and output |
 //!
 //! `gen_ai.conversation.id` is copied to `session.id`. A span that already has an
@@ -174,12 +174,15 @@ fn llm_attributes(attrs: &[KeyValue], out: &mut Vec<KeyValue>) {
 /// macros captured.
 fn io_attributes(attrs: &[KeyValue], out: &mut Vec<KeyValue>) {
     let input = find_str(attrs, crate::semconv::GEN_AI_TOOL_CALL_ARGUMENTS)
+        .or_else(|| find_str(attrs, k::GEN_AI_INPUT_MESSAGES))
         .or_else(|| captured_args(attrs));
     if let Some(v) = input {
         out.push(KeyValue::new(INPUT_VALUE, v));
         out.push(KeyValue::new(INPUT_MIME_TYPE, JSON_MIME));
     }
-    if let Some(v) = find_str(attrs, crate::semconv::GEN_AI_TOOL_CALL_RESULT) {
+    let output = find_str(attrs, crate::semconv::GEN_AI_TOOL_CALL_RESULT)
+        .or_else(|| find_str(attrs, k::GEN_AI_OUTPUT_MESSAGES));
+    if let Some(v) = output {
         out.push(KeyValue::new(OUTPUT_VALUE, v));
         out.push(KeyValue::new(OUTPUT_MIME_TYPE, JSON_MIME));
     } else if let Some(v) = find_str(attrs, "agent_trace.result") {

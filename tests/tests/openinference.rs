@@ -24,7 +24,8 @@ fn weather(city: &str, api_key: &str) -> Result<String, std::io::Error> {
 #[a2a_call(target = "coder")]
 fn delegate() -> u8 {
     agent_trace::a2a::record_request(&json!({"method": "SendMessage", "id": 1,
-        "params": {"message": {"messageId": "m1", "contextId": "conversation-9"}}}));
+        "params": {"message": {"messageId": "m1", "contextId": "conversation-9",
+                               "parts": [{"text": "write the parser"}]}}}));
     1
 }
 
@@ -116,6 +117,16 @@ fn every_span_is_classified_with_its_inputs_and_outputs() {
     assert_eq!(agent.attr("openinference.span.kind"), Some("AGENT"));
     assert_eq!(agent.attr("agent.name"), Some("coder"));
     assert_eq!(agent.attr("session.id"), Some("conversation-9"));
+    let input: serde_json::Value =
+        serde_json::from_str(agent.attr("input.value").expect("A2A message as input")).unwrap();
+    assert_eq!(
+        input,
+        json!([{"role": "user", "parts": [{"type": "text", "content": "write the parser"}]}])
+    );
+    assert_eq!(
+        agent.attr("gen_ai.input.messages"),
+        agent.attr("input.value")
+    );
 
     let phase = span(&spans, "agent_phase plan");
     assert_eq!(phase.attr("openinference.span.kind"), Some("CHAIN"));

@@ -171,7 +171,7 @@ async fn redis_connection(url: &str) -> Option<redis::aio::MultiplexedConnection
     .ok()
 }
 
-#[agent_phase("handle_request", fields(request.length = request.len()))]
+#[agent_phase("handle_request", fields(request.length = request.len()), capture(request), capture_result)]
 async fn handle_request(
     request: &str,
     llm: &str,
@@ -375,7 +375,7 @@ fn a2a_response(request: &Value, result: anyhow::Result<String>) -> Value {
     }
 }
 
-#[agent_phase("research")]
+#[agent_phase("research", capture(question), capture_result)]
 async fn research(llm: &str, question: &str) -> anyhow::Result<String> {
     let docs = lookup_docs(question).await?;
     // The search backend is flaky: the first attempt fails, the retry succeeds.
@@ -433,7 +433,7 @@ impl agent_trace::ErrorType for SearchError {
     }
 }
 
-#[traced_tool(name = "web_search", fields(attempt = attempt))]
+#[traced_tool(name = "web_search", fields(attempt = attempt), capture(query), capture_result)]
 async fn web_search(query: &str, attempt: u32) -> Result<Vec<String>, SearchError> {
     tokio::time::sleep(Duration::from_millis(30)).await;
     if attempt == 1 {
@@ -452,7 +452,7 @@ async fn web_search(query: &str, attempt: u32) -> Result<Vec<String>, SearchErro
     ])
 }
 
-#[agent_phase("coding")]
+#[agent_phase("coding", capture(spec), capture_result)]
 async fn code(llm: &str, spec: &str) -> anyhow::Result<String> {
     let code = chat(llm, &format!("write code: {spec}")).await?;
     run_tests(&code).await?;
@@ -511,7 +511,7 @@ impl rmcp::ServerHandler for Docs {
     }
 }
 
-#[traced_tool(name = "search_index", capture(topic))]
+#[traced_tool(name = "search_index", capture(topic), capture_result)]
 fn search_index(topic: &str) -> String {
     std::thread::sleep(Duration::from_millis(15));
     format!("docs.rs page on {topic}")

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs the multi-agent demo against a real Arize Phoenix and reads the spans back through
+# Phoenix's REST API: how many spans Phoenix classified (span_kind other than UNKNOWN), and
+# how many show an input or an output. Exits non-zero unless every span is classified.
+#
+#   python3 -m pip install arize-phoenix      # once (large); or set PHOENIX_PYTHON
+#   ./scripts/phoenix-check.sh
+#   AGENT_TRACE_OPENINFERENCE=false ./scripts/phoenix-check.sh   # the same without the switch
+#                                                              # (reports, never fails)
+#
+# Phoenix listens on 127.0.0.1 only, keeps its data in a temporary directory, and is stopped
+# when the script ends. Not part of CI (the install is heavy); see the README.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY="${PHOENIX_PYTHON:-python3}"
+if ! "$PY" -c 'import phoenix' >/dev/null 2>&1; then
+  echo "SKIPPED: Phoenix is not installed for $PY (python3 -m pip install arize-phoenix, or set PHOENIX_PYTHON)"
+  exit 0
+fi
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT="$(free_port)"
+GRPC_PORT="$(free_port)"
+WORK="$(mktemp -d)"
+cleanup() {
+  [[ -n "${PHOENIX_PID:-}" ]] && kill "$PHOENIX_PID" 2>/dev/null && wait "$PHOENIX_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== starting Phoenix on 127.0.0.1:$PORT"
+PHOENIX_HOST=127.0.0.1 PHOENIX_PORT="$PORT" PHOENIX_GRPC_PORT="$GRPC_PORT" \
+  PHOENIX_WORKING_DIR="$WORK" PHOENIX_TELEMETRY_ENABLED=false \
+  "$PY" -m phoenix.server.main serve >"$WORK/phoenix.log" 2>&1 &
+PHOENIX_PID=$!
+for _ in $(seq 1 120); do
+  if curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$PHOENIX_PID" 2>/dev/null; then cat "$WORK/phoenix.log"; echo "Phoenix exited"; exit 1; fi
+  sleep 1
+done
+curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { cat "$WORK/phoenix.log"; echo "Phoenix did not start in 120 s"; exit 1; }
+
+echo "== running the demo, exporting to Phoenix (OTLP/HTTP), OpenInference ${AGENT_TRACE_OPENINFERENCE:-true}"
+cargo build -q --release -p agent-trace-examples --bin multi-agent
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$PORT" \
+  OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_METRICS_EXPORTER=none \
+  AGENT_TRACE_OPENINFERENCE="${AGENT_TRACE_OPENINFERENCE:-true}" \
+  OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true \
+  ./target/release/multi-agent >/dev/null
+
+echo "== reading the spans back from Phoenix's REST API"
+PHOENIX_URL="http://127.0.0.1:$PORT" STRICT="${AGENT_TRACE_OPENINFERENCE:-true}" "$PY" - <<'PYEOF'
+import json, os, sys, time, urllib.request
+
+url = os.environ["PHOENIX_URL"]
+
+def spans():
+    out, cursor = [], None
+    while True:
+        q = f"{url}/v1/projects/default/spans?limit=1000" + (f"&cursor={cursor}" if cursor else "")
+        with urllib.request.urlopen(q, timeout=30) as r:
+            page = json.load(r)
+        out += page.get("data", [])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return out
+
+# Phoenix ingests asynchronously: wait (bounded) until the span count stops changing.
+seen, stable = -1, 0
+for _ in range(30):
+    data = spans()
+    stable = stable + 1 if len(data) == seen and seen > 0 else 0
+    if stable >= 2:
+        break
+    seen = len(data)
+    time.sleep(1)
+
+def attr(s, key):
+    return (s.get("attributes") or {}).get(key)
+
+kinds = {}
+for s in data:
+    k = s.get("span_kind") or "UNKNOWN"
+    kinds[k] = kinds.get(k, 0) + 1
+unknown = [s["name"] for s in data if (s.get("span_kind") or "UNKNOWN") == "UNKNOWN"]
+with_io = [s for s in data if attr(s, "input.value") or attr(s, "output.value")]
+traces = {s["context"]["trace_id"] for s in data}
+print(f"spans: {len(data)} in {len(traces)} trace(s)")
+print("span kinds:", ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
+print(f"classified: {len(data) - len(unknown)} of {len(data)}")
+print(f"with input or output: {len(with_io)} of {len(data)}")
+for s in sorted(data, key=lambda s: s["start_time"]):
+    print(f"  {s.get('span_kind') or 'UNKNOWN':8} {s['name']}"
+          + ("  [input]" if attr(s, "input.value") else "")
+          + ("  [output]" if attr(s, "output.value") else ""))
+if not data:
+    sys.exit("no spans reached Phoenix")
+if unknown and os.environ.get("STRICT") == "true":
+    sys.exit(f"unclassified spans: {unknown}")
+PYEOF
