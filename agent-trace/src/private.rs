@@ -79,6 +79,22 @@ impl Attrs {
         self.field_debug(key, value)
     }
 
+    /// With content capture on, the `capture(..)`d arguments of a tool once more as
+    /// `gen_ai.tool.call.arguments`: a JSON object of their `Debug` forms.
+    fn tool_call_arguments(&mut self) {
+        let mut args = serde_json::Map::new();
+        for kv in &self.0 {
+            if let Some(name) = kv.key.as_str().strip_prefix("agent_trace.arg.") {
+                args.insert(name.to_string(), kv.value.as_str().into_owned().into());
+            }
+        }
+        if !args.is_empty() {
+            let json = serde_json::Value::Object(args).to_string();
+            self.0
+                .push(KeyValue::new(k::GEN_AI_TOOL_CALL_ARGUMENTS, json));
+        }
+    }
+
     /// `links = expr`: every valid context the expression yields becomes a link.
     pub fn links<I>(&mut self, links: I)
     where
@@ -233,7 +249,10 @@ pub fn start_tool(
             a.0.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
             a.0.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
             a.0.push(KeyValue::new(k::TOOL_NAME, tool));
-            extra(a)
+            extra(a);
+            if capture_message_content() {
+                a.tool_call_arguments();
+            }
         },
     )
 }
@@ -679,11 +698,16 @@ impl ActiveSpan {
         }
     }
 
-    /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]).
+    /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]). A tool's captured
+    /// result is also `gen_ai.tool.call.result` (a JSON string) when content capture is on.
     pub fn record_value(&mut self, key: &'static str, value: &dyn fmt::Debug) {
-        self.cx
-            .span()
-            .set_attribute(KeyValue::new(key, text::debug(value, CAPTURE_LIMIT)));
+        let text = text::debug(value, CAPTURE_LIMIT);
+        let span = self.cx.span();
+        if self.tool && key == "agent_trace.result" && capture_message_content() {
+            let json = serde_json::Value::String(text.clone()).to_string();
+            span.set_attribute(KeyValue::new(k::GEN_AI_TOOL_CALL_RESULT, json));
+        }
+        span.set_attribute(KeyValue::new(key, text));
     }
 }
 

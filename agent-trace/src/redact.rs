@@ -5,11 +5,12 @@
 //! application's threads pay nothing):
 //!
 //! - **keys**: a string attribute (span, event or link) whose key contains one of the listed
-//!   words, in any case, has its whole value replaced by `[REDACTED]`;
+//!   words, in any case, has its whole value replaced by `[REDACTED]`; inside a value that is
+//!   a JSON object or array (tool call arguments, messages), members with such keys are;
 //! - **value patterns**: every match of a pattern in any string attribute value or status
 //!   message is replaced by `[REDACTED]`; what a group named `at_keep` matched is kept in
-//!   front of it (the default `key: value` pattern keeps `key: `, so redacted JSON stays
-//!   JSON).
+//!   front of it (the default `key: value` pattern keeps `key: `). JSON values are
+//!   redacted member by member and stay valid JSON.
 //!
 //! The defaults cover common credentials: keys with `password`, `passwd`, `secret`,
 //! `access_token` (and the other `*_token` forms: refresh, auth, session, id, api),
@@ -106,13 +107,60 @@ impl Redactor {
             .then(|| re.replace_all(s, KEEP_THEN_REDACTED).into_owned())
     }
 
+    /// A string that is a JSON object or array is redacted as JSON, so it stays JSON:
+    /// members whose key matches are replaced whole, string leaves go through the patterns.
+    /// `None`: not JSON; `Some(None)`: JSON with nothing to redact. serde_json's nesting
+    /// limit (128) bounds the walk.
+    fn json(&self, s: &str) -> Option<Option<String>> {
+        let t = s.trim_start();
+        if !(t.starts_with('{') || t.starts_with('[')) {
+            return None;
+        }
+        let mut v: serde_json::Value = serde_json::from_str(s).ok()?;
+        Some(self.walk(&mut v).then(|| v.to_string()))
+    }
+
+    fn walk(&self, v: &mut serde_json::Value) -> bool {
+        use serde_json::Value as J;
+        match v {
+            J::Object(members) => {
+                let mut changed = false;
+                for (key, value) in members.iter_mut() {
+                    if self.key_matches(key) && !value.is_null() {
+                        *value = J::String(REDACTED.into());
+                        changed = true;
+                    } else {
+                        changed |= self.walk(value);
+                    }
+                }
+                changed
+            }
+            J::Array(items) => items.iter_mut().fold(false, |c, i| self.walk(i) | c),
+            J::String(text) => match self.text(text) {
+                Some(clean) => {
+                    *text = clean;
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn string(&self, s: &str) -> Option<String> {
+        match self.json(s) {
+            Some(redacted) => redacted,
+            None => self.text(s),
+        }
+    }
+
     fn value(&self, kv: &mut KeyValue) {
         let keyed = self.key_matches(kv.key.as_str());
         match &mut kv.value {
             Value::String(s) => {
                 if keyed {
                     *s = REDACTED.into();
-                } else if let Some(clean) = self.text(s.as_str()) {
+                } else if let Some(clean) = self.string(s.as_str()) {
                     *s = clean.into();
                 }
             }
@@ -120,7 +168,7 @@ impl Redactor {
                 for s in items.iter_mut() {
                     if keyed {
                         *s = REDACTED.into();
-                    } else if let Some(clean) = self.text(s.as_str()) {
+                    } else if let Some(clean) = self.string(s.as_str()) {
                         *s = clean.into();
                     }
                 }
@@ -206,6 +254,17 @@ mod tests {
             r#"{"api_key":"[REDACTED]","token": "[REDACTED]","city":"Lisbon"}"#
         );
         serde_json::from_str::<serde_json::Value>(&out).expect("still JSON");
+        // JSON values are redacted as JSON: keys, and patterns in string leaves.
+        let r = defaults();
+        let mut kv = KeyValue::new(
+            "gen_ai.tool.call.arguments",
+            r#"{"city":"\"Lisbon\"","api_key":"\"sk-abcdefghijklmnopqrstuv\"","n":[{"note":"Bearer abcdefghijkl"}]}"#,
+        );
+        r.value(&mut kv);
+        let v: serde_json::Value = serde_json::from_str(kv.value.as_str().as_ref()).unwrap();
+        assert_eq!(v["api_key"], REDACTED);
+        assert_eq!(v["city"], "\"Lisbon\"");
+        assert_eq!(v["n"][0]["note"], REDACTED);
         // A user pattern without the group is replaced whole.
         let r = Redactor::new(vec![], &[r"\d{3}-\d{2}-\d{4}".to_string()]).unwrap();
         assert_eq!(r.text("ssn 123-45-6789").as_deref(), Some("ssn [REDACTED]"));
