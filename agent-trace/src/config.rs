@@ -260,7 +260,7 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) install_subscriber: bool,
     pub(crate) capture_message_content: bool,
-    pub(crate) tail: Option<crate::tail::TailConfig>,
+    pub(crate) tail: Option<TailConfig>,
     /// Where metrics go; `None` when metrics are off.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(crate) metrics_endpoint: Option<String>,
@@ -592,84 +592,195 @@ fn redactor(o: &Overrides, env: &Env<'_>) -> Result<Option<crate::redact::Redact
         .map_err(|e| InitError::invalid("AGENT_TRACE_REDACT_PATTERN", patterns.join(" | "), e))
 }
 
-/// Resolves code overrides, then the environment, then defaults.
+/// One setting: the code's override, else the environment's value, else the default.
+fn pick<T>(
+    code: Option<T>,
+    env: impl FnOnce() -> Result<Option<T>, InitError>,
+    default: impl FnOnce() -> T,
+) -> Result<T, InitError> {
+    match code {
+        Some(v) => Ok(v),
+        None => Ok(env()?.unwrap_or_else(default)),
+    }
+}
+
+/// The whole configuration: code overrides, then the environment (`lookup`), then defaults.
+/// One function per section below; each names the variable or builder method of a bad value.
 pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitError> {
     let env = Env(lookup);
+    let disabled = disabled(o, &env)?;
+    let transport = transport(o, &env)?;
+    let sampler = sampler(o, &env)?;
+    let limits = limits(o, &env)?;
+    let metrics_endpoint = metrics_endpoint(o, &env, disabled, &transport)?;
+    Ok(Config {
+        service_name: service_name(o, &env)?,
+        disabled,
+        redactor: redactor(o, &env)?,
+        openinference: pick(
+            o.openinference,
+            || env.bool("AGENT_TRACE_OPENINFERENCE"),
+            || false,
+        )?,
+        propagators: pick(
+            o.propagators.clone(),
+            || propagators(&env),
+            || vec![Propagator::TraceContext, Propagator::Baggage],
+        )?,
+        resource_attributes: resource_attributes(o, &env)?,
+        batch: batch(o, &env)?,
+        attribute_value_limit: limits.0,
+        attribute_count_limit: limits.1,
+        event_count_limit: limits.2,
+        log_format: pick(o.log_format, || log_format(&env), || LogFormat::Text)?,
+        install_subscriber: o.install_subscriber.unwrap_or(true),
+        tail: tail(o, &env, sampler)?,
+        sampler,
+        metrics_endpoint,
+        metrics_interval: pick(
+            o.metrics_interval,
+            || env.millis("OTEL_METRIC_EXPORT_INTERVAL"),
+            || Duration::from_secs(60),
+        )?,
+        capture_message_content: pick(
+            o.capture_message_content,
+            || env.bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"),
+            || false,
+        )?,
+        exporter: transport.exporter,
+        protocol: transport.protocol,
+        endpoint: transport.endpoint,
+        headers: transport.headers,
+        export_timeout: transport.export_timeout,
+        compression: transport.compression,
+        tls: transport.tls,
+    })
+}
 
-    // Disabled: OTEL_SDK_DISABLED=true, or the Python-era OTEL_ENABLED=false.
-    let disabled = match o.disabled {
-        Some(d) => d,
-        None => {
-            let sdk_disabled = env.bool("OTEL_SDK_DISABLED")?;
-            let enabled_alias = env.bool("OTEL_ENABLED")?;
-            sdk_disabled.unwrap_or(false) || enabled_alias == Some(false)
-        }
-    };
+/// `OTEL_SDK_DISABLED=true`, or the Python-era `OTEL_ENABLED=false`.
+fn disabled(o: &Overrides, env: &Env<'_>) -> Result<bool, InitError> {
+    if let Some(d) = o.disabled {
+        return Ok(d);
+    }
+    let sdk_disabled = env.bool("OTEL_SDK_DISABLED")?;
+    let enabled_alias = env.bool("OTEL_ENABLED")?;
+    Ok(sdk_disabled.unwrap_or(false) || enabled_alias == Some(false))
+}
 
-    let service_name = match &o.service_name {
-        Some(s) if !s.trim().is_empty() => s.clone(),
-        Some(s) => return Err(InitError::invalid("service name", s, "a non-empty name")),
-        None => env
+fn service_name(o: &Overrides, env: &Env<'_>) -> Result<String, InitError> {
+    match &o.service_name {
+        Some(s) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(s) => Err(InitError::invalid("service name", s, "a non-empty name")),
+        None => Ok(env
             .get("OTEL_SERVICE_NAME")?
-            .unwrap_or_else(|| "unknown_service".to_string()),
-    };
+            .unwrap_or_else(|| "unknown_service".to_string())),
+    }
+}
 
-    let mut resource_attributes = match env.get("OTEL_RESOURCE_ATTRIBUTES")? {
+fn resource_attributes(o: &Overrides, env: &Env<'_>) -> Result<Vec<(String, String)>, InitError> {
+    let mut attributes = match env.get("OTEL_RESOURCE_ATTRIBUTES")? {
         Some(v) => parse_key_values("OTEL_RESOURCE_ATTRIBUTES", &v)?,
         None => Vec::new(),
     };
-    resource_attributes.extend(o.resource_attributes.iter().cloned());
+    attributes.extend(o.resource_attributes.iter().cloned());
+    Ok(attributes)
+}
 
+/// Where and how spans are sent.
+struct Transport {
+    exporter: Exporter,
+    protocol: Protocol,
+    endpoint: String,
+    headers: Vec<(String, String)>,
+    export_timeout: Duration,
+    compression: Option<Compression>,
+    tls: TlsFiles,
+}
+
+fn transport(o: &Overrides, env: &Env<'_>) -> Result<Transport, InitError> {
     let endpoint_env = env.first(&[
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_ENDPOINT",
     ])?;
-
-    let exporter = match o.exporter {
-        Some(e) => e,
-        None => match env.get("OTEL_TRACES_EXPORTER")? {
-            Some(v) => {
-                // A list is allowed by the spec; we support one exporter at a time.
-                let first = v.split(',').next().unwrap_or("").trim().to_string();
-                if v.contains(',') {
-                    return Err(InitError::invalid(
-                        "OTEL_TRACES_EXPORTER",
-                        v,
-                        "a single exporter: otlp, console or none",
-                    ));
-                }
-                parse_exporter("OTEL_TRACES_EXPORTER", &first)?
-            }
-            // Off by default: exporting needs an endpoint.
-            None if o.endpoint.is_some() || endpoint_env.is_some() => Exporter::Otlp,
-            None => Exporter::None,
+    // Off by default: exporting needs an endpoint.
+    let has_endpoint = o.endpoint.is_some() || endpoint_env.is_some();
+    let exporter = pick(
+        o.exporter,
+        || traces_exporter(env),
+        || match has_endpoint {
+            true => Exporter::Otlp,
+            false => Exporter::None,
         },
+    )?;
+    let given = o
+        .endpoint
+        .as_deref()
+        .or(endpoint_env.as_ref().map(|(_, v)| v.as_str()));
+    let protocol = match o.protocol {
+        Some(p) => p,
+        None => protocol(env, given)?,
     };
+    let endpoint = endpoint(o, env, protocol, endpoint_env)?;
+    let tls = tls_files(env)?;
+    if endpoint.starts_with("https://") && !cfg!(feature = "tls") && exporter == Exporter::Otlp {
+        return Err(InitError::invalid(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            endpoint.clone(),
+            "an http:// URL in this build (for https, enable the cargo feature `tls` of agent-trace)",
+        ));
+    }
+    Ok(Transport {
+        exporter,
+        protocol,
+        endpoint,
+        headers: headers(o, env)?,
+        export_timeout: export_timeout(o, env)?,
+        compression: pick(o.compression, || compression(env).map(Some), || None)?,
+        tls,
+    })
+}
 
-    let protocol_env = env.first(&[
+/// `OTEL_TRACES_EXPORTER`: the spec allows a list; one exporter at a time is supported.
+fn traces_exporter(env: &Env<'_>) -> Result<Option<Exporter>, InitError> {
+    let Some(v) = env.get("OTEL_TRACES_EXPORTER")? else {
+        return Ok(None);
+    };
+    if v.contains(',') {
+        return Err(InitError::invalid(
+            "OTEL_TRACES_EXPORTER",
+            v,
+            "a single exporter: otlp, console or none",
+        ));
+    }
+    parse_exporter("OTEL_TRACES_EXPORTER", v.trim()).map(Some)
+}
+
+/// The spec's default is http/protobuf; an endpoint on the well-known gRPC port means gRPC.
+fn protocol(env: &Env<'_>, endpoint: Option<&str>) -> Result<Protocol, InitError> {
+    let names = [
         "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
         "OTEL_EXPORTER_OTLP_PROTOCOL",
-    ])?;
-    let protocol = match (o.protocol, protocol_env) {
-        (Some(p), _) => p,
-        (None, Some((name, v))) => parse_protocol(name, &v)?,
-        // Spec default is http/protobuf; an endpoint on the well-known gRPC port means gRPC.
-        (None, None) => {
-            let ep = o
-                .endpoint
-                .as_deref()
-                .or(endpoint_env.as_ref().map(|(_, v)| v.as_str()));
-            match ep
-                .and_then(|e| e.parse::<http::Uri>().ok())
-                .and_then(|u| u.port_u16())
-            {
-                Some(4317) => Protocol::Grpc,
-                _ => Protocol::HttpProtobuf,
-            }
-        }
-    };
+    ];
+    if let Some((name, v)) = env.first(&names)? {
+        return parse_protocol(name, &v);
+    }
+    let port = endpoint
+        .and_then(|e| e.parse::<http::Uri>().ok())
+        .and_then(|u| u.port_u16());
+    Ok(match port {
+        Some(4317) => Protocol::Grpc,
+        _ => Protocol::HttpProtobuf,
+    })
+}
 
+/// The full URL spans go to.
+fn endpoint(
+    o: &Overrides,
+    env: &Env<'_>,
+    protocol: Protocol,
+    endpoint_env: Option<(&'static str, String)>,
+) -> Result<String, InitError> {
     // A gRPC endpoint without a scheme (`collector:4317`) is TLS unless `_INSECURE=true`, as
     // the specification says; HTTP endpoints must name their scheme.
     let insecure = env
@@ -688,34 +799,35 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             raw.to_string()
         }
     };
-    let endpoint = match (&o.endpoint, &endpoint_env) {
-        (Some(e), _) => resolve_endpoint("Builder::endpoint", &with_scheme(e), protocol, true)?,
+    match (&o.endpoint, endpoint_env) {
+        (Some(e), _) => resolve_endpoint("Builder::endpoint", &with_scheme(e), protocol, true),
         (None, Some((name, v))) => {
             // The signal-specific variable is used as-is (spec); the generic ones get the path.
-            let append = *name != "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
-            resolve_endpoint(name, &with_scheme(v), protocol, append)?
+            let append = name != "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+            resolve_endpoint(name, &with_scheme(&v), protocol, append)
         }
-        (None, None) => match protocol {
+        (None, None) => Ok(match protocol {
             Protocol::Grpc => "http://localhost:4317".to_string(),
             Protocol::HttpProtobuf | Protocol::HttpJson => {
                 "http://localhost:4318/v1/traces".to_string()
             }
-        },
-    };
+        }),
+    }
+}
 
+/// Generic headers, then the traces-specific ones, then the code's; later ones win.
+fn headers(o: &Overrides, env: &Env<'_>) -> Result<Vec<(String, String)>, InitError> {
     let mut headers = match env.get("OTEL_EXPORTER_OTLP_HEADERS")? {
         Some(v) => parse_key_values("OTEL_EXPORTER_OTLP_HEADERS", &v)?,
         None => Vec::new(),
     };
-    if let Some(v) = env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS")? {
-        for (k, val) in parse_key_values("OTEL_EXPORTER_OTLP_TRACES_HEADERS", &v)? {
-            headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(&k));
-            headers.push((k, val));
-        }
-    }
-    for (k, val) in &o.headers {
-        headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(k));
-        headers.push((k.clone(), val.clone()));
+    let specific = match env.get("OTEL_EXPORTER_OTLP_TRACES_HEADERS")? {
+        Some(v) => parse_key_values("OTEL_EXPORTER_OTLP_TRACES_HEADERS", &v)?,
+        None => Vec::new(),
+    };
+    for (k, val) in specific.into_iter().chain(o.headers.iter().cloned()) {
+        headers.retain(|(hk, _)| !hk.eq_ignore_ascii_case(&k));
+        headers.push((k, val));
     }
     for (k, v) in &headers {
         if http::HeaderName::from_bytes(k.as_bytes()).is_err()
@@ -728,42 +840,53 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             ));
         }
     }
+    Ok(headers)
+}
 
-    let export_timeout = match o.export_timeout {
-        Some(t) => t,
-        None => env
-            .millis("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?
-            .or(env.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?)
-            .unwrap_or(Duration::from_secs(10)),
-    };
-    if export_timeout.is_zero() {
+fn export_timeout(o: &Overrides, env: &Env<'_>) -> Result<Duration, InitError> {
+    let timeout = pick(
+        o.export_timeout,
+        || {
+            Ok(env
+                .millis("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT")?
+                .or(env.millis("OTEL_EXPORTER_OTLP_TIMEOUT")?))
+        },
+        || Duration::from_secs(10),
+    )?;
+    if timeout.is_zero() {
         return Err(InitError::invalid(
             "OTEL_EXPORTER_OTLP_TIMEOUT",
             "0",
             "a timeout greater than 0 ms (with 0 every export would fail)",
         ));
     }
+    Ok(timeout)
+}
 
-    let compression = match o.compression {
-        Some(c) => c,
-        None => match env.first(&[
-            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-            "OTEL_EXPORTER_OTLP_COMPRESSION",
-        ])? {
-            None => None,
-            Some((name, v)) => match v.to_ascii_lowercase().as_str() {
-                "none" => None,
-                "gzip" if cfg!(feature = "gzip") => Some(Compression::Gzip),
-                "gzip" => return Err(InitError::invalid(
-                    name,
-                    v,
-                    "none in this build (for gzip, enable the cargo feature `gzip` of agent-trace)",
-                )),
-                _ => return Err(InitError::invalid(name, v, "gzip or none")),
-            },
-        },
+/// `OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION`: `Ok(None)` when unset or `none`.
+fn compression(env: &Env<'_>) -> Result<Option<Compression>, InitError> {
+    let names = [
+        "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
+        "OTEL_EXPORTER_OTLP_COMPRESSION",
+    ];
+    let Some((name, v)) = env.first(&names)? else {
+        return Ok(None);
     };
+    match v.to_ascii_lowercase().as_str() {
+        "none" => Ok(None),
+        "gzip" if cfg!(feature = "gzip") => Ok(Some(Compression::Gzip)),
+        "gzip" => Err(InitError::invalid(
+            name,
+            v,
+            "none in this build (for gzip, enable the cargo feature `gzip` of agent-trace)",
+        )),
+        _ => Err(InitError::invalid(name, v, "gzip or none")),
+    }
+}
 
+/// The PEM files for TLS: a CA to trust, and a client certificate with its key (both or
+/// neither).
+fn tls_files(env: &Env<'_>) -> Result<TlsFiles, InitError> {
     let path = |names: [&'static str; 2]| -> Result<Option<std::path::PathBuf>, InitError> {
         let Some((name, v)) = env.first(&names)? else {
             return Ok(None);
@@ -806,31 +929,22 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             "both a client certificate and its key, or neither",
         ));
     }
-    if endpoint.starts_with("https://") && !cfg!(feature = "tls") && exporter == Exporter::Otlp {
-        return Err(InitError::invalid(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            endpoint.clone(),
-            "an http:// URL in this build (for https, enable the cargo feature `tls` of agent-trace)",
-        ));
-    }
+    Ok(tls)
+}
 
-    let sampler = match o.sampler {
-        Some(s) => s,
-        None => match env.get("OTEL_TRACES_SAMPLER")? {
-            Some(v) => {
-                let arg = env
-                    .get("OTEL_TRACES_SAMPLER_ARG")?
-                    .map(|a| ("OTEL_TRACES_SAMPLER_ARG", a));
-                parse_sampler(&v, arg)?
-            }
-            None => match env.get("OTEL_SAMPLING_RATE")? {
-                Some(rate) => {
-                    Sampler::ParentBasedTraceIdRatio(parse_ratio("OTEL_SAMPLING_RATE", &rate)?)
-                }
-                None => Sampler::ParentBasedAlwaysOn,
-            },
-        },
+fn sampler(o: &Overrides, env: &Env<'_>) -> Result<Sampler, InitError> {
+    let from_env = || -> Result<Option<Sampler>, InitError> {
+        if let Some(v) = env.get("OTEL_TRACES_SAMPLER")? {
+            let arg = env
+                .get("OTEL_TRACES_SAMPLER_ARG")?
+                .map(|a| ("OTEL_TRACES_SAMPLER_ARG", a));
+            return parse_sampler(&v, arg).map(Some);
+        }
+        let rate = env.get("OTEL_SAMPLING_RATE")?;
+        rate.map(|r| parse_ratio("OTEL_SAMPLING_RATE", &r).map(Sampler::ParentBasedTraceIdRatio))
+            .transpose()
     };
+    let sampler = pick(o.sampler, from_env, || Sampler::ParentBasedAlwaysOn)?;
     if let Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) = sampler {
         if !(0.0..=1.0).contains(&r) {
             return Err(InitError::invalid(
@@ -840,38 +954,38 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             ));
         }
     }
+    Ok(sampler)
+}
 
-    let propagators = match &o.propagators {
-        Some(p) => p.clone(),
-        None => match env.get("OTEL_PROPAGATORS")? {
-            Some(v) => parse_propagators("OTEL_PROPAGATORS", &v)?,
-            None => vec![Propagator::TraceContext, Propagator::Baggage],
-        },
-    };
+fn propagators(env: &Env<'_>) -> Result<Option<Vec<Propagator>>, InitError> {
+    env.get("OTEL_PROPAGATORS")?
+        .map(|v| parse_propagators("OTEL_PROPAGATORS", &v))
+        .transpose()
+}
 
-    let defaults = BatchConfig::default();
+fn batch(o: &Overrides, env: &Env<'_>) -> Result<BatchConfig, InitError> {
+    let d = BatchConfig::default();
     let batch = BatchConfig {
-        max_queue_size: match o.max_queue_size {
-            Some(n) => n,
-            None => env
-                .positive("OTEL_BSP_MAX_QUEUE_SIZE")?
-                .unwrap_or(defaults.max_queue_size),
-        },
-        max_export_batch_size: match o.max_export_batch_size {
-            Some(n) => n,
-            None => env
-                .positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE")?
-                .unwrap_or(defaults.max_export_batch_size),
-        },
-        schedule_delay: match o.schedule_delay {
-            Some(d) => d,
-            None => env
-                .millis("OTEL_BSP_SCHEDULE_DELAY")?
-                .unwrap_or(defaults.schedule_delay),
-        },
-        export_timeout: env
-            .millis("OTEL_BSP_EXPORT_TIMEOUT")?
-            .unwrap_or(defaults.export_timeout),
+        max_queue_size: pick(
+            o.max_queue_size,
+            || env.positive("OTEL_BSP_MAX_QUEUE_SIZE"),
+            || d.max_queue_size,
+        )?,
+        max_export_batch_size: pick(
+            o.max_export_batch_size,
+            || env.positive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+            || d.max_export_batch_size,
+        )?,
+        schedule_delay: pick(
+            o.schedule_delay,
+            || env.millis("OTEL_BSP_SCHEDULE_DELAY"),
+            || d.schedule_delay,
+        )?,
+        export_timeout: pick(
+            None,
+            || env.millis("OTEL_BSP_EXPORT_TIMEOUT"),
+            || d.export_timeout,
+        )?,
     };
     if batch.max_queue_size == 0 || batch.max_export_batch_size == 0 {
         return Err(InitError::invalid(
@@ -881,18 +995,23 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         ));
     }
     // The spec requires batch <= queue; clamp rather than fail, as the SDKs do.
-    let batch = BatchConfig {
+    Ok(BatchConfig {
         max_export_batch_size: batch.max_export_batch_size.min(batch.max_queue_size),
         ..batch
-    };
+    })
+}
 
-    let attribute_value_limit = match o.attribute_value_limit {
-        Some(n) => n,
-        None => env
-            .positive("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")?
-            .or(env.positive("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")?)
-            .unwrap_or(DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT),
-    };
+/// (attribute value length, attribute count, event count) limits.
+fn limits(o: &Overrides, env: &Env<'_>) -> Result<(usize, u32, u32), InitError> {
+    let value = pick(
+        o.attribute_value_limit,
+        || {
+            Ok(env
+                .positive("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT")?
+                .or(env.positive("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT")?))
+        },
+        || DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
+    )?;
     let count = |name: &str| -> Result<Option<u32>, InitError> {
         env.positive(name)?
             .map(|n| {
@@ -901,139 +1020,127 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             })
             .transpose()
     };
-    let attribute_count_limit = count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")?
+    let attributes = count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT")?
         .or(count("OTEL_ATTRIBUTE_COUNT_LIMIT")?)
         .unwrap_or(128);
-    let event_count_limit = count("OTEL_SPAN_EVENT_COUNT_LIMIT")?.unwrap_or(128);
+    let events = count("OTEL_SPAN_EVENT_COUNT_LIMIT")?.unwrap_or(128);
+    Ok((value, attributes, events))
+}
 
-    let log_format = match o.log_format {
-        Some(f) => f,
-        None => match env.get("AGENT_TRACE_LOG_FORMAT")? {
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "text" => LogFormat::Text,
-                "json" => LogFormat::Json,
-                _ => {
-                    return Err(InitError::invalid(
-                        "AGENT_TRACE_LOG_FORMAT",
-                        v,
-                        "text or json",
-                    ))
-                }
-            },
-            None => LogFormat::Text,
-        },
+fn log_format(env: &Env<'_>) -> Result<Option<LogFormat>, InitError> {
+    let Some(v) = env.get("AGENT_TRACE_LOG_FORMAT")? else {
+        return Ok(None);
     };
+    match v.to_ascii_lowercase().as_str() {
+        "text" => Ok(Some(LogFormat::Text)),
+        "json" => Ok(Some(LogFormat::Json)),
+        _ => Err(InitError::invalid(
+            "AGENT_TRACE_LOG_FORMAT",
+            v,
+            "text or json",
+        )),
+    }
+}
 
-    // Metrics follow the traces: on when traces go to an OTLP collector, unless turned off.
-    let metrics_on = match o.metrics {
-        Some(m) => m,
-        None => match env.get("OTEL_METRICS_EXPORTER")? {
-            Some(v) => match v.to_ascii_lowercase().as_str() {
-                "otlp" => true,
-                "none" => false,
-                _ => {
-                    return Err(InitError::invalid(
-                        "OTEL_METRICS_EXPORTER",
-                        v,
-                        "otlp or none (metrics go over OTLP only)",
-                    ))
-                }
-            },
-            None => true,
-        },
-    } && !disabled
-        && exporter == Exporter::Otlp;
-    let metrics_endpoint = if !metrics_on {
-        None
-    } else {
-        match env.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")? {
-            Some(v) => Some(resolve_endpoint(
-                "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-                &v,
-                protocol,
-                false,
-            )?),
-            None => Some(match protocol {
-                Protocol::Grpc => endpoint.clone(),
-                Protocol::HttpProtobuf | Protocol::HttpJson => {
-                    match endpoint.strip_suffix("/v1/traces") {
-                        Some(base) => format!("{base}/v1/metrics"),
-                        None => endpoint.clone(),
-                    }
-                }
-            }),
+/// Metrics follow the traces: on when traces go to an OTLP collector, unless turned off;
+/// `None` when off.
+fn metrics_endpoint(
+    o: &Overrides,
+    env: &Env<'_>,
+    disabled: bool,
+    t: &Transport,
+) -> Result<Option<String>, InitError> {
+    let exporter = || -> Result<Option<bool>, InitError> {
+        let Some(v) = env.get("OTEL_METRICS_EXPORTER")? else {
+            return Ok(None);
+        };
+        match v.to_ascii_lowercase().as_str() {
+            "otlp" => Ok(Some(true)),
+            "none" => Ok(Some(false)),
+            _ => Err(InitError::invalid(
+                "OTEL_METRICS_EXPORTER",
+                v,
+                "otlp or none (metrics go over OTLP only)",
+            )),
         }
     };
-    let metrics_interval = match o.metrics_interval {
-        Some(d) => d,
-        None => env
-            .millis("OTEL_METRIC_EXPORT_INTERVAL")?
-            .unwrap_or(Duration::from_secs(60)),
-    };
+    let on = pick(o.metrics, exporter, || true)? && !disabled && t.exporter == Exporter::Otlp;
+    if !on {
+        return Ok(None);
+    }
+    if let Some(v) = env.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")? {
+        let name = "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT";
+        return resolve_endpoint(name, &v, t.protocol, false).map(Some);
+    }
+    Ok(Some(match t.protocol {
+        Protocol::Grpc => t.endpoint.clone(),
+        Protocol::HttpProtobuf | Protocol::HttpJson => {
+            match t.endpoint.strip_suffix("/v1/traces") {
+                Some(base) => format!("{base}/v1/metrics"),
+                None => t.endpoint.clone(),
+            }
+        }
+    }))
+}
 
-    let keep_errors = match o.keep_errors {
-        Some(k) => k,
-        None => env.bool("AGENT_TRACE_KEEP_ERRORS")?.unwrap_or(false),
-    };
+/// Tail sampling, when asked for (`AGENT_TRACE_KEEP_ERRORS`, `AGENT_TRACE_KEEP_SLOWER_THAN`).
+fn tail(o: &Overrides, env: &Env<'_>, sampler: Sampler) -> Result<Option<TailConfig>, InitError> {
+    let keep_errors = pick(
+        o.keep_errors,
+        || env.bool("AGENT_TRACE_KEEP_ERRORS"),
+        || false,
+    )?;
     let keep_slower_than = match o.keep_slower_than {
         Some(d) => Some(d),
         None => env.millis("AGENT_TRACE_KEEP_SLOWER_THAN")?,
     };
-    let tail = if keep_errors || keep_slower_than.is_some() {
-        Some(crate::tail::TailConfig {
-            keep_errors,
-            keep_slower_than,
-            // The rest are kept at the configured head ratio, decided at the tail instead.
-            ratio: match sampler {
-                Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) => r,
-                Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => 0.0,
-                _ => 1.0,
-            },
-            max_spans: env
-                .positive("AGENT_TRACE_TAIL_MAX_SPANS")?
-                .unwrap_or(10_000),
-            max_traces: env
-                .positive("AGENT_TRACE_TAIL_MAX_TRACES")?
-                .unwrap_or(1_000),
-        })
-    } else {
-        None
-    };
+    if !keep_errors && keep_slower_than.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(TailConfig {
+        keep_errors,
+        keep_slower_than,
+        // The rest are kept at the configured head ratio, decided at the tail instead.
+        ratio: match sampler {
+            Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) => r,
+            Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => 0.0,
+            _ => 1.0,
+        },
+        max_spans: env
+            .positive("AGENT_TRACE_TAIL_MAX_SPANS")?
+            .unwrap_or(10_000),
+        max_traces: env
+            .positive("AGENT_TRACE_TAIL_MAX_TRACES")?
+            .unwrap_or(1_000),
+    }))
+}
 
-    Ok(Config {
-        service_name,
-        disabled,
-        exporter,
-        protocol,
-        endpoint,
-        headers,
-        export_timeout,
-        compression,
-        tls,
-        redactor: redactor(o, &env)?,
-        openinference: match o.openinference {
-            Some(on) => on,
-            None => env.bool("AGENT_TRACE_OPENINFERENCE")?.unwrap_or(false),
-        },
-        sampler,
-        propagators,
-        resource_attributes,
-        batch,
-        attribute_value_limit,
-        attribute_count_limit,
-        event_count_limit,
-        log_format,
-        install_subscriber: o.install_subscriber.unwrap_or(true),
-        tail,
-        metrics_endpoint,
-        metrics_interval,
-        capture_message_content: match o.capture_message_content {
-            Some(c) => c,
-            None => env
-                .bool("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT")?
-                .unwrap_or(false),
-        },
-    })
+/// Settings of the tail sampler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TailConfig {
+    pub(crate) keep_errors: bool,
+    pub(crate) keep_slower_than: Option<Duration>,
+    pub(crate) ratio: f64,
+    pub(crate) max_spans: usize,
+    pub(crate) max_traces: usize,
+}
+
+/// The resource of a service: the SDK's telemetry attributes, `extra`, and the name.
+pub(crate) fn resource(
+    service_name: &str,
+    extra: &[(String, String)],
+) -> opentelemetry_sdk::Resource {
+    opentelemetry_sdk::Resource::builder_empty()
+        .with_detector(Box::new(
+            opentelemetry_sdk::resource::TelemetryResourceDetector,
+        ))
+        .with_attributes(
+            extra
+                .iter()
+                .map(|(k, v)| opentelemetry::KeyValue::new(k.clone(), v.clone())),
+        )
+        .with_service_name(service_name.to_string())
+        .build()
 }
 
 #[cfg(test)]

@@ -4,31 +4,30 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arc_swap::ArcSwapOption;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanLimits};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanLimits};
 use opentelemetry_sdk::Resource;
 
 use crate::config::{
-    self, Compression, Config, EnvLookup, Exporter, InitError, LogFormat, Overrides, Propagator,
-    Protocol, Sampler,
+    self, resource, Compression, Config, EnvLookup, Exporter, InitError, LogFormat, Overrides,
+    Propagator, Protocol, Sampler,
 };
 use crate::pipeline::{self, DynExporter, ExportStats, ExportTarget, QueueProcessor, Shared};
+use crate::state::{set_active, Installed, ACTIVE, ENABLED, INSTALL, PROPAGATOR_SET};
 
-/// What the macros and carriers use while tracing is on.
-pub(crate) struct Installed {
-    pub(crate) tracer: SdkTracer,
-    pub(crate) provider: SdkTracerProvider,
-    pub(crate) service_name: Arc<str>,
-    pub(crate) pipeline: Option<Arc<Shared>>,
-    pub(crate) tail: Option<Arc<crate::tail::TailSampler>>,
-    #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<Arc<crate::metrics::Instruments>>,
-    /// Installed by `testing` without `init`: a real `init` replaces it.
-    pub(crate) test_only: bool,
-    /// What a later `init` must agree with: (setting, value) pairs.
-    pub(crate) settings: Vec<(&'static str, String)>,
+/// What `install` keeps beside the state's `Installed`: the export pipeline and the tail
+/// sampler, for flush, stats and shutdown.
+struct Owned {
+    pipeline: Option<Arc<Shared>>,
+    tail: Option<Arc<crate::tail::TailSampler>>,
+}
+
+fn owned(i: &Installed) -> Option<&Owned> {
+    i.owned.as_deref()?.downcast_ref::<Owned>()
+}
+
+fn pipeline_of(i: &Installed) -> Option<Arc<Shared>> {
+    owned(i)?.pipeline.clone()
 }
 
 /// The settings a second `init` must not contradict while a pipeline is installed.
@@ -44,27 +43,7 @@ fn settings_of(config: &Config, custom_exporter: bool) -> Vec<(&'static str, Str
     s
 }
 
-/// `None` while tracing is off.
-pub(crate) static ACTIVE: ArcSwapOption<Installed> = ArcSwapOption::const_empty();
-/// Mirrors `ACTIVE.is_some()`: the macros' fast path is this one relaxed load (an `ArcSwap`
-/// load costs tens of nanoseconds; measured in `benches/overhead.rs`).
-pub(crate) static ENABLED: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// Sets (or clears) the active pipeline; callers hold `INSTALL`.
-fn set_active(installed: Option<Arc<Installed>>) -> Option<Arc<Installed>> {
-    let enabled = installed.is_some();
-    let old = ACTIVE.swap(installed);
-    ENABLED.store(enabled, Ordering::SeqCst);
-    old
-}
-static INSTALL: Mutex<()> = Mutex::new(());
 static GUARDS: AtomicUsize = AtomicUsize::new(0);
-static PROPAGATOR_SET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// The trace context this process was started in (`TRACEPARENT` from its parent process), used
-/// as the parent of spans that have no other parent.
-pub(crate) static PROCESS_PARENT: ArcSwapOption<Context> = ArcSwapOption::const_empty();
 
 /// The default time `TraceGuard`'s drop waits for the last spans to be sent.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -477,20 +456,6 @@ fn install(
     })
 }
 
-pub(crate) fn resource(service_name: &str, extra: &[(String, String)]) -> Resource {
-    Resource::builder_empty()
-        .with_detector(Box::new(
-            opentelemetry_sdk::resource::TelemetryResourceDetector,
-        ))
-        .with_attributes(
-            extra
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
-        )
-        .with_service_name(service_name.to_string())
-        .build()
-}
-
 pub(crate) fn sdk_sampler(s: Sampler) -> opentelemetry_sdk::trace::Sampler {
     use opentelemetry_sdk::trace::Sampler as S;
     match s {
@@ -520,29 +485,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         None if config.exports() => Some(make_exporter(config, &resource)?),
         None => None,
     };
-    let mut batch = config.batch;
-    if config.exporter == Exporter::Console
-        && batch.schedule_delay == config::BatchConfig::default().schedule_delay
-    {
-        // A person is watching: draw traces promptly.
-        batch.schedule_delay = Duration::from_millis(200);
-    }
-    let shared = match make {
-        Some(make) => Some(
-            pipeline::start(
-                batch,
-                config.export_timeout.min(batch.export_timeout),
-                config.attribute_value_limit,
-                pipeline::BeforeExport {
-                    openinference: config.openinference,
-                    redactor: config.redactor.clone(),
-                },
-                make,
-            )
-            .map_err(|e| InitError::Pipeline(e.to_string()))?,
-        ),
-        None => None,
-    };
+    let shared = make.map(|make| start_pipeline(config, make)).transpose()?;
     let sampler = match config.tail {
         // Tail sampling needs every local trace recorded; the ratio is applied at the tail.
         Some(_) => Sampler::ParentBasedAlwaysOn,
@@ -580,11 +523,35 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         tracer: provider.tracer("agent-trace"),
         provider,
         service_name: config.service_name.as_str().into(),
-        pipeline: shared,
-        tail,
         test_only: false,
         settings: Vec::new(),
+        owned: Some(Arc::new(Owned {
+            pipeline: shared,
+            tail,
+        })),
     })
+}
+
+/// Starts the export thread with the configured queue, limits and before-export steps.
+fn start_pipeline(config: &Config, make: pipeline::MakeExporter) -> Result<Arc<Shared>, InitError> {
+    let mut batch = config.batch;
+    if config.exporter == Exporter::Console
+        && batch.schedule_delay == config::BatchConfig::default().schedule_delay
+    {
+        // A person is watching: draw traces promptly.
+        batch.schedule_delay = Duration::from_millis(200);
+    }
+    pipeline::start(
+        batch,
+        config.export_timeout.min(batch.export_timeout),
+        config.attribute_value_limit,
+        pipeline::BeforeExport {
+            openinference: config.openinference,
+            redactor: config.redactor.clone(),
+        },
+        make,
+    )
+    .map_err(|e| InitError::Pipeline(e.to_string()))
 }
 
 /// A boxed processor is not itself a `SpanProcessor` in the SDK; this forwards every call.
@@ -650,37 +617,6 @@ fn make_exporter(
         #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
         Exporter::Otlp => unreachable!("protocol_built is false without an exporter feature"),
     }
-}
-
-/// Installs a provider for `testing` when nothing else is installed.
-pub(crate) fn ensure_test_provider() {
-    let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-    if ACTIVE.load().is_some() {
-        return;
-    }
-    if !PROPAGATOR_SET.load(Ordering::SeqCst) {
-        opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(&[
-            Propagator::TraceContext,
-            Propagator::Baggage,
-        ]));
-    }
-    let provider = SdkTracerProvider::builder()
-        .with_span_processor(crate::testing::CaptureProcessor::default())
-        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
-        .with_resource(resource("test", &[]))
-        .build();
-    opentelemetry::global::set_tracer_provider(provider.clone());
-    set_active(Some(Arc::new(Installed {
-        tracer: provider.tracer("agent-trace"),
-        provider,
-        service_name: "test".into(),
-        pipeline: None,
-        tail: None,
-        #[cfg(feature = "metrics")]
-        metrics: None,
-        test_only: true,
-        settings: Vec::new(),
-    })));
 }
 
 /// Why [`TraceGuard::shutdown`] could not deliver everything.
@@ -751,10 +687,10 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
     };
     let stats = match installed {
         Some(i) => {
-            if let Some(t) = &i.tail {
+            if let Some(t) = owned(&i).and_then(|o| o.tail.as_ref()) {
                 t.drain();
             }
-            let stats = match &i.pipeline {
+            let stats = match pipeline_of(&i) {
                 Some(p) => p.shutdown(timeout),
                 None => ExportStats::default(),
             };
@@ -800,7 +736,7 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
 
 /// Counts of exported and dropped spans so far (all zero while tracing is off).
 pub fn export_stats() -> ExportStats {
-    match ACTIVE.load().as_ref().and_then(|i| i.pipeline.clone()) {
+    match ACTIVE.load().as_deref().and_then(pipeline_of) {
         Some(p) => p.stats(),
         None => LAST_STATS
             .lock()
@@ -812,7 +748,7 @@ pub fn export_stats() -> ExportStats {
 /// Sends everything queued now, waiting at most `timeout`; returns the counts, or an error
 /// with the counts if the queue could not be emptied in time or something was dropped.
 pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
-    let Some(pipeline) = ACTIVE.load().as_ref().and_then(|i| i.pipeline.clone()) else {
+    let Some(pipeline) = ACTIVE.load().as_deref().and_then(pipeline_of) else {
         return Ok(ExportStats::default());
     };
     match pipeline.flush(timeout) {
@@ -831,7 +767,10 @@ pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
 /// What the tail sampler decided so far; `None` unless tail sampling is on
 /// (`AGENT_TRACE_KEEP_ERRORS`, `AGENT_TRACE_KEEP_SLOWER_THAN`).
 pub fn tail_stats() -> Option<crate::tail::TailStats> {
-    ACTIVE.load().as_ref()?.tail.as_ref().map(|t| t.stats())
+    owned(ACTIVE.load().as_ref()?)?
+        .tail
+        .as_ref()
+        .map(|t| t.stats())
 }
 
 /// Whether spans are being recorded in this process.

@@ -84,10 +84,12 @@
 mod config;
 pub mod export;
 mod install;
+mod instruments;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod pipeline;
 mod private;
+mod state;
 mod text;
 
 pub mod a2a;
@@ -98,6 +100,7 @@ pub mod logs;
 #[cfg(feature = "rmcp")]
 pub mod mcp;
 pub mod openinference;
+pub mod outcome;
 pub mod propagation;
 pub mod redact;
 pub mod render;
@@ -117,8 +120,8 @@ pub use install::{
     builder, export_stats, force_flush, init, is_enabled, tail_stats, Builder, ShutdownError,
     TraceGuard, DEFAULT_SHUTDOWN_TIMEOUT,
 };
+pub use outcome::{ErrorType, LlmResponse, TokenUsage};
 pub use pipeline::ExportStats;
-pub use private::{ErrorType, LlmResponse, TokenUsage};
 
 /// Re-exported so users and macro expansions name one version of the API crate.
 pub use opentelemetry;

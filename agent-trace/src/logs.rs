@@ -17,7 +17,7 @@
 //! let _guard = agent_trace::builder().service_name("svc").install_subscriber(false).install();
 //! ```
 
-use std::cell::Cell;
+use crate::state::in_export_thread;
 use std::fmt;
 
 use opentelemetry::trace::{SpanBuilder, SpanContext, Status, TraceContextExt as _};
@@ -31,19 +31,6 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::config::LogFormat;
-
-thread_local! {
-    static EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Marks the calling thread as one of the export pipeline's: nothing it does is traced.
-pub(crate) fn mark_export_thread() {
-    EXPORT_THREAD.with(|c| c.set(true));
-}
-
-pub(crate) fn in_export_thread() -> bool {
-    EXPORT_THREAD.with(Cell::get)
-}
 
 /// `(trace_id, span_id)` of the current context, as 32 and 16 hex digits.
 pub(crate) fn current_ids() -> Option<(String, String)> {
@@ -356,7 +343,7 @@ impl opentelemetry::trace::Tracer for BridgeTracer {
     type Span = BridgeSpan;
 
     fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> BridgeSpan {
-        match crate::install::ACTIVE.load().as_ref() {
+        match crate::state::ACTIVE.load().as_ref() {
             Some(i) => BridgeSpan::Sdk(i.tracer.build_with_context(builder, parent_cx)),
             None => BridgeSpan::PassThrough(parent_cx.span().span_context().clone()),
         }

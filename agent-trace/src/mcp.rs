@@ -274,11 +274,7 @@ fn server_parent(meta: &Context, transport: Option<Context>) -> (Context, Vec<Li
             .unwrap_or_default();
         (meta.clone(), links)
     } else {
-        let fallback =
-            transport.unwrap_or_else(|| match crate::install::PROCESS_PARENT.load().as_ref() {
-                Some(p) => Context::clone(p),
-                None => Context::new(),
-            });
+        let fallback = transport.unwrap_or_else(crate::state::process_parent);
         (fallback, Vec::new())
     }
 }

@@ -460,7 +460,7 @@ pub(crate) fn start(
 fn suppress_telemetry_on_this_thread() {
     // Held for the thread's whole life; the guard is not needed again.
     std::mem::forget(Context::enter_telemetry_suppressed_scope());
-    crate::logs::mark_export_thread();
+    crate::state::mark_export_thread();
 }
 
 /// An exporter that fails every batch with the reason it could not be built.

@@ -18,30 +18,20 @@ use opentelemetry::{Context, KeyValue, Value};
 
 pub use opentelemetry::trace::SpanKind;
 
+use crate::instruments::Measure;
+pub use crate::outcome::{ErrorType, LlmResponse, TokenUsage};
 use crate::semconv as k;
 use crate::text;
 
 /// How many characters of a captured argument or result are kept.
 pub const CAPTURE_LIMIT: usize = crate::CAPTURE_LIMIT;
 
-/// What a span measures when it ends (feature `metrics`).
-#[derive(Debug, Clone, Copy)]
-#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-pub(crate) enum Measure {
-    Tool(&'static str),
-    Agent(&'static str),
-    Llm {
-        model: &'static str,
-        provider: Option<&'static str>,
-    },
-}
-
 /// A started span and the context it is current in.
 pub struct ActiveSpan {
     cx: Context,
     tool: bool,
     #[cfg(feature = "metrics")]
-    metrics: Option<crate::metrics::SpanMetrics>,
+    metrics: Option<crate::instruments::SpanMetrics>,
 }
 
 impl fmt::Debug for ActiveSpan {
@@ -337,85 +327,6 @@ pub(crate) fn set_capture_message_content(on: bool) {
     CAPTURE_MESSAGE_CONTENT.store(on, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Token counts of one model call.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TokenUsage {
-    /// Tokens in the prompt.
-    pub input_tokens: u64,
-    /// Tokens generated.
-    pub output_tokens: u64,
-}
-
-/// What `#[llm_call]` reads from a model's response. Implement it for your client's response
-/// type; every method has a default, so implement only what the type knows.
-///
-/// `serde_json::Value` implements it for the OpenAI chat-completions shape (`usage.prompt_tokens`,
-/// `choices[].finish_reason`, `choices[0].message.content`) and the Anthropic messages shape
-/// (`usage.input_tokens`, `stop_reason`, `content[0].text`).
-///
-/// ```
-/// use agent_trace::{LlmResponse, TokenUsage};
-/// struct Reply { text: String, prompt_tokens: u32, completion_tokens: u32 }
-/// impl LlmResponse for Reply {
-///     fn usage(&self) -> Option<TokenUsage> {
-///         Some(TokenUsage { input_tokens: self.prompt_tokens.into(), output_tokens: self.completion_tokens.into() })
-///     }
-///     fn output_text(&self) -> Option<String> { Some(self.text.clone()) }
-/// }
-/// ```
-pub trait LlmResponse {
-    /// Token counts.
-    fn usage(&self) -> Option<TokenUsage> {
-        None
-    }
-    /// The model that actually answered.
-    fn response_model(&self) -> Option<String> {
-        None
-    }
-    /// Why generation stopped, one per choice.
-    fn finish_reasons(&self) -> Vec<String> {
-        Vec::new()
-    }
-    /// The answer's text (recorded only when content capture is on).
-    fn output_text(&self) -> Option<String> {
-        None
-    }
-}
-
-impl LlmResponse for serde_json::Value {
-    fn usage(&self) -> Option<TokenUsage> {
-        let u = self.get("usage")?;
-        let n = |keys: [&str; 2]| keys.iter().find_map(|k| u.get(*k).and_then(|v| v.as_u64()));
-        Some(TokenUsage {
-            input_tokens: n(["prompt_tokens", "input_tokens"])?,
-            output_tokens: n(["completion_tokens", "output_tokens"]).unwrap_or(0),
-        })
-    }
-    fn response_model(&self) -> Option<String> {
-        self.get("model")?.as_str().map(str::to_string)
-    }
-    fn finish_reasons(&self) -> Vec<String> {
-        if let Some(choices) = self.get("choices").and_then(|c| c.as_array()) {
-            return choices
-                .iter()
-                .filter_map(|c| c.get("finish_reason")?.as_str().map(str::to_string))
-                .collect();
-        }
-        self.get("stop_reason")
-            .and_then(|v| v.as_str())
-            .map(|s| vec![s.to_string()])
-            .unwrap_or_default()
-    }
-    fn output_text(&self) -> Option<String> {
-        if let Some(c) = self.pointer("/choices/0/message/content") {
-            return c.as_str().map(str::to_string);
-        }
-        self.pointer("/content/0/text")?
-            .as_str()
-            .map(str::to_string)
-    }
-}
-
 /// `#[llm_call]` on a `Result` whose `Ok` is an [`LlmResponse`].
 pub trait LlmResult {
     /// Records usage and response attributes.
@@ -469,7 +380,7 @@ pub(crate) fn current_or_process_parent() -> Context {
     if current.has_active_span() {
         return current;
     }
-    match crate::install::PROCESS_PARENT.load().as_ref() {
+    match crate::state::PROCESS_PARENT.load().as_ref() {
         Some(p) => Context::clone(p),
         None => current,
     }
@@ -483,12 +394,12 @@ fn start(
     measure: Option<Measure>,
     attrs: impl FnOnce(&mut Attrs, &str),
 ) -> Option<ActiveSpan> {
-    if !crate::install::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
+    if !crate::state::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
         return None;
     }
-    let active = crate::install::ACTIVE.load();
+    let active = crate::state::ACTIVE.load();
     let installed = active.as_ref()?;
-    if crate::logs::in_export_thread() {
+    if crate::state::in_export_thread() {
         return None;
     }
     let parent = current_or_process_parent();
@@ -508,7 +419,7 @@ fn start(
         tool,
         #[cfg(feature = "metrics")]
         metrics: match (measure, &installed.metrics) {
-            (Some(measure), Some(instruments)) => Some(crate::metrics::SpanMetrics {
+            (Some(measure), Some(instruments)) => Some(crate::instruments::SpanMetrics {
                 instruments: instruments.clone(),
                 measure,
                 started: std::time::Instant::now(),
@@ -540,9 +451,9 @@ pub(crate) fn start_span_with_links(
     links: Vec<opentelemetry::trace::Link>,
     parent: &Context,
 ) -> Option<ActiveSpan> {
-    let active = crate::install::ACTIVE.load();
+    let active = crate::state::ACTIVE.load();
     let installed = active.as_ref()?;
-    if crate::logs::in_export_thread() {
+    if crate::state::in_export_thread() {
         return None;
     }
     let tracer = &installed.tracer;
@@ -560,14 +471,6 @@ pub(crate) fn start_span_with_links(
     })
 }
 
-std::thread_local! {
-    /// The span id of the agent-trace span made current last on this thread, while it is.
-    /// `tracing` events are recorded on it when it is also the innermost OpenTelemetry span
-    /// (no `tracing` span entered inside it).
-    static INNERMOST: std::cell::Cell<Option<opentelemetry::trace::SpanId>> =
-        const { std::cell::Cell::new(None) };
-}
-
 /// Keeps a span current (its context attached, and it marked innermost) until dropped.
 pub(crate) struct Attached {
     previous: Option<opentelemetry::trace::SpanId>,
@@ -576,23 +479,21 @@ pub(crate) struct Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        INNERMOST.with(|c| c.set(self.previous));
+        crate::state::replace_innermost(self.previous);
     }
 }
 
 /// Whether the current span of `cx` is an agent-trace span (a macro, server, client or
 /// message span) that is innermost: `tracing` events then belong to it.
 pub(crate) fn ours_is_innermost(cx: &Context) -> bool {
-    INNERMOST
-        .with(|c| c.get())
-        .is_some_and(|id| cx.span().span_context().span_id() == id)
+    crate::state::innermost().is_some_and(|id| cx.span().span_context().span_id() == id)
 }
 
 impl ActiveSpan {
     /// Makes this span current on this thread until the guard is dropped.
     pub(crate) fn attach(&self) -> Attached {
         let id = self.cx.span().span_context().span_id();
-        let previous = INNERMOST.with(|c| c.replace(Some(id)));
+        let previous = crate::state::replace_innermost(Some(id));
         Attached {
             previous,
             _context: self.cx.clone().attach(),
@@ -970,28 +871,6 @@ pub trait RecordItemAny {
 }
 impl<T: ?Sized> RecordItemAny for Probe<'_, T> {
     fn __agent_trace_item(&self, _span: &mut ActiveSpan) {}
-}
-
-/// Lets an error type choose a low-cardinality `error.type` (default: its Rust type name).
-///
-/// ```
-/// use std::borrow::Cow;
-/// #[derive(Debug)]
-/// enum FetchError { Timeout, NotFound(String) }
-/// impl std::fmt::Display for FetchError {
-///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-///         match self { Self::Timeout => write!(f, "timed out"), Self::NotFound(u) => write!(f, "{u} not found") }
-///     }
-/// }
-/// impl agent_trace::ErrorType for FetchError {
-///     fn error_type(&self) -> Cow<'static, str> {
-///         match self { Self::Timeout => "timeout".into(), Self::NotFound(_) => "not_found".into() }
-///     }
-/// }
-/// ```
-pub trait ErrorType {
-    /// The `error.type` attribute value for this error.
-    fn error_type(&self) -> Cow<'static, str>;
 }
 
 /// The Rust type name, with `Box<dyn Error ...>` shortened (it names no concrete type).

@@ -81,57 +81,24 @@ pub fn render_trace(spans: &[SpanView], opts: RenderOptions) -> String {
     if spans.is_empty() {
         return out;
     }
-    let ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
-    let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut roots = Vec::new();
-    for (i, s) in spans.iter().enumerate() {
-        match s.parent_span_id.as_deref() {
-            Some(p) if ids.contains(p) && p != s.span_id => children.entry(p).or_default().push(i),
-            _ => roots.push(i),
-        }
-    }
-    let by_start = |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].start_ns, spans[i].end_ns));
-    by_start(&mut roots);
-    for v in children.values_mut() {
-        by_start(v);
-    }
-    let t0 = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
-    let t1 = spans
-        .iter()
-        .map(|s| s.end_ns)
-        .max()
-        .unwrap_or(t0)
-        .max(t0 + 1);
-    let total = Duration::from_nanos(t1 - t0);
+    let tree = Tree::new(spans);
     let services: HashSet<&str> = spans.iter().map(|s| s.service.as_str()).collect();
-    let errors = spans.iter().filter(|s| s.error.is_some()).count();
-    let svc_width = services
-        .iter()
-        .map(|s| s.chars().count())
-        .max()
-        .unwrap_or(0);
-    let _ = writeln!(
-        out,
-        "trace {} · {} span{} · {} service{} · {}{}",
-        spans[0].trace_id,
-        spans.len(),
-        if spans.len() == 1 { "" } else { "s" },
-        services.len(),
-        if services.len() == 1 { "" } else { "s" },
-        if opts.mask_durations {
-            "<dur>".to_string()
-        } else {
-            format_duration(total)
-        },
-        match errors {
-            0 => String::new(),
-            n => format!(" · {n} error{}", if n == 1 { "" } else { "s" }),
-        }
-    );
+    write_header(&mut out, spans, services.len(), tree.t1 - tree.t0, opts);
+    let layout = Layout {
+        opts,
+        t0: tree.t0,
+        t1: tree.t1,
+        svc_width: services
+            .iter()
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0),
+    };
 
     // Depth-first, iteratively, with a guard against cycles in malformed input.
     let mut seen = HashSet::new();
-    let mut stack: Vec<(usize, String, bool, bool)> = roots
+    let mut stack: Vec<(usize, String, bool, bool)> = tree
+        .roots
         .iter()
         .rev()
         .enumerate()
@@ -154,32 +121,134 @@ pub fn render_trace(spans: &[SpanView], opts: RenderOptions) -> String {
             continue;
         }
         let s = &spans[i];
-        let branch = if is_root {
-            ""
-        } else if last {
-            "└─ "
+        let child_prefix = layout.write_span(&mut out, s, &prefix, last, is_root);
+        if let Some(kids) = tree.children.get(s.span_id.as_str()) {
+            for (n, &k) in kids.iter().enumerate().rev() {
+                stack.push((k, child_prefix.clone(), n + 1 == kids.len(), false));
+            }
+        }
+    }
+    out
+}
+
+/// Parents and children by index, in start order, and the trace's time range.
+struct Tree<'a> {
+    roots: Vec<usize>,
+    children: HashMap<&'a str, Vec<usize>>,
+    t0: u64,
+    t1: u64,
+}
+
+impl<'a> Tree<'a> {
+    fn new(spans: &'a [SpanView]) -> Self {
+        let ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
+        let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut roots = Vec::new();
+        for (i, s) in spans.iter().enumerate() {
+            match s.parent_span_id.as_deref() {
+                Some(p) if ids.contains(p) && p != s.span_id => {
+                    children.entry(p).or_default().push(i)
+                }
+                _ => roots.push(i),
+            }
+        }
+        let by_start =
+            |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].start_ns, spans[i].end_ns));
+        by_start(&mut roots);
+        for v in children.values_mut() {
+            by_start(v);
+        }
+        let t0 = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+        let t1 = spans
+            .iter()
+            .map(|s| s.end_ns)
+            .max()
+            .unwrap_or(t0)
+            .max(t0 + 1);
+        Tree {
+            roots,
+            children,
+            t0,
+            t1,
+        }
+    }
+}
+
+/// `trace {id} · N spans · M services · duration · errors`.
+fn write_header(
+    out: &mut String,
+    spans: &[SpanView],
+    services: usize,
+    ns: u64,
+    opts: RenderOptions,
+) {
+    let errors = spans.iter().filter(|s| s.error.is_some()).count();
+    let _ = writeln!(
+        out,
+        "trace {} · {} span{} · {} service{} · {}{}",
+        spans[0].trace_id,
+        spans.len(),
+        if spans.len() == 1 { "" } else { "s" },
+        services,
+        if services == 1 { "" } else { "s" },
+        if opts.mask_durations {
+            "<dur>".to_string()
         } else {
-            "├─ "
+            format_duration(Duration::from_nanos(ns))
+        },
+        match errors {
+            0 => String::new(),
+            n => format!(" · {n} error{}", if n == 1 { "" } else { "s" }),
+        }
+    );
+}
+
+/// How lines are laid out: options, time range, width of the service column.
+struct Layout {
+    opts: RenderOptions,
+    t0: u64,
+    t1: u64,
+    svc_width: usize,
+}
+
+impl Layout {
+    /// The bar of one span, `│  ███   │ `.
+    fn bar(&self, s: &SpanView) -> String {
+        let width = self.opts.bar_width;
+        if width == 0 {
+            return String::new();
+        }
+        let w = width as u128;
+        let span_total = (self.t1 - self.t0) as u128;
+        let from = ((s.start_ns.saturating_sub(self.t0)) as u128 * w / span_total) as usize;
+        let to = ((s.end_ns.saturating_sub(self.t0)) as u128 * w / span_total) as usize;
+        let to = to.max(from + 1).min(width);
+        let from = from.min(to - 1);
+        let fill = if s.error.is_some() { '▓' } else { '█' };
+        let mut b = String::with_capacity(width + 2);
+        b.push('│');
+        b.extend(std::iter::repeat_n(' ', from));
+        b.extend(std::iter::repeat_n(fill, to - from));
+        b.extend(std::iter::repeat_n(' ', width - to));
+        b.push_str("│ ");
+        b
+    }
+
+    /// Writes one span's line (and its attributes); returns the prefix of its children.
+    fn write_span(
+        &self,
+        out: &mut String,
+        s: &SpanView,
+        prefix: &str,
+        last: bool,
+        root: bool,
+    ) -> String {
+        let branch = match (root, last) {
+            (true, _) => "",
+            (false, true) => "└─ ",
+            (false, false) => "├─ ",
         };
-        let bar = if opts.bar_width == 0 {
-            String::new()
-        } else {
-            let w = opts.bar_width as u128;
-            let span_total = (t1 - t0) as u128;
-            let from = ((s.start_ns.saturating_sub(t0)) as u128 * w / span_total) as usize;
-            let to = ((s.end_ns.saturating_sub(t0)) as u128 * w / span_total) as usize;
-            let to = to.max(from + 1).min(opts.bar_width);
-            let from = from.min(to - 1);
-            let fill = if s.error.is_some() { '▓' } else { '█' };
-            let mut b = String::with_capacity(opts.bar_width + 2);
-            b.push('│');
-            b.extend(std::iter::repeat_n(' ', from));
-            b.extend(std::iter::repeat_n(fill, to - from));
-            b.extend(std::iter::repeat_n(' ', opts.bar_width - to));
-            b.push_str("│ ");
-            b
-        };
-        let dur = if opts.mask_durations {
+        let dur = if self.opts.mask_durations {
             "<dur>".to_string()
         } else {
             format_duration(s.duration())
@@ -189,25 +258,24 @@ pub fn render_trace(spans: &[SpanView], opts: RenderOptions) -> String {
             Some(msg) => format!("  ✗ ERROR: {}", one_line(msg, 120)),
             None => String::new(),
         };
+        let svc_width = self.svc_width;
         let _ = writeln!(
             out,
             "{bar}{dur:>9}  {svc:<svc_width$}  {prefix}{branch}{name} [{kind}]{status}",
+            bar = self.bar(s),
             svc = s.service,
             name = s.name,
             kind = s.kind,
         );
-        let child_prefix = if is_root {
-            prefix.clone()
-        } else if last {
-            format!("{prefix}   ")
-        } else {
-            format!("{prefix}│  ")
+        let child_prefix = match (root, last) {
+            (true, _) => prefix.to_string(),
+            (false, true) => format!("{prefix}   "),
+            (false, false) => format!("{prefix}│  "),
         };
-        if opts.attributes {
-            let pad = " ".repeat(if opts.bar_width == 0 {
-                0
-            } else {
-                opts.bar_width + 3
+        if self.opts.attributes {
+            let pad = " ".repeat(match self.opts.bar_width {
+                0 => 0,
+                w => w + 3,
             });
             for (k, v) in &s.attributes {
                 let _ = writeln!(
@@ -219,13 +287,8 @@ pub fn render_trace(spans: &[SpanView], opts: RenderOptions) -> String {
                 );
             }
         }
-        if let Some(kids) = children.get(s.span_id.as_str()) {
-            for (n, &k) in kids.iter().enumerate().rev() {
-                stack.push((k, child_prefix.clone(), n + 1 == kids.len(), false));
-            }
-        }
+        child_prefix
     }
-    out
 }
 
 fn one_line(s: &str, max: usize) -> String {
@@ -233,7 +296,7 @@ fn one_line(s: &str, max: usize) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    match crate::pipeline::cut_point(&flat, max) {
+    match crate::text::cut_point(&flat, max) {
         Some(cut) => format!("{}…", &flat[..cut]),
         None => flat,
     }

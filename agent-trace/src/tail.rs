@@ -31,15 +31,7 @@ use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
 use crate::pipeline::QueueProcessor;
 
-/// Settings of the tail sampler.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct TailConfig {
-    pub(crate) keep_errors: bool,
-    pub(crate) keep_slower_than: Option<Duration>,
-    pub(crate) ratio: f64,
-    pub(crate) max_spans: usize,
-    pub(crate) max_traces: usize,
-}
+pub(crate) use crate::config::TailConfig;
 
 /// What the tail sampler decided so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -114,7 +114,7 @@ pub(crate) fn adopt_process_parent(env: Option<&EnvLookup>) {
         None => extract_from(|k| std::env::var(k).ok()),
     };
     if cx.span().span_context().is_valid() {
-        crate::install::PROCESS_PARENT.store(Some(Arc::new(cx)));
+        crate::state::PROCESS_PARENT.store(Some(Arc::new(cx)));
     } else {
         let raw = match env {
             Some(lookup) => lookup("TRACEPARENT").ok().flatten(),

@@ -100,7 +100,7 @@ pub struct Capture {
 impl Capture {
     /// Starts capturing. Installs an in-memory pipeline if tracing is not otherwise on.
     pub fn start() -> Capture {
-        crate::install::ensure_test_provider();
+        ensure_test_provider();
         static NEXT: AtomicU64 = AtomicU64::new(1);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let nanos = SystemTime::now()
@@ -438,6 +438,38 @@ fn test_name_of(here: &str) -> String {
     parts.pop(); // the item
     parts.retain(|s| *s != "{{closure}}");
     parts.join("::")
+}
+
+/// Installs a provider for `testing` when nothing else is installed.
+fn ensure_test_provider() {
+    let _lock = crate::state::INSTALL
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if crate::state::ACTIVE.load().is_some() {
+        return;
+    }
+    if !crate::state::PROPAGATOR_SET.load(std::sync::atomic::Ordering::SeqCst) {
+        opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(&[
+            crate::Propagator::TraceContext,
+            crate::Propagator::Baggage,
+        ]));
+    }
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(CaptureProcessor::default())
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .with_resource(crate::config::resource("test", &[]))
+        .build();
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    crate::state::set_active(Some(std::sync::Arc::new(crate::state::Installed {
+        tracer: opentelemetry::trace::TracerProvider::tracer(&provider, "agent-trace"),
+        provider,
+        service_name: "test".into(),
+        #[cfg(feature = "metrics")]
+        metrics: None,
+        test_only: true,
+        settings: Vec::new(),
+        owned: None,
+    })));
 }
 
 #[cfg(test)]

@@ -572,41 +572,51 @@ fn http_answer(json: bool, answer: &ExportTraceServiceResponse) -> Response {
     }
 }
 
-async fn http_export(
-    axum::extract::State(store): axum::extract::State<Arc<Store>>,
-    headers: HeaderMap,
+/// The OTLP request of an HTTP export and whether it came as JSON, or the answer refusing it.
+#[allow(clippy::result_large_err)] // the refusal is an HTTP response, built once
+fn decode_http_export(
+    headers: &HeaderMap,
     body: Bytes,
-) -> Response {
+) -> Result<(ExportTraceServiceRequest, bool), Response> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let json = content_type.starts_with("application/json");
     if !json && !content_type.starts_with("application/x-protobuf") {
-        return (
+        return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "expected content-type application/x-protobuf or application/json",
         )
-            .into_response();
+            .into_response());
     }
-    let body = match request_body(&headers, body) {
+    let body = match request_body(headers, body) {
         Ok(b) => b,
-        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => return Err((StatusCode::BAD_REQUEST, e).into_response()),
     };
     let decoded = if json {
         serde_json::from_slice::<ExportTraceServiceRequest>(&body).map_err(|e| e.to_string())
     } else {
         ExportTraceServiceRequest::decode(body).map_err(|e| e.to_string())
     };
-    let request = match decoded {
-        Ok(r) => r,
-        Err(e) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                format!("invalid OTLP request: {e}"),
-            )
-                .into_response()
-        }
+    match decoded {
+        Ok(r) => Ok((r, json)),
+        Err(e) => Err((
+            StatusCode::BAD_REQUEST,
+            format!("invalid OTLP request: {e}"),
+        )
+            .into_response()),
+    }
+}
+
+async fn http_export(
+    axum::extract::State(store): axum::extract::State<Arc<Store>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (request, json) = match decode_http_export(&headers, body) {
+        Ok(decoded) => decoded,
+        Err(refused) => return refused,
     };
     let header_list = headers
         .iter()
@@ -673,6 +683,79 @@ pub struct OtlpReceiver {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
+impl Store {
+    fn new() -> Self {
+        Store {
+            state: Mutex::new(StoreState {
+                metrics: Vec::new(),
+                keep: true,
+                received: 0,
+                spans: Vec::new(),
+                raw: std::collections::VecDeque::new(),
+                raw_dropped: 0,
+                headers: std::collections::VecDeque::new(),
+                requests: 0,
+                rejected: 0,
+                behavior: Behavior::Accept,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+/// Serves OTLP over gRPC and HTTP on the two listeners until `stop` fires.
+async fn serve(
+    grpc_l: std::net::TcpListener,
+    http_l: std::net::TcpListener,
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))] tls: Option<(Vec<u8>, Vec<u8>)>,
+    st: Arc<Store>,
+    stop_rx: tokio::sync::oneshot::Receiver<()>,
+) {
+    let grpc_l = match tokio::net::TcpListener::from_std(grpc_l) {
+        Ok(l) => l,
+        Err(_) => return,
+    };
+    let http_l = match tokio::net::TcpListener::from_std(http_l) {
+        Ok(l) => l,
+        Err(_) => return,
+    };
+    let mut server = tonic::transport::Server::builder();
+    #[cfg(feature = "tls")]
+    if let Some((cert, key)) = tls {
+        let identity = tonic::transport::Identity::from_pem(cert, key);
+        match server.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity)) {
+            Ok(s) => server = s,
+            Err(_) => return,
+        }
+    }
+    let grpc_server = server.add_service(
+        TraceServiceServer::new(Grpc(st.clone()))
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+    );
+    #[cfg(feature = "metrics")]
+        let grpc_server = grpc_server.add_service(
+            opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsServiceServer::new(
+                Grpc(st.clone()),
+            )
+            .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+        );
+    let grpc_server = grpc_server
+        // Without TCP_NODELAY small gRPC answers wait on delayed ACKs.
+        .serve_with_incoming(
+            tonic::transport::server::TcpIncoming::from(grpc_l).with_nodelay(Some(true)),
+        );
+    let app = axum::Router::new().route("/v1/traces", axum::routing::post(http_export));
+    #[cfg(feature = "metrics")]
+    let app = app.route("/v1/metrics", axum::routing::post(http_metrics));
+    let app = app.with_state(st);
+    let http_server = axum::serve(http_l, app);
+    tokio::select! {
+        _ = grpc_server => {}
+        _ = http_server => {}
+        _ = stop_rx => {}
+    }
+}
+
 impl OtlpReceiver {
     /// Starts on two ephemeral ports of 127.0.0.1.
     pub fn start() -> std::io::Result<Self> {
@@ -716,21 +799,7 @@ impl OtlpReceiver {
         grpc_l.set_nonblocking(true)?;
         http_l.set_nonblocking(true)?;
         let (grpc, http) = (grpc_l.local_addr()?, http_l.local_addr()?);
-        let store = Arc::new(Store {
-            state: Mutex::new(StoreState {
-                metrics: Vec::new(),
-                keep: true,
-                received: 0,
-                spans: Vec::new(),
-                raw: std::collections::VecDeque::new(),
-                raw_dropped: 0,
-                headers: std::collections::VecDeque::new(),
-                requests: 0,
-                rejected: 0,
-                behavior: Behavior::Accept,
-            }),
-            changed: Condvar::new(),
-        });
+        let store = Arc::new(Store::new());
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -741,56 +810,7 @@ impl OtlpReceiver {
         let thread = std::thread::Builder::new()
             .name("otlp-receiver".into())
             .spawn(move || {
-                runtime.block_on(async move {
-                    let grpc_l = match tokio::net::TcpListener::from_std(grpc_l) {
-                        Ok(l) => l,
-                        Err(_) => return,
-                    };
-                    let http_l = match tokio::net::TcpListener::from_std(http_l) {
-                        Ok(l) => l,
-                        Err(_) => return,
-                    };
-                    let mut server = tonic::transport::Server::builder();
-                    #[cfg(feature = "tls")]
-                    if let Some((cert, key)) = tls {
-                        let identity = tonic::transport::Identity::from_pem(cert, key);
-                        match server.tls_config(
-                            tonic::transport::ServerTlsConfig::new().identity(identity),
-                        ) {
-                            Ok(s) => server = s,
-                            Err(_) => return,
-                        }
-                    }
-                    let grpc_server = server
-                        .add_service(
-                            TraceServiceServer::new(Grpc(st.clone()))
-                                .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
-                        );
-                    #[cfg(feature = "metrics")]
-                    let grpc_server = grpc_server.add_service(
-                        opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsServiceServer::new(
-                            Grpc(st.clone()),
-                        )
-                        .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
-                    );
-                    let grpc_server = grpc_server
-                        // Without TCP_NODELAY small gRPC answers wait on delayed ACKs.
-                        .serve_with_incoming(
-                            tonic::transport::server::TcpIncoming::from(grpc_l)
-                                .with_nodelay(Some(true)),
-                        );
-                    let app = axum::Router::new()
-                        .route("/v1/traces", axum::routing::post(http_export));
-                    #[cfg(feature = "metrics")]
-                    let app = app.route("/v1/metrics", axum::routing::post(http_metrics));
-                    let app = app.with_state(st);
-                    let http_server = axum::serve(http_l, app);
-                    tokio::select! {
-                        _ = grpc_server => {}
-                        _ = http_server => {}
-                        _ = stop_rx => {}
-                    }
-                });
+                runtime.block_on(serve(grpc_l, http_l, tls, st, stop_rx));
                 runtime.shutdown_timeout(Duration::from_millis(200));
             })?;
         Ok(OtlpReceiver {

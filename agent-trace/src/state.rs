@@ -1,0 +1,93 @@
+//! Process-wide state, in one place: whether tracing is on, what is installed, the context
+//! this process was started in, which threads are the exporter's, and which span the macros
+//! made current last. Every other module reads it from here; it imports only the leaf
+//! `instruments` (for the metric handles a span records into).
+
+use std::any::Any;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwapOption;
+use opentelemetry::trace::SpanId;
+use opentelemetry::Context;
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
+
+/// What the macros, carriers and integrations use while tracing is on.
+pub(crate) struct Installed {
+    pub(crate) tracer: SdkTracer,
+    pub(crate) provider: SdkTracerProvider,
+    pub(crate) service_name: Arc<str>,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: Option<Arc<crate::instruments::Instruments>>,
+    /// Installed by `testing` without `init`: a real `init` replaces it.
+    pub(crate) test_only: bool,
+    /// What a later `init` must agree with: (setting, value) pairs.
+    pub(crate) settings: Vec<(&'static str, String)>,
+    /// What `install` keeps for flush, stats and shutdown (the export pipeline, the tail
+    /// sampler). Opaque here, so this module depends on neither.
+    pub(crate) owned: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// `None` while tracing is off.
+pub(crate) static ACTIVE: ArcSwapOption<Installed> = ArcSwapOption::const_empty();
+
+/// Mirrors `ACTIVE.is_some()`: the macros' fast path is this one relaxed load (an `ArcSwap`
+/// load costs tens of nanoseconds; measured in `benches/overhead.rs`).
+pub(crate) static ENABLED: AtomicBool = AtomicBool::new(false);
+
+/// Held while a pipeline is installed or removed.
+pub(crate) static INSTALL: Mutex<()> = Mutex::new(());
+
+/// Whether `init` set the global propagator (a test provider then leaves it alone).
+pub(crate) static PROPAGATOR_SET: AtomicBool = AtomicBool::new(false);
+
+/// The trace context this process was started in (`TRACEPARENT` from its parent process),
+/// used as the parent of spans that have no other parent.
+pub(crate) static PROCESS_PARENT: ArcSwapOption<Context> = ArcSwapOption::const_empty();
+
+/// Sets (or clears) the active pipeline; callers hold [`INSTALL`].
+pub(crate) fn set_active(installed: Option<Arc<Installed>>) -> Option<Arc<Installed>> {
+    let enabled = installed.is_some();
+    let old = ACTIVE.swap(installed);
+    ENABLED.store(enabled, Ordering::SeqCst);
+    old
+}
+
+/// The process parent, or an empty context.
+#[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
+pub(crate) fn process_parent() -> Context {
+    match PROCESS_PARENT.load().as_ref() {
+        Some(p) => Context::clone(p),
+        None => Context::new(),
+    }
+}
+
+std::thread_local! {
+    static EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
+
+    /// The span id of the agent-trace span made current last on this thread, while it is.
+    /// `tracing` events are recorded on it when it is also the innermost OpenTelemetry span
+    /// (no `tracing` span entered inside it).
+    static INNERMOST: Cell<Option<SpanId>> = const { Cell::new(None) };
+}
+
+/// Marks the calling thread as one of the export pipeline's: nothing it does is traced.
+pub(crate) fn mark_export_thread() {
+    EXPORT_THREAD.with(|c| c.set(true));
+}
+
+/// Whether the calling thread is one of the export pipeline's.
+pub(crate) fn in_export_thread() -> bool {
+    EXPORT_THREAD.with(Cell::get)
+}
+
+/// Marks `id` as the innermost agent-trace span of this thread; returns the previous one.
+pub(crate) fn replace_innermost(id: Option<SpanId>) -> Option<SpanId> {
+    INNERMOST.with(|c| c.replace(id))
+}
+
+/// The innermost agent-trace span of this thread, if any.
+pub(crate) fn innermost() -> Option<SpanId> {
+    INNERMOST.with(Cell::get)
+}
