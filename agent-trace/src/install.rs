@@ -456,6 +456,19 @@ fn install(
     })
 }
 
+/// What is known of the head sampler's decisions before a span starts.
+fn head_of(s: Sampler) -> crate::state::Head {
+    use crate::state::Head;
+    match s {
+        Sampler::AlwaysOff => Head::Off,
+        Sampler::ParentBasedAlwaysOn | Sampler::ParentBasedTraceIdRatio(_) => {
+            Head::ParentBased { root_off: false }
+        }
+        Sampler::ParentBasedAlwaysOff => Head::ParentBased { root_off: true },
+        Sampler::AlwaysOn | Sampler::TraceIdRatio(_) => Head::Unknown,
+    }
+}
+
 pub(crate) fn sdk_sampler(s: Sampler) -> opentelemetry_sdk::trace::Sampler {
     use opentelemetry_sdk::trace::Sampler as S;
     match s {
@@ -525,6 +538,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         service_name: config.service_name.as_str().into(),
         test_only: false,
         settings: Vec::new(),
+        head: head_of(sampler),
         owned: Some(Arc::new(Owned {
             pipeline: shared,
             tail,

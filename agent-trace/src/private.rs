@@ -42,7 +42,8 @@ impl fmt::Debug for ActiveSpan {
     }
 }
 
-/// Attributes and links computed at call time (only when tracing is on).
+/// Attributes and links computed at call time (only when tracing is on and the span can be
+/// sampled).
 #[derive(Debug)]
 pub struct Attrs(Vec<KeyValue>, Vec<opentelemetry::trace::Link>);
 
@@ -403,8 +404,13 @@ fn start(
         return None;
     }
     let parent = current_or_process_parent();
-    let mut a = Attrs(Vec::with_capacity(8), Vec::new());
-    attrs(&mut a, &installed.service_name);
+    // A span the sampler will surely drop is started bare: its attributes (and the
+    // expressions of `fields`/`capture`) are only computed for spans that are recorded.
+    let mut a = Attrs(Vec::new(), Vec::new());
+    if installed.head.may_sample(&parent) {
+        a.0.reserve(8);
+        attrs(&mut a, &installed.service_name);
+    }
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(span_name)

@@ -72,7 +72,8 @@ pub const DEFAULT_PATTERNS: &[&str] = &[
 /// The redaction rules of a pipeline.
 #[derive(Debug, Clone)]
 pub(crate) struct Redactor {
-    keys: Vec<String>,
+    /// The key words as one case-insensitive alternation (one linear pass per key).
+    keys: Option<Regex>,
     pattern: Option<Regex>,
 }
 
@@ -91,14 +92,14 @@ impl Redactor {
             Some(Regex::new(&combined).map_err(|e| e.to_string())?)
         };
         Ok(Redactor {
-            keys: keys.into_iter().map(|k| k.to_ascii_lowercase()).collect(),
+            keys: key_matcher(&keys)?,
             pattern,
         })
     }
 
+    /// Whether `key` contains one of the key words, in any case.
     fn key_matches(&self, key: &str) -> bool {
-        let key = key.to_ascii_lowercase();
-        self.keys.iter().any(|k| key.contains(k.as_str()))
+        self.keys.as_ref().is_some_and(|re| re.is_match(key))
     }
 
     fn text(&self, s: &str) -> Option<String> {
@@ -155,6 +156,9 @@ impl Redactor {
     }
 
     fn value(&self, kv: &mut KeyValue) {
+        if is_generated(kv.key.as_str()) {
+            return;
+        }
         let keyed = self.key_matches(kv.key.as_str());
         match &mut kv.value {
             Value::String(s) => {
@@ -201,6 +205,49 @@ impl Redactor {
     }
 }
 
+/// One case-insensitive regular expression matching any of the key words (escaped).
+fn key_matcher(keys: &[String]) -> Result<Option<Regex>, String> {
+    let words: Vec<String> = keys
+        .iter()
+        .filter(|k| !k.is_empty())
+        .map(|k| regex::escape(k))
+        .collect();
+    if words.is_empty() {
+        return Ok(None);
+    }
+    Regex::new(&format!("(?i){}", words.join("|")))
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// Attributes whose values agent-trace writes itself from names in the code (operation,
+/// tool, agent, model and phase names, methods, routes): never user data, so never scanned.
+/// Scanning them cost the export thread more than encoding the span.
+fn is_generated(key: &str) -> bool {
+    matches!(
+        key,
+        "gen_ai.operation.name"
+            | "gen_ai.tool.name"
+            | "gen_ai.agent.name"
+            | "gen_ai.request.model"
+            | "gen_ai.provider.name"
+            | "tool.name"
+            | "agent.source"
+            | "agent.target"
+            | "agent.phase"
+            | "code.function.name"
+            | "error.type"
+            | "http.request.method"
+            | "http.route"
+            | "mcp.method.name"
+            | "a2a.method.name"
+            | "network.transport"
+            | "network.protocol.name"
+            | "messaging.system"
+            | "messaging.operation.type"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +284,16 @@ mod tests {
         let mut kv = KeyValue::new("agent_trace.arg.api_key", "anything at all");
         r.value(&mut kv);
         assert_eq!(kv.value.as_str(), REDACTED);
+        let mut kv = KeyValue::new("gen_ai.tool.name", "password_reset");
+        r.value(&mut kv);
+        assert_eq!(
+            kv.value.as_str(),
+            "password_reset",
+            "names from the code are not scanned"
+        );
+        let mut kv = KeyValue::new("Agent_Trace.Arg.API_KEY", "x");
+        r.value(&mut kv);
+        assert_eq!(kv.value.as_str(), REDACTED, "key words match in any case");
         let mut kv = KeyValue::new("user.name", "ada");
         r.value(&mut kv);
         assert_eq!(kv.value.as_str(), "ada");

@@ -24,9 +24,45 @@ pub(crate) struct Installed {
     pub(crate) test_only: bool,
     /// What a later `init` must agree with: (setting, value) pairs.
     pub(crate) settings: Vec<(&'static str, String)>,
+    /// What the head sampler will surely decide, so a span it drops is started without
+    /// building its attributes.
+    pub(crate) head: Head,
     /// What `install` keeps for flush, stats and shutdown (the export pipeline, the tail
     /// sampler). Opaque here, so this module depends on neither.
     pub(crate) owned: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+/// The installed head sampler, as far as a span's fate can be known before the SDK's
+/// sampler runs (for which a trace id is needed only with a ratio).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// Every span is sampled (or the decision needs the trace id: a ratio).
+    Unknown,
+    /// `always_off`: nothing is sampled.
+    Off,
+    /// `parentbased_*`: a child follows its parent; `root_off` for `parentbased_always_off`.
+    ParentBased { root_off: bool },
+}
+
+impl Head {
+    /// `false` when the SDK's sampler will surely drop a span whose parent is `parent`.
+    #[inline]
+    pub(crate) fn may_sample(self, parent: &Context) -> bool {
+        use opentelemetry::trace::TraceContextExt as _;
+        match self {
+            Head::Unknown => true,
+            Head::Off => false,
+            Head::ParentBased { root_off } => {
+                let span = parent.span();
+                let sc = span.span_context();
+                if sc.is_valid() {
+                    sc.is_sampled()
+                } else {
+                    !root_off
+                }
+            }
+        }
+    }
 }
 
 /// `None` while tracing is off.

@@ -467,6 +467,7 @@ fn ensure_test_provider() {
         #[cfg(feature = "metrics")]
         metrics: None,
         test_only: true,
+        head: crate::state::Head::Unknown,
         settings: Vec::new(),
         owned: None,
     })));
