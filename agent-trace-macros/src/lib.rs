@@ -10,7 +10,9 @@
 use proc_macro::TokenStream;
 
 mod expand;
+mod keys;
 mod parse;
+mod validate;
 
 use parse::MacroKind;
 

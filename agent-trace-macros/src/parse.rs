@@ -10,6 +10,8 @@ use syn::parse::{ParseStream, Parser as _};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Lit, LitStr, Path, Token};
 
+use crate::keys::{Key, ValueKind};
+
 /// Which macro is parsing: decides the accepted options and the messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum MacroKind {
@@ -33,70 +35,70 @@ impl MacroKind {
         }
     }
 
-    fn options(self) -> &'static [(&'static str, ValueKind)] {
-        use ValueKind::*;
+    /// The options this macro takes.
+    fn options(self) -> &'static [Key] {
         match self {
             MacroKind::Tool => &[
-                ("name", Str),
-                ("call_id", Expression),
-                ("capture", Idents),
-                ("capture_result", Flag),
-                ("err", ErrForm),
-                ("fields", FieldList),
-                ("links", Expression),
-                ("crate", CratePath),
+                Key::Name,
+                Key::CallId,
+                Key::Capture,
+                Key::CaptureResult,
+                Key::Err,
+                Key::Fields,
+                Key::Links,
+                Key::Crate,
             ],
             MacroKind::A2a => &[
-                ("target", Str),
-                ("source", Str),
-                ("url", Expression),
-                ("method", Str),
-                ("capture", Idents),
-                ("capture_result", Flag),
-                ("err", ErrForm),
-                ("fields", FieldList),
-                ("links", Expression),
-                ("crate", CratePath),
+                Key::Target,
+                Key::Source,
+                Key::Url,
+                Key::Method,
+                Key::Capture,
+                Key::CaptureResult,
+                Key::Err,
+                Key::Fields,
+                Key::Links,
+                Key::Crate,
             ],
             MacroKind::Phase => &[
-                ("name", Str),
-                ("capture", Idents),
-                ("capture_result", Flag),
-                ("err", ErrForm),
-                ("fields", FieldList),
-                ("links", Expression),
-                ("crate", CratePath),
+                Key::Name,
+                Key::Capture,
+                Key::CaptureResult,
+                Key::Err,
+                Key::Fields,
+                Key::Links,
+                Key::Crate,
             ],
             MacroKind::A2aSpan => &[
-                ("target", Str),
-                ("source", Str),
-                ("url", Expression),
-                ("method", Str),
-                ("fields", FieldList),
-                ("links", Expression),
-                ("crate", CratePath),
+                Key::Target,
+                Key::Source,
+                Key::Url,
+                Key::Method,
+                Key::Fields,
+                Key::Links,
+                Key::Crate,
             ],
             MacroKind::Llm => &[
-                ("model", Str),
-                ("provider", Str),
-                ("prompt", Expression),
-                ("system", Expression),
-                ("capture", Idents),
-                ("capture_result", Flag),
-                ("err", ErrForm),
-                ("fields", FieldList),
-                ("links", Expression),
-                ("crate", CratePath),
+                Key::Model,
+                Key::Provider,
+                Key::Prompt,
+                Key::System,
+                Key::Capture,
+                Key::CaptureResult,
+                Key::Err,
+                Key::Fields,
+                Key::Links,
+                Key::Crate,
             ],
             MacroKind::AgentRun => &[
-                ("name", Str),
-                ("conversation_id", Expression),
-                ("capture", Idents),
-                ("capture_result", Flag),
-                ("err", ErrForm),
-                ("fields", FieldList),
-                ("links", Expression),
-                ("crate", CratePath),
+                Key::Name,
+                Key::ConversationId,
+                Key::Capture,
+                Key::CaptureResult,
+                Key::Err,
+                Key::Fields,
+                Key::Links,
+                Key::Crate,
             ],
         }
     }
@@ -126,18 +128,6 @@ impl MacroKind {
             _ => return None,
         })
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ValueKind {
-    Str,
-    Expression,
-    Idents,
-    Flag,
-    FieldList,
-    CratePath,
-    /// `err(Debug)` / `err(Display)`.
-    ErrForm,
 }
 
 /// How a `fields(...)` value is recorded.
@@ -189,6 +179,32 @@ impl Options {
     /// Whether the user wrote `key` (valid or not), or a misspelling that was reported.
     pub(crate) fn attempted(&self, key: &str) -> bool {
         self.attempted.contains(&key)
+    }
+
+    /// Where a string option goes. Only keys whose kind is `Str` reach here.
+    fn str_slot(&mut self, key: Key) -> &mut Option<LitStr> {
+        match key {
+            Key::Name => &mut self.name,
+            Key::Target => &mut self.target,
+            Key::Source => &mut self.source,
+            Key::Method => &mut self.method,
+            Key::Model => &mut self.model,
+            Key::Provider => &mut self.provider,
+            other => unreachable!("`{}` does not take a string", other.name()),
+        }
+    }
+
+    /// Where an expression option goes. Only keys whose kind is `Expression` reach here.
+    fn expr_slot(&mut self, key: Key) -> &mut Option<Expr> {
+        match key {
+            Key::Url => &mut self.url,
+            Key::CallId => &mut self.call_id,
+            Key::Prompt => &mut self.prompt,
+            Key::System => &mut self.system,
+            Key::ConversationId => &mut self.conversation_id,
+            Key::Links => &mut self.links,
+            other => unreachable!("`{}` does not take an expression", other.name()),
+        }
     }
 
     pub(crate) fn krate(&self) -> TokenStream {
@@ -253,49 +269,30 @@ pub(crate) fn parse_options(
                     || input.peek(Token![async])
                     || input.peek(Token![move]))
             {
-                let body: Expr = input.parse()?;
-                if !matches!(body, Expr::Block(_) | Expr::Async(_)) {
-                    errors.push_at(
-                        span_of(&body),
-                        "a2a_span! needs a block `{ ... }` or an async block `async { ... }` last",
-                    );
-                }
-                opts.body = Some(body);
-                if !input.is_empty() {
-                    let rest: TokenStream = input.parse()?;
-                    errors.push(syn::Error::new_spanned(
-                        rest,
-                        "nothing may follow the block in a2a_span!; put options before it",
-                    ));
-                }
+                opts.body = Some(parse_span_body(input, &mut errors)?);
                 break;
             }
             first = false;
-            let key = if input.peek(Ident::peek_any) {
-                input.call(Ident::parse_any)?
-            } else {
-                let tt: TokenTree = input.parse()?;
-                let msg = if kind == MacroKind::Phase {
-                    "expected the phase name as a string literal, like `#[agent_phase(\"coding\")]`, or an option like `fields(...)`".to_string()
-                } else if kind == MacroKind::A2aSpan {
-                    "expected an option like `target = \"coder\"`, or the body last: a block `{ ... }` or an async block `async { ... }`".to_string()
-                } else {
-                    format!(
-                        "expected an option name, like `{} = ...`",
-                        kind.options()[0].0
-                    )
-                };
-                errors.push_at(tt.span(), msg);
-                skip_value(input)?;
-                continue;
+            // A known key (a custom keyword), or any other word (reported as unknown).
+            let known = Key::parse(input)?;
+            let key = match known {
+                Some((k, span)) => Ident::new(k.name(), span),
+                None if input.peek(Ident::peek_any) => input.call(Ident::parse_any)?,
+                None => {
+                    let tt: TokenTree = input.parse()?;
+                    errors.push_at(tt.span(), expected_option(kind));
+                    skip_value(input)?;
+                    continue;
+                }
             };
             let key_str = key.to_string();
+            let accepted = known.map(|(k, _)| k).filter(|k| kind.options().contains(k));
             // `#[agent_phase(coding)]`: a bare word where the name goes.
             if kind == MacroKind::Phase
                 && opts.name.is_none()
                 && !input.peek(Token![=])
                 && !input.peek(syn::token::Paren)
-                && !kind.options().iter().any(|(n, _)| *n == key_str)
+                && accepted.is_none()
             {
                 errors.push_at(
                     key.span(),
@@ -307,22 +304,8 @@ pub(crate) fn parse_options(
                 skip_value(input)?;
                 continue;
             }
-            let Some(&(_, vk)) = kind.options().iter().find(|(n, _)| *n == key_str) else {
-                let accepted: Vec<&str> = kind.options().iter().map(|(n, _)| *n).collect();
-                let mut msg = format!(
-                    "unknown option `{key_str}` for {}; expected one of: {}",
-                    kind.display(),
-                    accepted.join(", ")
-                );
-                if let Some(s) = kind.suggestion(&key_str) {
-                    msg = format!("{msg}\n  help: {s}");
-                    for k in ["name", "target"] {
-                        if s.contains(&format!("`{k} =")) {
-                            opts.attempted.push(k);
-                        }
-                    }
-                }
-                errors.push_at(key.span(), msg);
+            let Some(k) = accepted else {
+                unknown_option(kind, &key, &mut opts, &mut errors);
                 skip_value(input)?;
                 continue;
             };
@@ -333,150 +316,8 @@ pub(crate) fn parse_options(
                 );
             }
             seen.push(key_str.clone());
-            if let Some(&(k, _)) = kind.options().iter().find(|(n, _)| *n == key_str) {
-                opts.attempted.push(k);
-            }
-            match vk {
-                ValueKind::Str => {
-                    expect_eq(input, &key, "\"...\"")?;
-                    let lit: Lit = match input.parse() {
-                        Ok(l) => l,
-                        Err(_) => {
-                            let tt: TokenTree = input.fork().parse()?;
-                            errors.push_at(
-                                tt.span(),
-                                format!(
-                                    "`{key_str}` takes a string literal, like `{key_str} = \"{}\"`",
-                                    example(&key_str)
-                                ),
-                            );
-                            skip_value(input)?;
-                            continue;
-                        }
-                    };
-                    match lit {
-                        Lit::Str(s) if s.value().trim().is_empty() => {
-                            errors.push_at(s.span(), format!("`{key_str}` cannot be empty"))
-                        }
-                        Lit::Str(s) => {
-                            let slot = match key_str.as_str() {
-                                "name" => &mut opts.name,
-                                "target" => &mut opts.target,
-                                "source" => &mut opts.source,
-                                "model" => &mut opts.model,
-                                "provider" => &mut opts.provider,
-                                _ => &mut opts.method,
-                            };
-                            *slot = Some(s);
-                        }
-                        other => errors.push_at(
-                            other.span(),
-                            format!(
-                                "`{key_str}` takes a string literal, like `{key_str} = \"{}\"`",
-                                example(&key_str)
-                            ),
-                        ),
-                    }
-                }
-                ValueKind::Expression => {
-                    expect_eq(input, &key, "expression")?;
-                    let e: Expr = input.parse()?;
-                    match key_str.as_str() {
-                        "url" => opts.url = Some(e),
-                        "prompt" => opts.prompt = Some(e),
-                        "system" => opts.system = Some(e),
-                        "conversation_id" => opts.conversation_id = Some(e),
-                        "links" => opts.links = Some(e),
-                        _ => opts.call_id = Some(e),
-                    }
-                }
-                ValueKind::Idents => {
-                    if !input.peek(syn::token::Paren) {
-                        errors.push_at(
-                            key.span(),
-                            "`capture` lists argument names in parentheses, like `capture(query, limit)`",
-                        );
-                        skip_value(input)?;
-                        continue;
-                    }
-                    let content;
-                    syn::parenthesized!(content in input);
-                    let list = Punctuated::<Ident, Token![,]>::parse_terminated_with(
-                        &content,
-                        Ident::parse_any,
-                    )?;
-                    if list.is_empty() {
-                        errors.push_at(
-                            key.span(),
-                            "`capture()` is empty: name the arguments to record, or remove it",
-                        );
-                    }
-                    for id in list {
-                        if opts.capture.contains(&id) {
-                            errors.push_at(id.span(), format!("`{id}` is captured twice"));
-                        }
-                        opts.capture.push(id);
-                    }
-                }
-                ValueKind::Flag => {
-                    if input.peek(Token![=]) || input.peek(syn::token::Paren) {
-                        let tt: TokenTree = input.fork().parse()?;
-                        errors.push_at(
-                            tt.span(),
-                            format!("`{key_str}` takes no value: write just `{key_str}`"),
-                        );
-                        skip_value(input)?;
-                        continue;
-                    }
-                    opts.capture_result = Some(key.span());
-                }
-                ValueKind::FieldList => {
-                    if !input.peek(syn::token::Paren) {
-                        errors.push_at(
-                            key.span(),
-                            "`fields` takes a list in parentheses, like `fields(user.id = id, attempt = n)`",
-                        );
-                        skip_value(input)?;
-                        continue;
-                    }
-                    let content;
-                    syn::parenthesized!(content in input);
-                    let list = Punctuated::<Field, Token![,]>::parse_terminated_with(
-                        &content,
-                        parse_field,
-                    )?;
-                    for f in list {
-                        if opts.fields.iter().any(|g| g.key == f.key) {
-                            errors.push_at(f.key_span, format!("field `{}` is given twice", f.key));
-                        }
-                        opts.fields.push(f);
-                    }
-                }
-                ValueKind::CratePath => {
-                    expect_eq(input, &key, "path")?;
-                    opts.krate = Some(input.call(Path::parse_mod_style)?);
-                }
-                ValueKind::ErrForm => {
-                    let form = if input.peek(syn::token::Paren) {
-                        let content;
-                        syn::parenthesized!(content in input);
-                        content.parse::<Ident>().ok().filter(|_| content.is_empty())
-                    } else {
-                        skip_value(input)?;
-                        None
-                    };
-                    match form.as_ref().map(|i| i.to_string()).as_deref() {
-                        Some("Debug") => opts.err_debug = true,
-                        Some("Display") => opts.err_debug = false,
-                        _ => errors.push_at(
-                            form.as_ref().map_or(key.span(), Ident::span),
-                            "`err` says how the error is recorded: `err(Debug)` for its Debug form, \
-                             `err(Display)` (the default) for its message and `source()` chain; \
-                             `Err` is always recorded",
-                        ),
-                    }
-                }
-            }
+            opts.attempted.push(k.name());
+            parse_value(k, &key, input, &mut opts, &mut errors)?;
             if !input.is_empty() {
                 input.parse::<Token![,]>()?;
             }
@@ -486,16 +327,218 @@ pub(crate) fn parse_options(
     parser.parse2(tokens)
 }
 
-fn example(key: &str) -> &'static str {
-    match key {
-        "name" => "search",
-        "target" => "coder",
-        "source" => "orchestrator",
-        "method" => "POST",
-        "model" => "gpt-4o",
-        "provider" => "openai",
-        _ => "...",
+/// The block (or async block) last in `a2a_span!`; anything after it is reported.
+fn parse_span_body(input: ParseStream<'_>, errors: &mut Errors) -> syn::Result<Expr> {
+    let body: Expr = input.parse()?;
+    if !matches!(body, Expr::Block(_) | Expr::Async(_)) {
+        errors.push_at(
+            span_of(&body),
+            "a2a_span! needs a block `{ ... }` or an async block `async { ... }` last",
+        );
     }
+    if !input.is_empty() {
+        let rest: TokenStream = input.parse()?;
+        errors.push(syn::Error::new_spanned(
+            rest,
+            "nothing may follow the block in a2a_span!; put options before it",
+        ));
+    }
+    Ok(body)
+}
+
+/// Reads the value of option `k` (written as `key`) into `opts`; a mistake is reported and
+/// the value skipped, so the next options are still read.
+fn parse_value(
+    k: Key,
+    key: &Ident,
+    input: ParseStream<'_>,
+    opts: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    match k.kind() {
+        ValueKind::Str => {
+            expect_eq(input, key, "\"...\"")?;
+            if let Some(s) = string_value(k, input, errors)? {
+                *opts.str_slot(k) = Some(s);
+            }
+        }
+        ValueKind::Expression => {
+            expect_eq(input, key, "expression")?;
+            *opts.expr_slot(k) = Some(input.parse()?);
+        }
+        ValueKind::Idents => capture_list(key, input, opts, errors)?,
+        ValueKind::Flag => {
+            if input.peek(Token![=]) || input.peek(syn::token::Paren) {
+                let tt: TokenTree = input.fork().parse()?;
+                errors.push_at(
+                    tt.span(),
+                    format!("`{key}` takes no value: write just `{key}`"),
+                );
+                return skip_value(input);
+            }
+            opts.capture_result = Some(key.span());
+        }
+        ValueKind::FieldList => field_list(key, input, opts, errors)?,
+        ValueKind::CratePath => {
+            expect_eq(input, key, "path")?;
+            opts.krate = Some(input.call(Path::parse_mod_style)?);
+        }
+        ValueKind::ErrForm => err_form(key, input, opts, errors)?,
+    }
+    Ok(())
+}
+
+/// `key = "literal"`: the literal, or `None` after reporting what is wrong with it.
+fn string_value(
+    k: Key,
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> syn::Result<Option<LitStr>> {
+    let key = k.name();
+    let wrong = || {
+        format!(
+            "`{key}` takes a string literal, like `{key} = \"{}\"`",
+            k.example()
+        )
+    };
+    let lit: Lit = match input.parse() {
+        Ok(l) => l,
+        Err(_) => {
+            let tt: TokenTree = input.fork().parse()?;
+            errors.push_at(tt.span(), wrong());
+            skip_value(input)?;
+            return Ok(None);
+        }
+    };
+    match lit {
+        Lit::Str(s) if s.value().trim().is_empty() => {
+            errors.push_at(s.span(), format!("`{key}` cannot be empty"));
+            Ok(None)
+        }
+        Lit::Str(s) => Ok(Some(s)),
+        other => {
+            errors.push_at(other.span(), wrong());
+            Ok(None)
+        }
+    }
+}
+
+/// `capture(a, b)`: argument names, each once.
+fn capture_list(
+    key: &Ident,
+    input: ParseStream<'_>,
+    opts: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    if !input.peek(syn::token::Paren) {
+        errors.push_at(
+            key.span(),
+            "`capture` lists argument names in parentheses, like `capture(query, limit)`",
+        );
+        return skip_value(input);
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    let list = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+    if list.is_empty() {
+        errors.push_at(
+            key.span(),
+            "`capture()` is empty: name the arguments to record, or remove it",
+        );
+    }
+    for id in list {
+        if opts.capture.contains(&id) {
+            errors.push_at(id.span(), format!("`{id}` is captured twice"));
+        }
+        opts.capture.push(id);
+    }
+    Ok(())
+}
+
+/// `fields(k = v, k2 = ?v2, k3 = %v3)`: each key once.
+fn field_list(
+    key: &Ident,
+    input: ParseStream<'_>,
+    opts: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    if !input.peek(syn::token::Paren) {
+        errors.push_at(
+            key.span(),
+            "`fields` takes a list in parentheses, like `fields(user.id = id, attempt = n)`",
+        );
+        return skip_value(input);
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    let list = Punctuated::<Field, Token![,]>::parse_terminated_with(&content, parse_field)?;
+    for f in list {
+        if opts.fields.iter().any(|g| g.key == f.key) {
+            errors.push_at(f.key_span, format!("field `{}` is given twice", f.key));
+        }
+        opts.fields.push(f);
+    }
+    Ok(())
+}
+
+/// `err(Debug)` or `err(Display)`.
+fn err_form(
+    key: &Ident,
+    input: ParseStream<'_>,
+    opts: &mut Options,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let form = if input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in input);
+        content.parse::<Ident>().ok().filter(|_| content.is_empty())
+    } else {
+        skip_value(input)?;
+        None
+    };
+    match form.as_ref().map(|i| i.to_string()).as_deref() {
+        Some("Debug") => opts.err_debug = true,
+        Some("Display") => opts.err_debug = false,
+        _ => errors.push_at(
+            form.as_ref().map_or(key.span(), Ident::span),
+            "`err` says how the error is recorded: `err(Debug)` for its Debug form, \
+             `err(Display)` (the default) for its message and `source()` chain; \
+             `Err` is always recorded",
+        ),
+    }
+    Ok(())
+}
+
+/// The message for a token where an option name should be.
+fn expected_option(kind: MacroKind) -> String {
+    match kind {
+        MacroKind::Phase => "expected the phase name as a string literal, like `#[agent_phase(\"coding\")]`, or an option like `fields(...)`".to_string(),
+        MacroKind::A2aSpan => "expected an option like `target = \"coder\"`, or the body last: a block `{ ... }` or an async block `async { ... }`".to_string(),
+        _ => format!(
+            "expected an option name, like `{} = ...`",
+            kind.options()[0].name()
+        ),
+    }
+}
+
+/// Reports a key this macro does not take, with the accepted ones and a hint when one fits.
+fn unknown_option(kind: MacroKind, key: &Ident, opts: &mut Options, errors: &mut Errors) {
+    let key_str = key.to_string();
+    let accepted: Vec<&str> = kind.options().iter().map(|k| k.name()).collect();
+    let mut msg = format!(
+        "unknown option `{key_str}` for {}; expected one of: {}",
+        kind.display(),
+        accepted.join(", ")
+    );
+    if let Some(s) = kind.suggestion(&key_str) {
+        msg = format!("{msg}\n  help: {s}");
+        for k in ["name", "target"] {
+            if s.contains(&format!("`{k} =")) {
+                opts.attempted.push(k);
+            }
+        }
+    }
+    errors.push_at(key.span(), msg);
 }
 
 fn expect_eq(input: ParseStream<'_>, key: &Ident, what: &str) -> syn::Result<()> {
