@@ -240,6 +240,10 @@ fn record_jsonrpc_error(e: &ErrorData, span: &mut ActiveSpan) {
 /// `TracedService<S>` is itself a `ServerHandler` that forwards every method to `S`, so it
 /// goes wherever `S` went: `TracedService::new(handler).serve(transport)`, or
 /// `StreamableHttpService::new(|| Ok(TracedService::new(Handler::new())), ..)`.
+///
+/// It forwards every method rmcp 3.9 defines. The dependency is held to `~3.9`: a later
+/// rmcp could add a handler method this wrapper would not forward, silently bypassing your
+/// override of it, so a new rmcp minor version needs a release of this crate.
 #[derive(Debug, Clone, Default)]
 pub struct TracedService<S> {
     inner: S,
