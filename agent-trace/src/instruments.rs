@@ -3,7 +3,7 @@
 //! meter provider and its exporter are built in `metrics`.
 
 /// What a span measures when it ends (feature `metrics`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) enum Measure {
     Tool(&'static str),
@@ -11,6 +11,13 @@ pub(crate) enum Measure {
     Llm {
         model: &'static str,
         provider: Option<&'static str>,
+    },
+    /// An MCP request, on the client or the server side, with the metric's attributes
+    /// (`mcp.method.name`, `gen_ai.tool.name`, ...; `error.type` is added at the end).
+    #[cfg(feature = "rmcp")]
+    Mcp {
+        server: bool,
+        attributes: Vec<opentelemetry::KeyValue>,
     },
 }
 
@@ -39,6 +46,10 @@ mod meters {
         token_usage: Histogram<u64>,
         tool_duration: Histogram<f64>,
         agent_duration: Histogram<f64>,
+        #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
+        mcp_client_duration: Histogram<f64>,
+        #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
+        mcp_server_duration: Histogram<f64>,
     }
 
     /// Per-span measurement state (only while tracing is on).
@@ -57,23 +68,23 @@ mod meters {
             let secs = self.started.elapsed().as_secs_f64();
             let i = &self.instruments;
             let mut attrs = Vec::with_capacity(5);
-            match self.measure {
+            match &self.measure {
                 Measure::Tool(name) => {
-                    attrs.push(KeyValue::new(k::GEN_AI_TOOL_NAME, name));
+                    attrs.push(KeyValue::new(k::GEN_AI_TOOL_NAME, *name));
                     self.push_error(&mut attrs);
                     i.tool_duration.record(secs, &attrs);
                 }
                 Measure::Agent(name) => {
-                    attrs.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
+                    attrs.push(KeyValue::new(k::GEN_AI_AGENT_NAME, *name));
                     attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
                     self.push_error(&mut attrs);
                     i.agent_duration.record(secs, &attrs);
                 }
                 Measure::Llm { model, provider } => {
                     attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
-                    attrs.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, model));
+                    attrs.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, *model));
                     if let Some(p) = provider {
-                        attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
+                        attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, *p));
                     }
                     if let Some(usage) = self.usage {
                         let mut t = attrs.clone();
@@ -88,6 +99,15 @@ mod meters {
                     }
                     self.push_error(&mut attrs);
                     i.operation_duration.record(secs, &attrs);
+                }
+                #[cfg(feature = "rmcp")]
+                Measure::Mcp { server, attributes } => {
+                    let mut attrs = attributes.clone();
+                    self.push_error(&mut attrs);
+                    match server {
+                        true => i.mcp_server_duration.record(secs, &attrs),
+                        false => i.mcp_client_duration.record(secs, &attrs),
+                    }
                 }
             }
         }
@@ -135,6 +155,14 @@ mod meters {
                 agent_duration: duration(
                     "agent_trace.agent.duration",
                     "Duration of agent invocations",
+                ),
+                mcp_client_duration: duration(
+                    "mcp.client.operation.duration",
+                    "Duration of MCP requests, from the client's side",
+                ),
+                mcp_server_duration: duration(
+                    "mcp.server.operation.duration",
+                    "Duration of MCP requests, from the server's side",
                 ),
                 provider,
             }

@@ -64,6 +64,12 @@
 //! treated as absent (the fallbacks above: usually a new trace) and never fails or changes
 //! the request.
 //!
+//! **Metrics** (feature `metrics`): `mcp.client.operation.duration` and
+//! `mcp.server.operation.duration` (seconds), by `mcp.method.name` (`_OTHER` outside the
+//! specification's methods), `mcp.protocol.version`, `network.transport` (server) and
+//! `error.type`; the client's also by `gen_ai.tool.name`/`gen_ai.prompt.name` (the server's
+//! not: a peer could send any name).
+//!
 //! Notifications are passed through untraced.
 
 use std::borrow::Cow;
@@ -78,7 +84,7 @@ use rmcp::service::{
 };
 use rmcp::{ErrorData, ServerHandler};
 
-use crate::private::{instrument, start_span_with_links, ActiveSpan};
+use crate::private::{instrument, start_span_measured, ActiveSpan, Measure};
 use crate::text;
 
 /// Attribute keys of the MCP semantic conventions.
@@ -179,6 +185,52 @@ fn describe(request: &ClientRequest) -> Described {
         ClientRequest::GetSkillRequest(r) => Described::resource(method, &r.params.uri),
         _ => Described::method(method),
     }
+}
+
+/// The MCP methods of the 2025-2026 specifications; others are `_OTHER` in metrics.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "server/discover",
+    "completion/complete",
+    "logging/setLevel",
+    "prompts/get",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "resources/directory/read",
+    "subscriptions/listen",
+    "tools/call",
+    "tools/list",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
+    "skills/list",
+    "skills/get",
+];
+
+/// The attributes of `mcp.{client,server}.operation.duration`: the method (`_OTHER` for
+/// one outside the specification: a peer could otherwise mint a time series per request),
+/// the protocol version and transport, and, on the client (whose own code names its tools),
+/// the tool or prompt. `error.type` is added when the request ends.
+fn metric_attributes(span_attrs: &[KeyValue], server: bool) -> Vec<KeyValue> {
+    let mut out = Vec::with_capacity(4);
+    for kv in span_attrs {
+        match kv.key.as_str() {
+            MCP_METHOD_NAME => {
+                let method = kv.value.as_str();
+                let known = KNOWN_METHODS.iter().find(|m| **m == method.as_ref());
+                out.push(KeyValue::new(MCP_METHOD_NAME, *known.unwrap_or(&"_OTHER")));
+            }
+            MCP_PROTOCOL_VERSION | NETWORK_TRANSPORT => out.push(kv.clone()),
+            k::GEN_AI_TOOL_NAME | GEN_AI_PROMPT_NAME if !server => out.push(kv.clone()),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A JSON value as an attribute string, cut at the capture limit.
@@ -321,7 +373,18 @@ fn server_span(
         let v = text::cut(v.as_str(), NAME_LIMIT);
         attrs.push(KeyValue::new(MCP_PROTOCOL_VERSION, v));
     }
-    let span = start_span_with_links(name.into(), SpanKind::Server, attrs, links, &parent);
+    let measure = Measure::Mcp {
+        server: true,
+        attributes: metric_attributes(&attrs, true),
+    };
+    let span = start_span_measured(
+        name.into(),
+        SpanKind::Server,
+        attrs,
+        links,
+        &parent,
+        Some(measure),
+    );
     let cx = span.as_ref().map(|s| s.context().clone()).unwrap_or(parent);
     (cx, span)
 }
@@ -579,7 +642,18 @@ impl TracedClient<'_> {
                 let v = text::cut(info.protocol_version.as_str(), NAME_LIMIT);
                 attrs.push(KeyValue::new(MCP_PROTOCOL_VERSION, v));
             }
-            start_span_with_links(name.into(), SpanKind::Client, attrs, Vec::new(), &parent)
+            let measure = Measure::Mcp {
+                server: false,
+                attributes: metric_attributes(&attrs, false),
+            };
+            start_span_measured(
+                name.into(),
+                SpanKind::Client,
+                attrs,
+                Vec::new(),
+                &parent,
+                Some(measure),
+            )
         } else {
             None
         };

@@ -7,6 +7,8 @@
 //! | `gen_ai.client.token.usage` | `{token}` | `#[llm_call]` (from the response) | `gen_ai.token.type` (`input`/`output`), `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name` |
 //! | `agent_trace.tool.duration` | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `error.type` |
 //! | `agent_trace.agent.duration` | `s` | `#[a2a_call]`, `a2a_span!`, `#[agent_run]` | `gen_ai.agent.name`, `gen_ai.operation.name`, `error.type` |
+//! | `mcp.client.operation.duration` | `s` | MCP requests sent with `.traced()` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` / `gen_ai.prompt.name`, `error.type` |
+//! | `mcp.server.operation.duration` | `s` | MCP requests served by `TracedService` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `network.transport`, `error.type` |
 //!
 //! Metrics follow the traces: with an OTLP traces exporter they go to the same collector
 //! (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` to send elsewhere, `OTEL_METRICS_EXPORTER=none` to

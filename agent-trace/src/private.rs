@@ -18,7 +18,7 @@ use opentelemetry::{Context, KeyValue, Value};
 
 pub use opentelemetry::trace::SpanKind;
 
-use crate::instruments::Measure;
+pub(crate) use crate::instruments::Measure;
 pub use crate::outcome::{ErrorType, LlmResponse, TokenUsage};
 use crate::semconv as k;
 use crate::text;
@@ -424,17 +424,7 @@ fn start(
         cx: parent.with_span(span),
         tool,
         #[cfg(feature = "metrics")]
-        metrics: match (measure, &installed.metrics) {
-            (Some(measure), Some(instruments)) => Some(crate::instruments::SpanMetrics {
-                instruments: instruments.clone(),
-                measure,
-                started: std::time::Instant::now(),
-                error_type: None,
-                usage: None,
-                response_model: None,
-            }),
-            _ => None,
-        },
+        metrics: span_metrics(measure, installed),
     })
 }
 
@@ -457,6 +447,18 @@ pub(crate) fn start_span_with_links(
     links: Vec<opentelemetry::trace::Link>,
     parent: &Context,
 ) -> Option<ActiveSpan> {
+    start_span_measured(name, kind, attributes, links, parent, None)
+}
+
+/// [`start_span_with_links`], also measuring the span's duration into a metric.
+pub(crate) fn start_span_measured(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<opentelemetry::trace::Link>,
+    parent: &Context,
+    measure: Option<Measure>,
+) -> Option<ActiveSpan> {
     let active = crate::state::ACTIVE.load();
     let installed = active.as_ref()?;
     if crate::state::in_export_thread() {
@@ -469,12 +471,33 @@ pub(crate) fn start_span_with_links(
         .with_attributes(attributes)
         .with_links(links)
         .start_with_context(tracer, parent);
+    #[cfg(not(feature = "metrics"))]
+    let _ = measure;
     Some(ActiveSpan {
         cx: parent.with_span(span),
         tool: false,
         #[cfg(feature = "metrics")]
-        metrics: None,
+        metrics: span_metrics(measure, installed),
     })
+}
+
+/// The measurement of a span, when it measures one and metrics are on.
+#[cfg(feature = "metrics")]
+fn span_metrics(
+    measure: Option<Measure>,
+    installed: &crate::state::Installed,
+) -> Option<crate::instruments::SpanMetrics> {
+    match (measure, &installed.metrics) {
+        (Some(measure), Some(instruments)) => Some(crate::instruments::SpanMetrics {
+            instruments: instruments.clone(),
+            measure,
+            started: std::time::Instant::now(),
+            error_type: None,
+            usage: None,
+            response_model: None,
+        }),
+        _ => None,
+    }
 }
 
 /// Keeps a span current (its context attached, and it marked innermost) until dropped.

@@ -212,6 +212,43 @@ fn stdio_calls_make_one_trace_across_the_process_boundary() {
     // Client side: phase + 4 CLIENT spans. Server side: initialize + 4 SERVER + the tool.
     let spans = rx.wait_for_spans(11, Duration::from_secs(20));
     assert_use_tools_trace(&spans, "mcp-server", "pipe");
+
+    // The operation-duration metrics of both sides, with the outcome as error.type.
+    let named = |all: Vec<agent_trace::testing::receiver::ReceivedMetric>, name: &str| {
+        all.into_iter()
+            .filter(|m| m.name == name)
+            .collect::<Vec<_>>()
+    };
+    let client = named(
+        rx.wait_for_metric("mcp.client.operation.duration", Duration::from_secs(20)),
+        "mcp.client.operation.duration",
+    );
+    let point = |tool: &str| {
+        client
+            .iter()
+            .find(|m| m.attr("gen_ai.tool.name") == Some(tool))
+            .unwrap_or_else(|| panic!("no client point for {tool}: {client:#?}"))
+    };
+    assert_eq!(point("add").count, 1);
+    assert_eq!(point("add").attr("error.type"), None);
+    assert_eq!(point("fail").attr("error.type"), Some("tool_error"));
+    assert_eq!(point("reject").attr("error.type"), Some("-32602"));
+    assert!(point("add").attr("mcp.method.name") == Some("tools/call"));
+    let server = named(
+        rx.wait_for_metric("mcp.server.operation.duration", Duration::from_secs(20)),
+        "mcp.server.operation.duration",
+    );
+    let calls: u64 = server
+        .iter()
+        .filter(|m| m.attr("mcp.method.name") == Some("tools/call"))
+        .map(|m| m.count)
+        .sum();
+    assert_eq!(calls, 3, "{server:#?}");
+    assert!(server.iter().all(|m| m.attr("gen_ai.tool.name").is_none()));
+    assert!(server
+        .iter()
+        .all(|m| m.attr("network.transport") == Some("pipe")));
+    assert!(server.iter().all(|m| m.service == "mcp-server"));
 }
 
 #[test]
