@@ -423,6 +423,25 @@ fn string_value(
     }
 }
 
+/// `key(item, ...)`: the items, or `None` (after reporting `missing`, and skipping the
+/// value) when no parenthesized list follows.
+fn parenthesized<T>(
+    key: &Ident,
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+    missing: &str,
+    item: fn(ParseStream<'_>) -> syn::Result<T>,
+) -> syn::Result<Option<Punctuated<T, Token![,]>>> {
+    if !input.peek(syn::token::Paren) {
+        errors.push_at(key.span(), missing);
+        skip_value(input)?;
+        return Ok(None);
+    }
+    let content;
+    syn::parenthesized!(content in input);
+    Punctuated::parse_terminated_with(&content, item).map(Some)
+}
+
 /// `capture(a, b)`: argument names, each once.
 fn capture_list(
     key: &Ident,
@@ -430,16 +449,10 @@ fn capture_list(
     opts: &mut Options,
     errors: &mut Errors,
 ) -> syn::Result<()> {
-    if !input.peek(syn::token::Paren) {
-        errors.push_at(
-            key.span(),
-            "`capture` lists argument names in parentheses, like `capture(query, limit)`",
-        );
-        return skip_value(input);
-    }
-    let content;
-    syn::parenthesized!(content in input);
-    let list = Punctuated::<Ident, Token![,]>::parse_terminated_with(&content, Ident::parse_any)?;
+    let missing = "`capture` lists argument names in parentheses, like `capture(query, limit)`";
+    let Some(list) = parenthesized(key, input, errors, missing, Ident::parse_any)? else {
+        return Ok(());
+    };
     if list.is_empty() {
         errors.push_at(
             key.span(),
@@ -462,16 +475,10 @@ fn field_list(
     opts: &mut Options,
     errors: &mut Errors,
 ) -> syn::Result<()> {
-    if !input.peek(syn::token::Paren) {
-        errors.push_at(
-            key.span(),
-            "`fields` takes a list in parentheses, like `fields(user.id = id, attempt = n)`",
-        );
-        return skip_value(input);
-    }
-    let content;
-    syn::parenthesized!(content in input);
-    let list = Punctuated::<Field, Token![,]>::parse_terminated_with(&content, parse_field)?;
+    let missing = "`fields` takes a list in parentheses, like `fields(user.id = id, attempt = n)`";
+    let Some(list) = parenthesized(key, input, errors, missing, parse_field)? else {
+        return Ok(());
+    };
     for f in list {
         if opts.fields.iter().any(|g| g.key == f.key) {
             errors.push_at(f.key_span, format!("field `{}` is given twice", f.key));

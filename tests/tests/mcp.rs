@@ -56,6 +56,17 @@ async fn stdio_client_with(rx: &OtlpReceiver, inherit: bool) -> Client {
     ().serve(transport).await.expect("initialize")
 }
 
+/// The test tools behind `TracedService`, over streamable HTTP at `/mcp` on 127.0.0.1.
+async fn serve_mcp(config: StreamableHttpServerConfig) -> std::net::SocketAddr {
+    let service: StreamableHttpService<TracedService<Tools>, LocalSessionManager> =
+        StreamableHttpService::new(
+            || Ok(TracedService::new(Tools::default())),
+            Default::default(),
+            config,
+        );
+    agent_trace_tests::serve(axum::Router::new().nest_service("/mcp", service)).await
+}
+
 fn args(v: serde_json::Value) -> CallToolRequestParams {
     let serde_json::Value::Object(map) = v else {
         panic!("arguments must be an object")
@@ -257,14 +268,7 @@ fn streamable_http_calls_make_one_trace() {
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::init_to(&rx, "mcp-both", Protocol::Grpc);
     runtime().block_on(async {
-        let service: StreamableHttpService<TracedService<Tools>, LocalSessionManager> =
-            StreamableHttpService::new(
-                || Ok(TracedService::new(Tools::default())),
-                Default::default(),
-                StreamableHttpServerConfig::default(),
-            );
-        let addr =
-            agent_trace_tests::serve(axum::Router::new().nest_service("/mcp", service)).await;
+        let addr = serve_mcp(StreamableHttpServerConfig::default()).await;
         let transport = StreamableHttpClientTransport::from_uri(format!("http://{addr}/mcp"));
         let client: Client = ().serve(transport).await.expect("initialize");
         let outcomes = use_tools(&client).await;
@@ -398,14 +402,7 @@ fn over_http_the_meta_context_is_the_parent_and_the_transport_context_a_link() {
             .with_legacy_session_mode(false)
             .with_json_response(true)
             .with_sse_keep_alive(None);
-        let service: StreamableHttpService<TracedService<Tools>, LocalSessionManager> =
-            StreamableHttpService::new(
-                || Ok(TracedService::new(Tools::default())),
-                Default::default(),
-                config,
-            );
-        let addr =
-            agent_trace_tests::serve(axum::Router::new().nest_service("/mcp", service)).await;
+        let addr = serve_mcp(config).await;
         let url = format!("http://{addr}/mcp");
         vec![
             // Both: `_meta` wins, the header is linked.
