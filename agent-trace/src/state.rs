@@ -114,16 +114,19 @@ pub(crate) fn mark_export_thread() {
 }
 
 /// Whether the calling thread is one of the export pipeline's.
+#[inline]
 pub(crate) fn in_export_thread() -> bool {
     EXPORT_THREAD.with(Cell::get)
 }
 
 /// Marks `id` as the innermost agent-trace span of this thread; returns the previous one.
+#[inline]
 pub(crate) fn replace_innermost(id: Option<SpanId>) -> Option<SpanId> {
     INNERMOST.with(|c| c.replace(id))
 }
 
 /// The innermost agent-trace span of this thread, if any.
+#[inline]
 pub(crate) fn innermost() -> Option<SpanId> {
     INNERMOST.with(Cell::get)
 }
