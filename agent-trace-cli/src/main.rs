@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use agent_trace::render::{render_trace, RenderOptions};
+use agent_trace::export::{render_trace, RenderOptions};
 use agent_trace::testing::receiver::{spans_from_request, OtlpReceiver};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};

@@ -86,7 +86,7 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
         stmts.extend(quote_spanned!(p.span()=> #attrs.prompt(&(#p));));
     }
     if let Some(m) = &opts.method {
-        stmts.extend(quote_spanned!(Span::mixed_site()=> #attrs.field("http.request.method", #m);));
+        stmts.extend(quote_spanned!(Span::mixed_site()=> #attrs.http_method(#m);));
     }
     for c in &opts.capture {
         let key = LitStr::new(&format!("agent_trace.arg.{c}"), c.span());
@@ -167,7 +167,7 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -
             use #krate::__private::{
                 RecordAny as _, RecordDebugResult as _, RecordDebugTypedResult as _,
             };
-            (&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+            #krate::__private::probe!(outcome_debug, #value).__agent_trace_record(#s);
         ),
         Typing::Known => quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
@@ -175,29 +175,29 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -
                 RecordAny as _, RecordErrorResult as _, RecordResult as _,
                 RecordTypedErrorResult as _, RecordTypedResult as _,
             };
-            (&&&&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+            #krate::__private::probe!(outcome, #value).__agent_trace_record(#s);
         ),
         Typing::Late => quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
             use #krate::__private::{RecordAny as _, RecordResult as _};
-            (&&#krate::__private::Probe(#value)).__agent_trace_record(#s);
+            #krate::__private::probe!(outcome_late, #value).__agent_trace_record(#s);
         ),
     };
     if opts.model.is_some() {
         out.extend(quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
             use #krate::__private::{LlmAny as _, LlmResult as _, LlmValue as _};
-            (&&&#krate::__private::Probe(#value)).__agent_trace_llm(#s);
+            #krate::__private::probe!(llm, #value).__agent_trace_llm(#s);
         ));
     }
     if let Some(span) = opts.capture_result {
-        let probe = quote_spanned!(span=> (&&#krate::__private::Probe(#value)));
+        let probe = quote_spanned!(span=> #krate::__private::probe!(capture, #value));
         out.extend(quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
             use #krate::__private::{CaptureOk as _, CaptureValue as _};
         ));
         out.extend(quote_spanned!(span=>
-            #probe.__agent_trace_capture(#s, "agent_trace.result");
+            #probe.__agent_trace_capture(#s, #krate::__private::AGENT_TRACE_RESULT);
         ));
     }
     out
@@ -324,7 +324,7 @@ fn item_recorder(opts: &Options, item_ty: Option<&Type>) -> TokenStream {
     let rec = quote_spanned!(Span::mixed_site()=>
         #[allow(unused_imports)]
         use #krate::__private::{RecordItemAny as _, RecordItemResult as _};
-        (&&#krate::__private::Probe(#item)).__agent_trace_item(#s);
+        #krate::__private::probe!(item, #item).__agent_trace_item(#s);
     );
     match item_ty.map(impls_inferred) {
         Some(t) if !matches!(t, Type::Infer(_)) => {

@@ -1,8 +1,9 @@
-//! Attribute macros for [agent-trace](https://docs.rs/agent-trace). Depend on `agent-trace`,
-//! which re-exports them; this crate alone is not useful.
+//! Attribute macros for [agent-trace](https://docs.rs/agent-trace-otel) (package
+//! `agent-trace-otel`, library `agent_trace`). Depend on `agent-trace-otel`, which re-exports
+//! them; this crate alone is not useful.
 //!
-//! The crate is split by phase: [`parse`] reads and checks the options of every macro in one
-//! place, [`expand`] writes short expansions that call `agent_trace::__private`, where the
+//! The crate is split by phase: `parse` reads and checks the options of every macro in one
+//! place, `expand` writes short expansions that call `agent_trace::__private`, where the
 //! behaviour lives as ordinary, tested Rust.
 
 #![deny(missing_docs)]

@@ -1,34 +1,24 @@
 //! `init`, the builder, the global pipeline and its guard.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanLimits};
-use opentelemetry_sdk::Resource;
 
+use crate::config::env::{process_env, EnvLookup};
 use crate::config::{
-    self, resource, Compression, Config, EnvLookup, Exporter, InitError, LogFormat, Overrides,
-    Propagator, Protocol, Sampler,
+    self, resource, Compression, Config, Exporter, InitError, LogFormat, Overrides, Propagator,
+    Protocol, Sampler,
 };
-use crate::pipeline::{self, DynExporter, ExportStats, ExportTarget, QueueProcessor, Shared};
-use crate::state::{set_active, Installed, ACTIVE, ENABLED, INSTALL, PROPAGATOR_SET};
-
-/// What `install` keeps beside the state's `Installed`: the export pipeline and the tail
-/// sampler, for flush, stats and shutdown.
-struct Owned {
-    pipeline: Option<Arc<Shared>>,
-    tail: Option<Arc<crate::tail::TailSampler>>,
-}
-
-fn owned(i: &Installed) -> Option<&Owned> {
-    i.owned.as_deref()?.downcast_ref::<Owned>()
-}
-
-fn pipeline_of(i: &Installed) -> Option<Arc<Shared>> {
-    owned(i)?.pipeline.clone()
-}
+use crate::export::build::{make_exporter, start_pipeline, BoxedProcessor};
+use crate::export::guard::Owned;
+pub use crate::export::guard::{
+    export_stats, force_flush, is_enabled, tail_stats, ShutdownError, TraceGuard,
+};
+use crate::export::pipeline::{self, DynExporter, ExportTarget, QueueProcessor};
+use crate::state::{set_active, Installed, ACTIVE, GUARDS, INSTALL, PROPAGATOR_SET};
 
 /// The settings a second `init` must not contradict while a pipeline is installed.
 fn settings_of(config: &Config, custom_exporter: bool) -> Vec<(&'static str, String)> {
@@ -42,8 +32,6 @@ fn settings_of(config: &Config, custom_exporter: bool) -> Vec<(&'static str, Str
     }
     s
 }
-
-static GUARDS: AtomicUsize = AtomicUsize::new(0);
 
 /// The default time `TraceGuard`'s drop waits for the last spans to be sent.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -108,18 +96,24 @@ impl std::fmt::Debug for Builder {
 
 impl Builder {
     /// The `service.name` of this process (wins over `OTEL_SERVICE_NAME`).
+    ///
+    /// Corresponding environment variable: `OTEL_SERVICE_NAME`.
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.o.service_name = Some(name.into());
         self
     }
 
     /// Turns tracing off (`true`) or on (`false`), whatever `OTEL_SDK_DISABLED` says.
+    ///
+    /// Corresponding environment variable: `OTEL_SDK_DISABLED`.
     pub fn disabled(mut self, disabled: bool) -> Self {
         self.o.disabled = Some(disabled);
         self
     }
 
     /// Where spans go (wins over `OTEL_TRACES_EXPORTER`).
+    ///
+    /// Corresponding environment variable: `OTEL_TRACES_EXPORTER`.
     pub fn exporter(mut self, exporter: Exporter) -> Self {
         self.o.exporter = Some(exporter);
         self
@@ -127,79 +121,103 @@ impl Builder {
 
     /// The OTLP endpoint, such as `http://127.0.0.1:4317`. For HTTP, `/v1/traces` is appended
     /// unless the URL already ends with it.
+    ///
+    /// Corresponding environment variable: `OTEL_EXPORTER_OTLP_ENDPOINT`.
     pub fn endpoint(mut self, url: impl Into<String>) -> Self {
         self.o.endpoint = Some(url.into());
         self
     }
 
     /// The OTLP transport.
+    ///
+    /// Corresponding environment variable: `OTEL_EXPORTER_OTLP_PROTOCOL`.
     pub fn protocol(mut self, protocol: Protocol) -> Self {
         self.o.protocol = Some(protocol);
         self
     }
 
     /// A header (gRPC metadata) sent with every export, such as an API key.
+    ///
+    /// Corresponding environment variable: `OTEL_EXPORTER_OTLP_HEADERS`.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.o.headers.push((name.into(), value.into()));
         self
     }
 
     /// How long one export may take, retries included.
+    ///
+    /// Corresponding environment variable: `OTEL_EXPORTER_OTLP_TIMEOUT`.
     pub fn export_timeout(mut self, timeout: Duration) -> Self {
         self.o.export_timeout = Some(timeout);
         self
     }
 
     /// The head sampler.
+    ///
+    /// Corresponding environment variable: `OTEL_TRACES_SAMPLER`.
     pub fn sampler(mut self, sampler: Sampler) -> Self {
         self.o.sampler = Some(sampler);
         self
     }
 
     /// The propagation formats, in order.
+    ///
+    /// Corresponding environment variable: `OTEL_PROPAGATORS`.
     pub fn propagators(mut self, propagators: impl IntoIterator<Item = Propagator>) -> Self {
         self.o.propagators = Some(propagators.into_iter().collect());
         self
     }
 
     /// A resource attribute (added to those of `OTEL_RESOURCE_ATTRIBUTES`).
+    ///
+    /// Corresponding environment variable: `OTEL_RESOURCE_ATTRIBUTES`.
     pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.o.resource_attributes.push((key.into(), value.into()));
         self
     }
 
     /// At most this many finished spans wait for export; more are dropped and counted.
+    ///
+    /// Corresponding environment variable: `OTEL_BSP_MAX_QUEUE_SIZE`.
     pub fn max_queue_size(mut self, n: usize) -> Self {
         self.o.max_queue_size = Some(n);
         self
     }
 
     /// At most this many spans per export request.
+    ///
+    /// Corresponding environment variable: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`.
     pub fn max_export_batch_size(mut self, n: usize) -> Self {
         self.o.max_export_batch_size = Some(n);
         self
     }
 
     /// How long a partly filled batch waits before it is sent.
+    ///
+    /// Corresponding environment variable: `OTEL_BSP_SCHEDULE_DELAY`.
     pub fn schedule_delay(mut self, delay: Duration) -> Self {
         self.o.schedule_delay = Some(delay);
         self
     }
 
     /// String attribute values are cut to this many characters.
+    ///
+    /// Corresponding environment variable: `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`.
     pub fn attribute_value_limit(mut self, chars: usize) -> Self {
         self.o.attribute_value_limit = Some(chars);
         self
     }
 
     /// Text or JSON log lines.
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_LOG_FORMAT`.
     pub fn log_format(mut self, format: LogFormat) -> Self {
         self.o.log_format = Some(format);
         self
     }
 
     /// Whether `install` sets the global `tracing` subscriber (default: yes, if none is set).
-    /// Turn it off to compose [`logs::layers`](crate::logs::layers) into your own subscriber.
+    /// Turn it off to compose [`logs::layers`](crate::integrations::logs::layers) into your own subscriber.
     pub fn install_subscriber(mut self, install: bool) -> Self {
         self.o.install_subscriber = Some(install);
         self
@@ -207,32 +225,42 @@ impl Builder {
 
     /// Record prompt and completion text on `#[llm_call]` spans (default off; wins over
     /// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`).
+    ///
+    /// Corresponding environment variable: `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`.
     pub fn capture_message_content(mut self, on: bool) -> Self {
         self.o.capture_message_content = Some(on);
         self
     }
 
     /// Tail sampling: keep every local trace in which a span has an error status (wins over
-    /// `AGENT_TRACE_KEEP_ERRORS`). See [`tail`](crate::tail).
+    /// `AGENT_TRACE_KEEP_ERRORS`). See the README's tail sampling section and [`tail_stats`](crate::tail_stats).
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_KEEP_ERRORS`.
     pub fn keep_errors(mut self, on: bool) -> Self {
         self.o.keep_errors = Some(on);
         self
     }
 
     /// Tail sampling: keep every local trace whose root lasted at least `threshold` (wins
-    /// over `AGENT_TRACE_KEEP_SLOWER_THAN`). See [`tail`](crate::tail).
+    /// over `AGENT_TRACE_KEEP_SLOWER_THAN`). See the README's tail sampling section and [`tail_stats`](crate::tail_stats).
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_KEEP_SLOWER_THAN`.
     pub fn keep_slower_than(mut self, threshold: Duration) -> Self {
         self.o.keep_slower_than = Some(threshold);
         self
     }
 
     /// Metrics on or off (wins over `OTEL_METRICS_EXPORTER`); they need an OTLP exporter.
+    ///
+    /// Corresponding environment variable: `OTEL_METRICS_EXPORTER`.
     pub fn metrics(mut self, on: bool) -> Self {
         self.o.metrics = Some(on);
         self
     }
 
     /// How often metrics are exported (wins over `OTEL_METRIC_EXPORT_INTERVAL`).
+    ///
+    /// Corresponding environment variable: `OTEL_METRIC_EXPORT_INTERVAL`.
     pub fn metrics_interval(mut self, interval: Duration) -> Self {
         self.o.metrics_interval = Some(interval);
         self
@@ -262,7 +290,9 @@ impl Builder {
 
     /// Also redacts, before export, the value of every string attribute whose key contains
     /// one of `words` (any case). Adds to the defaults and `AGENT_TRACE_REDACT_KEYS`; see
-    /// [`redact`](crate::redact).
+    /// the README's redaction section.
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_REDACT_KEYS`.
     pub fn redact_keys<I, S>(mut self, words: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -282,6 +312,8 @@ impl Builder {
     ///     .redact_pattern(r"\b\d{3}-\d{2}-\d{4}\b");
     /// # drop(builder);
     /// ```
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_REDACT_PATTERN`.
     pub fn redact_pattern(mut self, pattern: impl Into<String>) -> Self {
         self.o.redact_patterns.push(pattern.into());
         self
@@ -290,12 +322,14 @@ impl Builder {
     /// Also writes OpenInference attributes (`openinference.span.kind`, `input.value`,
     /// `llm.model_name`, ...) so Arize Phoenix and other OpenInference UIs classify every
     /// span; wins over `AGENT_TRACE_OPENINFERENCE`. Done on the export thread. See
-    /// [`openinference`](crate::openinference).
+    /// the README's OpenInference section.
     ///
     /// ```
     /// let builder = agent_trace::builder().openinference(true);
     /// # drop(builder);
     /// ```
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_OPENINFERENCE`.
     pub fn openinference(mut self, on: bool) -> Self {
         self.o.openinference = Some(on);
         self
@@ -303,6 +337,8 @@ impl Builder {
 
     /// Compression of OTLP requests (wins over `OTEL_EXPORTER_OTLP_COMPRESSION`); `None` for
     /// none. gzip needs the cargo feature `gzip`.
+    ///
+    /// Corresponding environment variable: `OTEL_EXPORTER_OTLP_COMPRESSION`.
     pub fn compression(mut self, compression: Option<Compression>) -> Self {
         self.o.compression = Some(compression);
         self
@@ -354,7 +390,7 @@ impl Builder {
 
     /// Adds a `SpanProcessor` of your own beside the export pipeline: it sees every span
     /// that starts and ends (a vendor's processor, a `BatchSpanProcessor` with another
-    /// exporter, [`testing::Capture::processor`](crate::testing::Capture::processor)).
+    /// exporter, [`testing::Capture::processor`](crate::integrations::testing::Capture::processor)).
     /// Tracing is on with it, even without an exporter. At shutdown it gets what is left of
     /// the shutdown timeout.
     pub fn span_processor<P>(mut self, processor: P) -> Self
@@ -369,7 +405,7 @@ impl Builder {
     pub fn install(self) -> Result<TraceGuard, InitError> {
         let mut config = match &self.env {
             Some(lookup) => config::resolve(&self.o, lookup.as_ref())?,
-            None => config::resolve(&self.o, &config::process_env)?,
+            None => config::resolve(&self.o, &process_env)?,
         };
         let custom = self.exporter.is_some() || !self.processors.is_empty();
         if custom && !config.disabled && config.exporter == Exporter::None {
@@ -424,12 +460,12 @@ fn install(
     }
 
     // Context passes through even when nothing is exported.
-    opentelemetry::global::set_text_map_propagator(crate::propagation::propagator_for(
+    opentelemetry::global::set_text_map_propagator(crate::context::propagation::propagator_for(
         &config.propagators,
     ));
     PROPAGATOR_SET.store(true, Ordering::SeqCst);
-    crate::private::set_capture_message_content(config.capture_message_content);
-    crate::carriers::env::adopt_process_parent(env);
+    crate::state::set_capture_message_content(config.capture_message_content);
+    crate::context::carriers::env::adopt_process_parent(env);
 
     let current = ACTIVE.load_full();
     let already_real = current.as_ref().is_some_and(|i| !i.test_only);
@@ -447,7 +483,7 @@ fn install(
         }
     }
     if config.install_subscriber {
-        crate::logs::install_global(config.log_format);
+        crate::integrations::logs::install_global(config.log_format);
     }
     GUARDS.fetch_add(1, Ordering::SeqCst);
     Ok(TraceGuard {
@@ -519,9 +555,9 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         };
         provider = match config.tail {
             Some(tc) => {
-                let t = Arc::new(crate::tail::TailSampler::new(tc, queue));
+                let t = Arc::new(crate::export::tail::TailSampler::new(tc, queue));
                 tail = Some(t.clone());
-                provider.with_span_processor(crate::tail::TailStage(t))
+                provider.with_span_processor(crate::export::tail::TailStage(t))
             }
             None => provider.with_span_processor(queue),
         };
@@ -532,7 +568,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
     let provider = provider.build();
     Ok(Installed {
         #[cfg(feature = "metrics")]
-        metrics: crate::metrics::build(config, resource),
+        metrics: crate::export::metrics::build(config, resource),
         tracer: provider.tracer("agent-trace"),
         provider,
         service_name: config.service_name.as_str().into(),
@@ -544,252 +580,6 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
             tail,
         })),
     })
-}
-
-/// Starts the export thread with the configured queue, limits and before-export steps.
-fn start_pipeline(config: &Config, make: pipeline::MakeExporter) -> Result<Arc<Shared>, InitError> {
-    let mut batch = config.batch;
-    if config.exporter == Exporter::Console
-        && batch.schedule_delay == config::BatchConfig::default().schedule_delay
-    {
-        // A person is watching: draw traces promptly.
-        batch.schedule_delay = Duration::from_millis(200);
-    }
-    pipeline::start(
-        batch,
-        config.export_timeout.min(batch.export_timeout),
-        config.attribute_value_limit,
-        pipeline::BeforeExport {
-            openinference: config.openinference,
-            redactor: config.redactor.clone(),
-        },
-        make,
-    )
-    .map_err(|e| InitError::Pipeline(e.to_string()))
-}
-
-/// A boxed processor is not itself a `SpanProcessor` in the SDK; this forwards every call.
-#[derive(Debug)]
-struct BoxedProcessor(Box<dyn opentelemetry_sdk::trace::SpanProcessor>);
-
-impl opentelemetry_sdk::trace::SpanProcessor for BoxedProcessor {
-    fn on_start(&self, span: &mut opentelemetry_sdk::trace::Span, cx: &opentelemetry::Context) {
-        self.0.on_start(span, cx)
-    }
-    fn on_end(&self, span: opentelemetry_sdk::trace::SpanData) {
-        self.0.on_end(span)
-    }
-    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
-        self.0.force_flush()
-    }
-    fn shutdown_with_timeout(&self, timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
-    }
-    fn set_resource(&mut self, resource: &Resource) {
-        self.0.set_resource(resource)
-    }
-}
-
-#[cfg_attr(
-    not(any(feature = "otlp-grpc", feature = "otlp-http")),
-    allow(unused_variables)
-)]
-fn make_exporter(
-    config: &Config,
-    resource: &Resource,
-) -> Result<pipeline::MakeExporter, InitError> {
-    let service = config.service_name.clone();
-    match config.exporter {
-        Exporter::Console | Exporter::None => Ok(Box::new(move || ExportTarget {
-            exporter: Box::new(crate::export::ConsoleExporter::new(&service)),
-            rejected: None,
-        })),
-        Exporter::Otlp if !config::protocol_built(config.protocol) => {
-            Err(InitError::MissingFeature {
-                protocol: config.protocol.name(),
-                fix: config::missing_feature(config.protocol),
-            })
-        }
-        #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-        Exporter::Otlp => {
-            #[cfg(feature = "otlp-grpc")]
-            if config.protocol == Protocol::Grpc {
-                // Validate now so a bad endpoint is an InitError, not a silent export failure.
-                tonic::transport::Endpoint::from_shared(config.endpoint.clone()).map_err(|e| {
-                    InitError::invalid(
-                        "OTEL_EXPORTER_OTLP_ENDPOINT",
-                        config.endpoint.clone(),
-                        e.to_string(),
-                    )
-                })?;
-            }
-            let (config, resource) = (config.clone(), resource.clone());
-            Ok(Box::new(move || {
-                crate::export::otlp::exporter(&config, &resource)
-            }))
-        }
-        #[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
-        Exporter::Otlp => unreachable!("protocol_built is false without an exporter feature"),
-    }
-}
-
-/// Why [`TraceGuard::shutdown`] could not deliver everything.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ShutdownError {
-    /// Some spans never reached the collector; the counts say how many and why.
-    #[error(
-        "{} of {} spans were not delivered ({} dropped: queue full, {} failed to export, \
-         {} lost at shutdown; {} still in flight)",
-        .0.ended - .0.exported, .0.ended, .0.dropped_queue_full, .0.failed, .0.lost_at_shutdown, .0.pending
-    )]
-    Incomplete(ExportStats),
-}
-
-/// Keeps tracing installed; flushes and shuts the pipeline down when the last guard goes.
-///
-/// Dropping waits at most the shutdown timeout (5 s by default), from any thread, inside or
-/// outside an async runtime, even while a panic unwinds.
-#[must_use = "tracing shuts down when the guard is dropped: bind it with `let _guard = ...`"]
-#[derive(Debug)]
-pub struct TraceGuard {
-    shutdown_timeout: Duration,
-    done: bool,
-}
-
-impl TraceGuard {
-    /// Flushes and stops the pipeline now, waiting at most `timeout`, and says honestly
-    /// whether every span reached the collector. Calling it again (or on another guard)
-    /// returns the final counts.
-    pub fn shutdown_with_timeout(
-        mut self,
-        timeout: Duration,
-    ) -> Result<ExportStats, ShutdownError> {
-        self.done = true;
-        GUARDS.fetch_sub(1, Ordering::SeqCst);
-        shutdown_pipeline(timeout)
-    }
-
-    /// [`shutdown_with_timeout`](Self::shutdown_with_timeout) with the guard's timeout.
-    pub fn shutdown(self) -> Result<ExportStats, ShutdownError> {
-        let t = self.shutdown_timeout;
-        self.shutdown_with_timeout(t)
-    }
-
-    /// Sends everything queued now; waits at most `timeout`.
-    pub fn force_flush(&self, timeout: Duration) -> Result<ExportStats, ShutdownError> {
-        force_flush(timeout)
-    }
-}
-
-impl Drop for TraceGuard {
-    fn drop(&mut self) {
-        if !self.done && GUARDS.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let _ = shutdown_pipeline(self.shutdown_timeout);
-        }
-    }
-}
-
-/// The most recent counts, kept after shutdown so they can be reported.
-static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
-
-fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
-    let started = std::time::Instant::now();
-    let installed = {
-        let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-        set_active(None)
-    };
-    let stats = match installed {
-        Some(i) => {
-            if let Some(t) = owned(&i).and_then(|o| o.tail.as_ref()) {
-                t.drain();
-            }
-            let stats = match pipeline_of(&i) {
-                Some(p) => p.shutdown(timeout),
-                None => ExportStats::default(),
-            };
-            // The last metrics are exported at shutdown.
-            #[cfg(feature = "metrics")]
-            if let Some(m) = &i.metrics {
-                // Within the same overall budget as the spans. The SDK's meter provider (0.33)
-                // ignores its timeout and may wait 5 s on a hanging collector, so it shuts
-                // down on a helper thread that is waited for only as long as the budget
-                // allows; a late one finishes (and ends) by itself.
-                let left = timeout.saturating_sub(started.elapsed());
-                let provider = m.provider.clone();
-                let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<()>(1);
-                let spawned = std::thread::Builder::new()
-                    .name("agent-trace-metrics-shutdown".into())
-                    .spawn(move || {
-                        let _ = provider.shutdown_with_timeout(left);
-                        let _ = done_tx.send(());
-                    });
-                if spawned.is_ok() {
-                    let _ = done_rx.recv_timeout(left.max(Duration::from_millis(1)));
-                }
-            }
-            // Our processor is already stopped; users' processors get what is left.
-            let left = timeout.saturating_sub(started.elapsed());
-            let _ = i
-                .provider
-                .shutdown_with_timeout(left.max(Duration::from_millis(10)));
-            *LAST_STATS.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
-            stats
-        }
-        None => LAST_STATS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unwrap_or_default(),
-    };
-    if stats.all_delivered() {
-        Ok(stats)
-    } else {
-        Err(ShutdownError::Incomplete(stats))
-    }
-}
-
-/// Counts of exported and dropped spans so far (all zero while tracing is off).
-pub fn export_stats() -> ExportStats {
-    match ACTIVE.load().as_deref().and_then(pipeline_of) {
-        Some(p) => p.stats(),
-        None => LAST_STATS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unwrap_or_default(),
-    }
-}
-
-/// Sends everything queued now, waiting at most `timeout`; returns the counts, or an error
-/// with the counts if the queue could not be emptied in time or something was dropped.
-pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
-    let Some(pipeline) = ACTIVE.load().as_deref().and_then(pipeline_of) else {
-        return Ok(ExportStats::default());
-    };
-    match pipeline.flush(timeout) {
-        Ok(()) => {
-            let s = pipeline.stats();
-            if s.all_delivered() {
-                Ok(s)
-            } else {
-                Err(ShutdownError::Incomplete(s))
-            }
-        }
-        Err(s) => Err(ShutdownError::Incomplete(s)),
-    }
-}
-
-/// What the tail sampler decided so far; `None` unless tail sampling is on
-/// (`AGENT_TRACE_KEEP_ERRORS`, `AGENT_TRACE_KEEP_SLOWER_THAN`).
-pub fn tail_stats() -> Option<crate::tail::TailStats> {
-    owned(ACTIVE.load().as_ref()?)?
-        .tail
-        .as_ref()
-        .map(|t| t.stats())
-}
-
-/// Whether spans are being recorded in this process.
-pub fn is_enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
 }
 
 #[cfg(all(test, not(feature = "otlp-grpc"), not(feature = "otlp-http")))]

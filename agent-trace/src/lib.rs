@@ -41,30 +41,40 @@
 //! | `OTEL_SDK_DISABLED` | `true`, `false` | `false` |
 //! | `OTEL_SERVICE_NAME` | a name (the `init` argument wins) | `unknown_service` |
 //! | `OTEL_RESOURCE_ATTRIBUTES` | `k=v,k2=v2` (values percent-encoded) | none |
-//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console`, `none` | `otlp` if an endpoint is set, else `none` |
-//! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | `http(s)://host:port`; the generic one gets `/v1/traces` for HTTP | `http://localhost:4317` (gRPC) / `:4318` (HTTP) |
-//! | `OTEL_EXPORTER_OTLP_PROTOCOL`, `..._TRACES_PROTOCOL` | `grpc`, `http/protobuf` | `grpc` if the endpoint's port is 4317, else `http/protobuf` |
-//! | `OTEL_EXPORTER_OTLP_HEADERS`, `..._TRACES_HEADERS` | `k=v,k2=v2` | none |
-//! | `OTEL_EXPORTER_OTLP_TIMEOUT`, `..._TRACES_TIMEOUT` | milliseconds | `10000` |
+//! | `OTEL_TRACES_EXPORTER` | `otlp`, `console` (also `logging`, its old name), `none` | `otlp` if an endpoint is set, else `none` |
+//! | `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | `http(s)://host:port` (port not 0); the generic one gets `/v1/traces` appended for HTTP (not twice); for gRPC also `host:port` (see `_INSECURE`) | `http://localhost:4317` (gRPC) / `:4318` (HTTP) |
+//! | `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` | `grpc`, `http/protobuf`, `http/json` | `grpc` if the endpoint's port is 4317, else `http/protobuf` |
+//! | `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TRACES_HEADERS` | `k=v,k2=v2` | none |
+//! | `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` | milliseconds, more than 0 | `10000` |
+//! | `OTEL_EXPORTER_OTLP_COMPRESSION`, `OTEL_EXPORTER_OTLP_TRACES_COMPRESSION` | `gzip` (cargo feature `gzip`), `none` | `none` |
+//! | `OTEL_EXPORTER_OTLP_CERTIFICATE`, `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` | path of a PEM file: the CA to trust for `https://` endpoints (cargo feature `tls`) | the system's web roots |
+//! | `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_KEY`, `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY` | paths of PEM files, both or neither: client certificate and key for mutual TLS (cargo feature `tls`) | none |
+//! | `OTEL_EXPORTER_OTLP_INSECURE`, `OTEL_EXPORTER_OTLP_TRACES_INSECURE` | `true`, `false`: for a gRPC endpoint given without a scheme, plain text instead of TLS | `false` |
 //! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
 //! | `OTEL_TRACES_SAMPLER_ARG` | ratio from 0 to 1 | `1.0` |
 //! | `OTEL_PROPAGATORS` | list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `none` | `tracecontext,baggage` |
-//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | counts > 0 | `2048`, `512` |
+//! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | counts > 0 (batch is capped at the queue size) | `2048`, `512` |
 //! | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_EXPORT_TIMEOUT` | milliseconds | `5000` (console: `200`), `30000` |
 //! | `OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`, `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` | characters | `8192` |
-//! | `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT` | counts | `128` |
+//! | `OTEL_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT`, `OTEL_SPAN_EVENT_COUNT_LIMIT` | counts (the `SPAN_` one wins over the general one) | `128` |
 //! | `AGENT_TRACE_LOG_FORMAT` | `text`, `json` | `text` |
-//! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `true`, `false`: prompt and answer text on `#[llm_call]` spans | `false` |
+//! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `true`, `false`: prompt, system instructions and answer on `#[llm_call]` spans (`gen_ai.input.messages`, `gen_ai.system_instructions`, `gen_ai.output.messages`, in the conventions' JSON shape), MCP tool call arguments and results | `false` |
 //! | `OTEL_METRICS_EXPORTER` | `otlp`, `none` | `otlp` when traces go over OTLP |
 //! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` | URL, used as is | the traces endpoint (`/v1/metrics` for HTTP) |
 //! | `OTEL_METRIC_EXPORT_INTERVAL` | milliseconds | `60000` |
 //! | `AGENT_TRACE_KEEP_ERRORS` | `true`, `false`: tail sampling keeps every local trace with an error | `false` |
 //! | `AGENT_TRACE_KEEP_SLOWER_THAN` | milliseconds: tail sampling keeps every local trace whose root took at least this long | off |
 //! | `AGENT_TRACE_TAIL_MAX_SPANS`, `AGENT_TRACE_TAIL_MAX_TRACES` | counts: the tail sampler's memory cap | `10000`, `1000` |
+//! | `AGENT_TRACE_REDACT_KEYS` | comma-separated words: string attributes whose key contains one are replaced by `[REDACTED]` before export (added to the defaults) | none beyond the defaults |
+//! | `AGENT_TRACE_REDACT_PATTERN` | a regular expression whose matches in attribute values and status messages are replaced before export | none beyond the defaults |
+//! | `AGENT_TRACE_REDACT_DEFAULTS` | `true`, `false`: the built-in credential rules (see below) | `true` |
+//! | `AGENT_TRACE_OPENINFERENCE` | `true`, `false`: also write OpenInference attributes (`openinference.span.kind`, `input.value`, `llm.*`) for Arize Phoenix; see the README | `false` |
 //! | `RUST_LOG` | `tracing` filter directives | `info` |
 //! | `OTEL_ENABLED` (Python-era alias) | `false` disables, like `OTEL_SDK_DISABLED=true` | |
-//! | `OTEL_SAMPLING_RATE` (Python-era alias) | ratio: `parentbased_traceidratio` with that ratio | |
+//! | `OTEL_SAMPLING_RATE` (Python-era alias) | a ratio: `parentbased_traceidratio` with it | |
 //! | `OTEL_EXPORTER_ENDPOINT` (Python-era alias) | as `OTEL_EXPORTER_OTLP_ENDPOINT` | |
+//!
+//! Boolean variables take `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, in any case.
 //!
 //! An empty variable counts as unset. Any other unusable value makes `init` fail with an
 //! [`InitError`] that names the variable and lists what it accepts.
@@ -81,57 +91,43 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
+// The folders, bottom up (ARCHITECTURE.md): `state` (process-wide state, a leaf), `config`,
+// `span`, `context`, `export`, `integrations`, and `install` on top. Each item is public
+// through one path, given here.
 mod config;
+mod context;
 pub mod export;
 mod install;
-mod instruments;
-#[cfg(feature = "metrics")]
-pub mod metrics;
-mod pipeline;
-mod private;
+mod integrations;
+mod span;
 mod state;
-mod text;
-
-pub mod a2a;
-pub mod carriers;
-#[cfg(feature = "reqwest")]
-pub mod client;
-pub mod logs;
-#[cfg(feature = "rmcp")]
-pub mod mcp;
-pub mod openinference;
-pub mod outcome;
-pub mod propagation;
-pub mod redact;
-pub mod render;
-pub mod semconv;
-#[cfg(feature = "tower")]
-pub mod server;
-pub mod tail;
-pub mod task;
-pub mod testing;
 
 pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, agent_run, llm_call, traced_tool};
 pub use config::{
     Compression, Exporter, InitError, LogFormat, Propagator, Protocol, Sampler,
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
+pub use context::{carriers, propagation};
 pub use install::{
     builder, export_stats, force_flush, init, is_enabled, tail_stats, Builder, ShutdownError,
     TraceGuard, DEFAULT_SHUTDOWN_TIMEOUT,
 };
-pub use outcome::{ErrorType, LlmResponse, TokenUsage};
-pub use pipeline::ExportStats;
+#[cfg(feature = "reqwest")]
+pub use integrations::client;
+#[cfg(feature = "rmcp")]
+pub use integrations::mcp;
+#[cfg(feature = "tower")]
+pub use integrations::server;
+pub use integrations::{a2a, logs, testing};
+pub use span::outcome::{ErrorType, LlmResponse, TokenUsage};
+pub use span::{semconv, task, CAPTURE_LIMIT};
+pub use state::ExportStats;
 
 /// Re-exported so users and macro expansions name one version of the API crate.
 pub use opentelemetry;
 /// Re-exported so a `SpanExporter` or `SpanProcessor` given to the [`Builder`] is written
 /// against the same SDK version.
 pub use opentelemetry_sdk;
-
-/// Captured arguments and results (`capture(..)`, `capture_result`) and `fields` strings are
-/// cut to this many characters, with `…` appended.
-pub const CAPTURE_LIMIT: usize = 1024;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
@@ -140,9 +136,7 @@ struct ReadmeDoctests;
 
 /// Support for the macro expansions. Not public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::private::*;
-}
+pub use span::private as __private;
 
 /// Something a span can be linked to: it says that the span follows from, or was caused by,
 /// another one in another trace (fan-in: an aggregator consuming many queued messages; a
@@ -228,7 +222,7 @@ pub fn record(key: impl Into<opentelemetry::Key>, value: impl Into<opentelemetry
 /// assert_eq!(agent_trace::current_trace_id(), None);
 /// ```
 pub fn current_trace_id() -> Option<String> {
-    logs::current_ids().map(|(t, _)| t)
+    integrations::logs::current_ids().map(|(t, _)| t)
 }
 
 /// The current span id as 16 lowercase hex digits, or `None` outside any span.
@@ -237,5 +231,5 @@ pub fn current_trace_id() -> Option<String> {
 /// assert_eq!(agent_trace::current_span_id(), None);
 /// ```
 pub fn current_span_id() -> Option<String> {
-    logs::current_ids().map(|(_, s)| s)
+    integrations::logs::current_ids().map(|(_, s)| s)
 }

@@ -1,11 +1,13 @@
-//! Process-wide state, in one place: whether tracing is on, what is installed, the context
-//! this process was started in, which threads are the exporter's, and which span the macros
-//! made current last. Every other module reads it from here; it imports only the leaf
-//! `instruments` (for the metric handles a span records into).
+//! Process-wide state, in one place: whether tracing is on, what is installed (tracer, metric
+//! instruments, what the head sampler will decide), the context this process was started in,
+//! whether content capture is on, the live guards and the last counts, how many messages
+//! arrived without a trace context, which threads are the exporter's, and which span the
+//! macros made current last. Every other module reads it from here; it imports nothing else
+//! of the crate (`tests/layout.rs` checks), so the rest can be read top-down without cycles.
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
@@ -19,7 +21,7 @@ pub(crate) struct Installed {
     pub(crate) provider: SdkTracerProvider,
     pub(crate) service_name: Arc<str>,
     #[cfg(feature = "metrics")]
-    pub(crate) metrics: Option<Arc<crate::instruments::Instruments>>,
+    pub(crate) metrics: Option<Arc<Instruments>>,
     /// Installed by `testing` without `init`: a real `init` replaces it.
     pub(crate) test_only: bool,
     /// What a later `init` must agree with: (setting, value) pairs.
@@ -30,6 +32,21 @@ pub(crate) struct Installed {
     /// What `install` keeps for flush, stats and shutdown (the export pipeline, the tail
     /// sampler). Opaque here, so this module depends on neither.
     pub(crate) owned: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+#[cfg(feature = "metrics")]
+/// The instruments, made once per pipeline.
+#[derive(Debug)]
+pub(crate) struct Instruments {
+    pub(crate) provider: opentelemetry_sdk::metrics::SdkMeterProvider,
+    pub(crate) operation_duration: opentelemetry::metrics::Histogram<f64>,
+    pub(crate) token_usage: opentelemetry::metrics::Histogram<u64>,
+    pub(crate) tool_duration: opentelemetry::metrics::Histogram<f64>,
+    pub(crate) agent_duration: opentelemetry::metrics::Histogram<f64>,
+    #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
+    pub(crate) mcp_client_duration: opentelemetry::metrics::Histogram<f64>,
+    #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
+    pub(crate) mcp_server_duration: opentelemetry::metrics::Histogram<f64>,
 }
 
 /// The installed head sampler, as far as a span's fate can be known before the SDK's
@@ -129,4 +146,62 @@ pub(crate) fn replace_innermost(id: Option<SpanId>) -> Option<SpanId> {
 #[inline]
 pub(crate) fn innermost() -> Option<SpanId> {
     INNERMOST.with(Cell::get)
+}
+
+/// Whether prompt, completion, tool arguments and results may be recorded
+/// (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT`, `Builder::capture_message_content`).
+static CAPTURE_MESSAGE_CONTENT: AtomicBool = AtomicBool::new(false);
+
+/// Whether message content may be recorded.
+#[inline]
+pub(crate) fn capture_message_content() -> bool {
+    CAPTURE_MESSAGE_CONTENT.load(Ordering::Relaxed)
+}
+
+/// Set by `install` from the resolved configuration.
+pub(crate) fn set_capture_message_content(on: bool) {
+    CAPTURE_MESSAGE_CONTENT.store(on, Ordering::Relaxed);
+}
+
+/// How many `TraceGuard`s are alive: the last one to drop shuts the pipeline down.
+pub(crate) static GUARDS: AtomicUsize = AtomicUsize::new(0);
+
+/// The most recent counts, kept after shutdown so they can be reported.
+pub(crate) static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
+
+/// Messages consumed that carried no usable trace context (`carriers::envelope::untraced_count`).
+pub(crate) static UNTRACED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts of what happened to the spans this process ended, since the pipeline started.
+///
+/// `ended == exported + dropped() + pending + sampled_out` holds in every snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportStats {
+    /// Sampled spans that ended and reached the pipeline.
+    pub ended: u64,
+    /// Spans the collector acknowledged (or the console printed).
+    pub exported: u64,
+    /// Spans dropped because the queue was full.
+    pub dropped_queue_full: u64,
+    /// Spans in batches whose export failed for good (after retries, on timeout, or on panic).
+    pub failed: u64,
+    /// Spans still queued when shutdown gave up waiting.
+    pub lost_at_shutdown: u64,
+    /// Spans queued or being exported right now.
+    pub pending: u64,
+    /// Spans left out on purpose by tail sampling (not a loss).
+    pub sampled_out: u64,
+}
+
+impl ExportStats {
+    /// All spans that will never reach the collector.
+    pub fn dropped(&self) -> u64 {
+        self.dropped_queue_full + self.failed + self.lost_at_shutdown
+    }
+
+    /// True when every span that ended was exported (or left out on purpose by tail sampling).
+    pub fn all_delivered(&self) -> bool {
+        self.exported + self.sampled_out == self.ended
+    }
 }

@@ -120,3 +120,28 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// A traced tool for tests that only need spans to be made.
+#[agent_trace::traced_tool]
+pub fn work(i: u64) -> u64 {
+    i * 2
+}
+
+/// Asserts that every span that ended is accounted for: exported, dropped or pending.
+pub fn balanced(s: &agent_trace::ExportStats) {
+    assert_eq!(
+        s.exported + s.dropped() + s.pending,
+        s.ended,
+        "every ended span is accounted for: {s:?}"
+    );
+}
+
+/// The counts of a shutdown or flush that must report a loss.
+pub fn loss(
+    r: Result<agent_trace::ExportStats, agent_trace::ShutdownError>,
+) -> agent_trace::ExportStats {
+    match r {
+        Err(agent_trace::ShutdownError::Incomplete(s)) => s,
+        other => panic!("expected an honest report of loss, got {other:?}"),
+    }
+}

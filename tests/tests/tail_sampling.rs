@@ -4,10 +4,23 @@
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
-use agent_trace::tail::keeps_by_ratio;
+use agent_trace::opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample as _};
 use agent_trace::testing::receiver::OtlpReceiver;
 use agent_trace::{agent_phase, traced_tool, Protocol};
-use opentelemetry::trace::TraceId;
+use opentelemetry::trace::{SpanKind, TraceId};
+
+/// The SDK's own `TraceIdRatioBased` decision: the tail sampler must keep the same traces.
+fn keeps_by_ratio(id: TraceId, ratio: f64) -> bool {
+    let d = Sampler::TraceIdRatioBased(ratio).should_sample(
+        None,
+        id,
+        "x",
+        &SpanKind::Internal,
+        &[],
+        &[],
+    );
+    d.decision == SamplingDecision::RecordAndSample
+}
 
 #[traced_tool]
 fn step(fail: bool) -> Result<(), String> {

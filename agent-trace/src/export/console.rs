@@ -16,7 +16,7 @@ use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 
-use crate::render::{from_span_data, render_trace, RenderOptions};
+use super::render::{from_span_data, render_trace, RenderOptions};
 
 const MAX_HELD_SPANS: usize = 10_000;
 
@@ -178,7 +178,7 @@ mod tests {
     use opentelemetry::trace::Status;
 
     fn span(trace: u128, id: u64, parent: u64, remote_parent: bool, name: &str) -> SpanData {
-        let base = crate::pipeline::test_span(trace, id, parent);
+        let base = crate::export::pipeline::test_span(trace, id, parent);
         SpanData {
             parent_span_is_remote: remote_parent,
             name: name.to_string().into(),

@@ -1,8 +1,38 @@
-//! Exporters the pipeline can send spans through, besides any OpenTelemetry SDK
-//! `SpanExporter` given to [`Builder::span_exporter`](crate::Builder::span_exporter).
+//! Where finished spans go, off the application's threads.
+//!
+//! - `pipeline.rs`: the bounded queue, the export thread and its runtime, exact counts and a
+//!   bounded shutdown, around any SDK `SpanExporter`;
+//! - `build.rs`: the exporter and the export thread for a resolved configuration;
+//! - `tail.rs`: tail sampling in front of the pipeline;
+//! - `redact.rs`, `openinference.rs`: what the export thread does to a span before the
+//!   exporter sees it;
+//! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;
+//! - `render.rs`: the waterfall drawing (also used by `agent-trace view`);
+//! - `metrics.rs`: the meter provider over OTLP (feature `metrics`).
+//!
+//! Layering inside the folder: `render`, `redact`, `openinference` are leaves; `console` uses
+//! `render`; `pipeline` uses `redact` and `openinference`; `tail` feeds `pipeline`; `build`
+//! uses everything but `tail` and `metrics`.
+//!
+//! Besides any OpenTelemetry SDK `SpanExporter` given to
+//! [`Builder::span_exporter`](crate::Builder::span_exporter), the pipeline can send spans
+//! through OTLP (the default) or the [`ConsoleExporter`].
 
+pub(crate) mod build;
 mod console;
+pub(crate) mod guard;
+#[cfg(feature = "metrics")]
+pub(crate) mod metrics;
+pub(crate) mod openinference;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) mod otlp;
+pub(crate) mod pipeline;
+pub(crate) mod redact;
+mod render;
+pub(crate) mod tail;
 
+pub use crate::config::{DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS};
 pub use console::ConsoleExporter;
+pub use redact::REDACTED;
+pub use render::{format_duration, render_trace, RenderOptions, SpanView};
+pub use tail::TailStats;

@@ -26,7 +26,7 @@ use opentelemetry_otlp::WithHttpConfig as _;
 use opentelemetry_sdk::trace::SpanExporter as _;
 
 use crate::config::{Config, Protocol};
-use crate::pipeline::{ExportTarget, Failing};
+use crate::export::pipeline::{ExportTarget, Failing};
 
 /// How long the body of an accepted (2xx) HTTP answer is read before it is given up on.
 #[cfg(feature = "otlp-http")]

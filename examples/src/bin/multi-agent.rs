@@ -20,8 +20,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use agent_trace::carriers::env::CommandExt as _;
+use agent_trace::export::{render_trace, RenderOptions};
 use agent_trace::mcp::{McpClientExt as _, TracedService};
-use agent_trace::render::{render_trace, RenderOptions};
 use agent_trace::server::TraceLayer;
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{a2a_call, agent_phase, traced_tool};

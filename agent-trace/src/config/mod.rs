@@ -1,0 +1,33 @@
+//! Configuration: the standard `OTEL_*` variables, the Python-era aliases, the settings made
+//! in code, and how they resolve.
+//!
+//! Precedence is always: a value set in code (on [`Builder`](crate::Builder)) wins over the
+//! environment, which wins over the defaults. An empty variable counts as unset (as the
+//! OpenTelemetry specification says). Any other value that cannot be used is an [`InitError`]
+//! naming the variable and what it accepts; nothing is silently ignored.
+//!
+//! - `types.rs`: the public choices and the resolved `Config`;
+//! - `env.rs`: every variable, once, with the values it takes, and the typed reader;
+//! - `resolve.rs`: one function per section;
+//! - `error.rs`: [`InitError`].
+//!
+//! Layering inside the folder: `error` and `types` are leaves, `env` reads into them,
+//! `resolve` uses all three. Nothing here imports another folder of the crate.
+
+pub(crate) mod env;
+mod error;
+mod resolve;
+mod types;
+
+pub use error::InitError;
+pub(crate) use resolve::{resolve, resource};
+pub(crate) use types::{
+    missing_feature, protocol_built, BatchConfig, Config, Overrides, TailConfig,
+};
+pub use types::{
+    Compression, Exporter, LogFormat, Propagator, Protocol, Sampler,
+    DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT, DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS,
+};
+
+#[cfg(test)]
+mod tests;

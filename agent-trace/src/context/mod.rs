@@ -1,0 +1,12 @@
+//! Trace context across process boundaries.
+//!
+//! - `propagation/`: the formats (W3C Trace Context and Baggage, B3, Jaeger), one per file,
+//!   and the composite propagator `init` installs (public as `agent_trace::propagation`);
+//! - `carriers/`: where a context travels (HTTP headers, message envelopes, a child
+//!   process's environment, MCP `_meta`, Redis), each written and read with the installed
+//!   propagator (public as `agent_trace::carriers`).
+//!
+//! Layering: `carriers` uses `propagation`, never the reverse.
+
+pub mod carriers;
+pub mod propagation;

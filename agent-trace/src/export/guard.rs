@@ -1,0 +1,183 @@
+//! The running pipeline's handle: [`TraceGuard`] (flush, shutdown within a budget, honest
+//! counts), and the process-wide `export_stats`, `force_flush`, `tail_stats`, `is_enabled`.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::pipeline::Shared;
+use super::tail::{TailSampler, TailStats};
+use crate::state::{
+    set_active, ExportStats, Installed, ACTIVE, ENABLED, GUARDS, INSTALL, LAST_STATS,
+};
+
+/// What `install` keeps beside the state's `Installed`: the export pipeline and the tail
+/// sampler, for flush, stats and shutdown.
+pub(crate) struct Owned {
+    pub(crate) pipeline: Option<Arc<Shared>>,
+    pub(crate) tail: Option<Arc<TailSampler>>,
+}
+
+pub(crate) fn owned(i: &Installed) -> Option<&Owned> {
+    i.owned.as_deref()?.downcast_ref::<Owned>()
+}
+
+pub(crate) fn pipeline_of(i: &Installed) -> Option<Arc<Shared>> {
+    owned(i)?.pipeline.clone()
+}
+
+/// Why [`TraceGuard::shutdown`] could not deliver everything.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// Some spans never reached the collector; the counts say how many and why.
+    #[error(
+        "{} of {} spans were not delivered ({} dropped: queue full, {} failed to export, \
+         {} lost at shutdown; {} still in flight)",
+        .0.ended - .0.exported, .0.ended, .0.dropped_queue_full, .0.failed, .0.lost_at_shutdown, .0.pending
+    )]
+    Incomplete(ExportStats),
+}
+
+/// Keeps tracing installed; flushes and shuts the pipeline down when the last guard goes.
+///
+/// Dropping waits at most the shutdown timeout (5 s by default), from any thread, inside or
+/// outside an async runtime, even while a panic unwinds.
+#[must_use = "tracing shuts down when the guard is dropped: bind it with `let _guard = ...`"]
+#[derive(Debug)]
+pub struct TraceGuard {
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) done: bool,
+}
+
+impl TraceGuard {
+    /// Flushes and stops the pipeline now, waiting at most `timeout`, and says honestly
+    /// whether every span reached the collector. Calling it again (or on another guard)
+    /// returns the final counts.
+    pub fn shutdown_with_timeout(
+        mut self,
+        timeout: Duration,
+    ) -> Result<ExportStats, ShutdownError> {
+        self.done = true;
+        GUARDS.fetch_sub(1, Ordering::SeqCst);
+        shutdown_pipeline(timeout)
+    }
+
+    /// [`shutdown_with_timeout`](Self::shutdown_with_timeout) with the guard's timeout.
+    pub fn shutdown(self) -> Result<ExportStats, ShutdownError> {
+        let t = self.shutdown_timeout;
+        self.shutdown_with_timeout(t)
+    }
+
+    /// Sends everything queued now; waits at most `timeout`.
+    pub fn force_flush(&self, timeout: Duration) -> Result<ExportStats, ShutdownError> {
+        force_flush(timeout)
+    }
+}
+
+impl Drop for TraceGuard {
+    fn drop(&mut self) {
+        if !self.done && GUARDS.fetch_sub(1, Ordering::SeqCst) == 1 {
+            let _ = shutdown_pipeline(self.shutdown_timeout);
+        }
+    }
+}
+
+fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    let started = std::time::Instant::now();
+    let installed = {
+        let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+        set_active(None)
+    };
+    let stats = match installed {
+        Some(i) => {
+            if let Some(t) = owned(&i).and_then(|o| o.tail.as_ref()) {
+                t.drain();
+            }
+            let stats = match pipeline_of(&i) {
+                Some(p) => p.shutdown(timeout),
+                None => ExportStats::default(),
+            };
+            // The last metrics are exported at shutdown.
+            #[cfg(feature = "metrics")]
+            if let Some(m) = &i.metrics {
+                // Within the same overall budget as the spans. The SDK's meter provider (0.33)
+                // ignores its timeout and may wait 5 s on a hanging collector, so it shuts
+                // down on a helper thread that is waited for only as long as the budget
+                // allows; a late one finishes (and ends) by itself.
+                let left = timeout.saturating_sub(started.elapsed());
+                let provider = m.provider.clone();
+                let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<()>(1);
+                let spawned = std::thread::Builder::new()
+                    .name("agent-trace-metrics-shutdown".into())
+                    .spawn(move || {
+                        let _ = provider.shutdown_with_timeout(left);
+                        let _ = done_tx.send(());
+                    });
+                if spawned.is_ok() {
+                    let _ = done_rx.recv_timeout(left.max(Duration::from_millis(1)));
+                }
+            }
+            // Our processor is already stopped; users' processors get what is left.
+            let left = timeout.saturating_sub(started.elapsed());
+            let _ = i
+                .provider
+                .shutdown_with_timeout(left.max(Duration::from_millis(10)));
+            *LAST_STATS.lock().unwrap_or_else(|p| p.into_inner()) = Some(stats);
+            stats
+        }
+        None => LAST_STATS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_default(),
+    };
+    if stats.all_delivered() {
+        Ok(stats)
+    } else {
+        Err(ShutdownError::Incomplete(stats))
+    }
+}
+
+/// Counts of exported and dropped spans so far (all zero while tracing is off).
+pub fn export_stats() -> ExportStats {
+    match ACTIVE.load().as_deref().and_then(pipeline_of) {
+        Some(p) => p.stats(),
+        None => LAST_STATS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_default(),
+    }
+}
+
+/// Sends everything queued now, waiting at most `timeout`; returns the counts, or an error
+/// with the counts if the queue could not be emptied in time or something was dropped.
+pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    let Some(pipeline) = ACTIVE.load().as_deref().and_then(pipeline_of) else {
+        return Ok(ExportStats::default());
+    };
+    match pipeline.flush(timeout) {
+        Ok(()) => {
+            let s = pipeline.stats();
+            if s.all_delivered() {
+                Ok(s)
+            } else {
+                Err(ShutdownError::Incomplete(s))
+            }
+        }
+        Err(s) => Err(ShutdownError::Incomplete(s)),
+    }
+}
+
+/// What the tail sampler decided so far; `None` unless tail sampling is on
+/// (`AGENT_TRACE_KEEP_ERRORS`, `AGENT_TRACE_KEEP_SLOWER_THAN`).
+pub fn tail_stats() -> Option<TailStats> {
+    owned(ACTIVE.load().as_ref()?)?
+        .tail
+        .as_ref()
+        .map(|t| t.stats())
+}
+
+/// Whether spans are being recorded in this process.
+pub fn is_enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}

@@ -1,0 +1,202 @@
+//! Metrics: GenAI client metrics and per-tool / per-agent durations, exported over OTLP beside
+//! the traces (feature `metrics`, on by default).
+//!
+//! | instrument | unit | recorded by | attributes |
+//! |---|---|---|---|
+//! | `gen_ai.client.operation.duration` | `s` | `#[llm_call]` | `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name`, `gen_ai.response.model`, `error.type` |
+//! | `gen_ai.client.token.usage` | `{token}` | `#[llm_call]` (from the response) | `gen_ai.token.type` (`input`/`output`), `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name` |
+//! | `agent_trace.tool.duration` | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `error.type` |
+//! | `agent_trace.agent.duration` | `s` | `#[a2a_call]`, `a2a_span!`, `#[agent_run]` | `gen_ai.agent.name`, `gen_ai.operation.name`, `error.type` |
+//! | `mcp.client.operation.duration` | `s` | MCP requests sent with `.traced()` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` / `gen_ai.prompt.name`, `error.type` |
+//! | `mcp.server.operation.duration` | `s` | MCP requests served by `TracedService` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `network.transport`, `error.type` |
+//!
+//! Metrics follow the traces: with an OTLP traces exporter they go to the same collector
+//! (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` to send elsewhere, `OTEL_METRICS_EXPORTER=none` to
+//! turn them off), every `OTEL_METRIC_EXPORT_INTERVAL` ms (default 60000) and at shutdown.
+//! While tracing is off nothing is measured: the instruments are only reached through a span.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::Resource;
+
+use crate::config::Config;
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+use crate::config::Protocol;
+use crate::span::instruments::Instruments;
+
+/// Builds the meter provider and instruments, or `None` when metrics are off.
+pub(crate) fn build(config: &Config, resource: Resource) -> Option<Arc<Instruments>> {
+    let endpoint = config.metrics_endpoint.clone()?;
+    let exporter = OtlpMetricExporter::new(config, endpoint)?;
+    let reader = PeriodicReader::builder(exporter)
+        .with_interval(config.metrics_interval)
+        .build();
+    let provider = SdkMeterProvider::builder()
+        .with_reader(reader)
+        .with_resource(resource)
+        .build();
+    Some(Arc::new(Instruments::new(provider)))
+}
+
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+struct OtlpMetricExporter;
+
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+impl OtlpMetricExporter {
+    /// No OTLP transport in this build: no metrics.
+    fn new(_config: &Config, _endpoint: String) -> Option<NoExporter> {
+        None
+    }
+}
+
+/// Never built: stands for the exporter type when there is no OTLP transport.
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+#[derive(Debug)]
+struct NoExporter;
+
+#[cfg(not(any(feature = "otlp-grpc", feature = "otlp-http")))]
+impl PushMetricExporter for NoExporter {
+    async fn export(&self, _metrics: &ResourceMetrics) -> OTelSdkResult {
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+/// opentelemetry-otlp's metric exporter, run on a private runtime: the SDK's reader calls
+/// `export` from a thread of its own, where tonic and reqwest would find no runtime.
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+struct OtlpMetricExporter {
+    /// `Option` only so `Drop` can shut it down without blocking: the exporter may be dropped
+    /// on an application thread inside an async runtime, where dropping a runtime panics.
+    runtime: Option<tokio::runtime::Runtime>,
+    inner: opentelemetry_otlp::MetricExporter,
+    timeout: Duration,
+}
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+impl std::fmt::Debug for OtlpMetricExporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtlpMetricExporter").finish_non_exhaustive()
+    }
+}
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+impl OtlpMetricExporter {
+    fn new(config: &Config, endpoint: String) -> Option<Self> {
+        use opentelemetry_otlp::WithExportConfig as _;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .thread_name("at-metrics-io")
+            .on_thread_start(crate::state::mark_export_thread)
+            .build()
+            .ok()?;
+        let inner = {
+            let _g = runtime.enter();
+            let built = match config.protocol {
+                #[cfg(feature = "otlp-grpc")]
+                Protocol::Grpc => {
+                    use opentelemetry_otlp::WithTonicConfig as _;
+                    let metadata = crate::export::otlp::grpc_metadata(&config.headers).ok()?;
+                    opentelemetry_otlp::MetricExporter::builder()
+                        .with_tonic()
+                        .with_endpoint(endpoint)
+                        .with_timeout(config.export_timeout)
+                        .with_metadata(metadata)
+                        .with_temporality(Temporality::Cumulative)
+                        .build()
+                }
+                #[cfg(feature = "otlp-http")]
+                p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
+                    use opentelemetry_otlp::WithHttpConfig as _;
+                    let client = reqwest::Client::builder().no_proxy().build().ok()?;
+                    opentelemetry_otlp::MetricExporter::builder()
+                        .with_http()
+                        .with_http_client(crate::export::otlp::ReportingClient::new(
+                            client,
+                            p == Protocol::HttpJson,
+                        ))
+                        .with_endpoint(endpoint)
+                        .with_timeout(config.export_timeout)
+                        .with_headers(config.headers.iter().cloned().collect())
+                        .with_protocol(match p {
+                            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+                            _ => opentelemetry_otlp::Protocol::HttpBinary,
+                        })
+                        .with_temporality(Temporality::Cumulative)
+                        .build()
+                }
+                #[allow(unreachable_patterns)]
+                _ => return None,
+            };
+            built.ok()?
+        };
+        Some(OtlpMetricExporter {
+            runtime: Some(runtime),
+            inner,
+            timeout: config.export_timeout,
+        })
+    }
+}
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+impl Drop for OtlpMetricExporter {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
+impl PushMetricExporter for OtlpMetricExporter {
+    fn export(
+        &self,
+        metrics: &ResourceMetrics,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        // The SDK calls this from its own reader thread: no tracing of our own HTTP/gRPC there.
+        crate::state::mark_export_thread();
+        let result = match &self.runtime {
+            None => Err(OTelSdkError::AlreadyShutdown),
+            Some(runtime) => runtime
+                .block_on(async {
+                    tokio::time::timeout(self.timeout, self.inner.export(metrics)).await
+                })
+                .unwrap_or_else(|_| {
+                    Err(OTelSdkError::InternalFailure(
+                        "metrics export timed out".to_string(),
+                    ))
+                }),
+        };
+        if let Err(e) = &result {
+            tracing::warn!(target: "agent_trace::export", "could not export metrics: {e}");
+        }
+        std::future::ready(result)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}

@@ -1,0 +1,589 @@
+//! The export pipeline: a bounded queue, one export thread, exact counts, around any
+//! OpenTelemetry SDK `SpanExporter`.
+//!
+//! What crosses the wire is the exporter's job: by default `opentelemetry-otlp`'s (gRPC or
+//! HTTP, with its retry table, compression and TLS), or a user's (`Builder::span_exporter`).
+//! This module adds what the SDK's `BatchSpanProcessor` lacks: every span that ends is
+//! accounted for (`ended == exported + dropped + pending + sampled_out`, with OTLP partial
+//! success counted as failed), shutdown is bounded by its timeout in every fault and says
+//! honestly what was lost, an exporter that panics loses its batch and not tracing, and the
+//! export thread owns a private single-threaded runtime, so exporting works the same under
+//! `#[tokio::main]`, a `current_thread` runtime or a plain `main` (the gRPC exporter is built
+//! inside that runtime, as tonic requires).
+//!
+//! The application's threads only ever take a short lock to push onto the queue; when the
+//! queue is full the span is dropped and counted, never waited for.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::state::ExportStats;
+
+use opentelemetry::trace::Status;
+use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::Resource;
+
+use crate::config::BatchConfig;
+
+/// A boxed future, as [`DynExporter`] returns.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Any SDK `SpanExporter`, object-safe (the SDK's trait returns `impl Future`), as the export
+/// thread holds it. Runs on the export thread only, inside its private runtime.
+pub(crate) trait DynExporter: Send + 'static {
+    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult>;
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
+    fn set_resource(&mut self, resource: &Resource);
+}
+
+impl<E: SpanExporter + 'static> DynExporter for E {
+    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult> {
+        Box::pin(SpanExporter::export(self, batch))
+    }
+
+    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
+        self.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        SpanExporter::set_resource(self, resource)
+    }
+}
+
+/// The exporter the export thread uses, and where it reports OTLP partial success.
+pub(crate) struct ExportTarget {
+    pub(crate) exporter: Box<dyn DynExporter>,
+    /// Spans the collector rejected in answers it otherwise accepted (`rejected_spans`),
+    /// added up by the exporter; taken after each batch and counted as failed.
+    pub(crate) rejected: Option<Arc<AtomicU64>>,
+}
+
+/// Builds the [`ExportTarget`] on the export thread, inside its runtime.
+pub(crate) type MakeExporter = Box<dyn FnOnce() -> ExportTarget + Send>;
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<SpanData>,
+    in_flight: u64,
+    stats: ExportStats,
+    flush_requested: u64,
+    flush_completed: u64,
+    shutdown_deadline: Option<Instant>,
+    worker_done: bool,
+}
+
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Wakes the export thread.
+    work: Condvar,
+    /// Wakes callers waiting for a flush or shutdown.
+    progress: Condvar,
+    batch: BatchConfig,
+    export_timeout: Duration,
+    attribute_value_limit: usize,
+    warn: RateLimit,
+    /// Applied on the export thread, before the exporter sees a batch.
+    before_export: BeforeExport,
+}
+
+/// What the export thread does to each span before the exporter sees it: redaction first,
+/// then the OpenInference attributes, copied from the redacted values (so no copy can hold a
+/// secret, and redaction never has to look into the copies' JSON).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct BeforeExport {
+    pub(crate) openinference: bool,
+    pub(crate) redactor: Option<crate::export::redact::Redactor>,
+}
+
+impl BeforeExport {
+    fn apply(&self, batch: &mut [SpanData]) {
+        if let Some(r) = &self.redactor {
+            batch.iter_mut().for_each(|span| r.span(span));
+        }
+        if self.openinference {
+            batch
+                .iter_mut()
+                .for_each(crate::export::openinference::enrich);
+        }
+    }
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("batch", &self.batch)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding this lock cannot leave the counters half-updated in a way that
+        // matters more than losing tracing altogether, so a poisoned lock is used as is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn stats(&self) -> ExportStats {
+        let st = self.lock();
+        let mut s = st.stats;
+        s.pending = st.queue.len() as u64 + st.in_flight;
+        s
+    }
+
+    /// Counts spans the tail sampler left out: they ended, and are accounted for.
+    pub(crate) fn count_sampled_out(&self, n: u64) {
+        let mut st = self.lock();
+        st.stats.ended += n;
+        st.stats.sampled_out += n;
+    }
+
+    /// Asks the export thread to send everything queued; waits at most `timeout`.
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), ExportStats> {
+        let deadline = deadline_after(timeout);
+        let mut st = self.lock();
+        if st.worker_done {
+            drop(st);
+            return Ok(());
+        }
+        st.flush_requested += 1;
+        let target = st.flush_requested;
+        self.work.notify_all();
+        while st.flush_completed < target && !st.worker_done {
+            let now = Instant::now();
+            if now >= deadline {
+                drop(st);
+                return Err(self.stats());
+            }
+            st = self
+                .progress
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        drop(st);
+        Ok(())
+    }
+
+    /// Stops the pipeline: exports what it can until `timeout`, then counts the rest as lost.
+    /// Never waits longer than `timeout`; safe to call more than once and from any thread.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> ExportStats {
+        let deadline = deadline_after(timeout);
+        let mut st = self.lock();
+        if st.shutdown_deadline.is_none() {
+            st.shutdown_deadline = Some(deadline);
+        }
+        self.work.notify_all();
+        while !st.worker_done {
+            let now = Instant::now();
+            if now >= deadline {
+                // The export thread is stuck in an export; it will give up at its own timeout
+                // and exit. What is still queued will not be sent: say so now.
+                let lost = st.queue.len() as u64 + st.in_flight;
+                st.stats.lost_at_shutdown += st.queue.len() as u64;
+                st.queue.clear();
+                let mut s = st.stats;
+                s.pending = st.in_flight;
+                debug_assert!(lost >= s.pending);
+                return s;
+            }
+            st = self
+                .progress
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        let mut s = st.stats;
+        s.pending = st.queue.len() as u64 + st.in_flight;
+        s
+    }
+}
+
+/// How long the export thread sleeps at a time while nothing is queued (it is woken sooner
+/// by the first span, a flush or shutdown).
+const IDLE_WAIT: Duration = Duration::from_secs(1);
+
+/// `now + d`, or a far deadline when that would overflow (`Duration::MAX`).
+pub(crate) fn deadline_after(d: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// The `SpanProcessor` the tracer provider calls; it only queues.
+#[derive(Debug, Clone)]
+pub(crate) struct QueueProcessor {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl SpanProcessor for QueueProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, mut span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
+        truncate_span(&mut span, self.shared.attribute_value_limit);
+        let shared = &self.shared;
+        let mut st = shared.lock();
+        st.stats.ended += 1;
+        if st.shutdown_deadline.is_some() {
+            st.stats.lost_at_shutdown += 1;
+            return;
+        }
+        if st.queue.len() >= shared.batch.max_queue_size {
+            st.stats.dropped_queue_full += 1;
+            let dropped = st.stats.dropped_queue_full;
+            drop(st);
+            shared.warn.warn(|suppressed| {
+                tracing::warn!(
+                    target: "agent_trace::export",
+                    dropped_total = dropped,
+                    suppressed_warnings = suppressed,
+                    "span queue full ({} spans): dropping spans until the exporter catches up",
+                    shared.batch.max_queue_size
+                )
+            });
+            return;
+        }
+        st.queue.push_back(span);
+        // The export thread sleeps on an empty queue: wake it for the first span, and for a
+        // full batch.
+        if st.queue.len() == 1 || st.queue.len() >= shared.batch.max_export_batch_size {
+            shared.work.notify_one();
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.shared
+            .flush(self.shared.export_timeout)
+            .map_err(|_| OTelSdkError::Timeout(self.shared.export_timeout))
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let s = self.shared.shutdown(timeout);
+        if s.all_delivered() {
+            Ok(())
+        } else {
+            Err(OTelSdkError::InternalFailure(format!(
+                "{} of {} spans not delivered",
+                s.ended - s.exported,
+                s.ended
+            )))
+        }
+    }
+
+    fn set_resource(&mut self, _resource: &Resource) {}
+}
+
+/// Cuts every string a span carries to `limit` characters: its name, its status description,
+/// and string values of span, event and link attributes (and event names). A client-chosen
+/// HTTP method or a huge error message must not make a span, or the batch it is sent in,
+/// too large to export.
+pub(crate) fn truncate_span(span: &mut SpanData, limit: usize) {
+    if let Some(cut) = cut_point(&span.name, limit) {
+        span.name = span.name[..cut].to_string().into();
+    }
+    if let Status::Error { description } = &mut span.status {
+        if let Some(cut) = cut_point(description, limit) {
+            *description = description[..cut].to_string().into();
+        }
+    }
+    for kv in span.attributes.iter_mut() {
+        truncate_value(kv, limit);
+    }
+    for event in span.events.events.iter_mut() {
+        if let Some(cut) = cut_point(&event.name, limit) {
+            event.name = event.name[..cut].to_string().into();
+        }
+        for kv in event.attributes.iter_mut() {
+            truncate_value(kv, limit);
+        }
+    }
+    for link in span.links.links.iter_mut() {
+        for kv in link.attributes.iter_mut() {
+            truncate_value(kv, limit);
+        }
+    }
+}
+
+fn truncate_value(kv: &mut KeyValue, limit: usize) {
+    match &mut kv.value {
+        Value::String(s) => {
+            if let Some(cut) = cut_point(s.as_str(), limit) {
+                *s = s.as_str()[..cut].to_string().into();
+            }
+        }
+        Value::Array(opentelemetry::Array::String(items)) => {
+            for s in items.iter_mut() {
+                if let Some(cut) = cut_point(s.as_str(), limit) {
+                    *s = s.as_str()[..cut].to_string().into();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+pub(crate) use crate::span::text::cut_point;
+
+/// Logs at most one warning per interval; counts what it held back.
+#[derive(Debug)]
+pub(crate) struct RateLimit {
+    started: Instant,
+    last_ms: AtomicU64,
+    suppressed: AtomicU64,
+    interval_ms: u64,
+}
+
+impl RateLimit {
+    pub(crate) fn new(interval: Duration) -> Self {
+        RateLimit {
+            started: Instant::now(),
+            last_ms: AtomicU64::new(u64::MAX),
+            suppressed: AtomicU64::new(0),
+            interval_ms: interval.as_millis() as u64,
+        }
+    }
+
+    pub(crate) fn warn(&self, log: impl FnOnce(u64)) {
+        let now = self.started.elapsed().as_millis() as u64;
+        let last = self.last_ms.load(Ordering::Relaxed);
+        let due = last == u64::MAX || now.saturating_sub(last) >= self.interval_ms;
+        if due
+            && self
+                .last_ms
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            log(self.suppressed.swap(0, Ordering::Relaxed));
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Starts the export thread. `make_exporter` runs inside the thread's runtime context.
+pub(crate) fn start(
+    batch: BatchConfig,
+    export_timeout: Duration,
+    attribute_value_limit: usize,
+    before_export: BeforeExport,
+    make_exporter: MakeExporter,
+) -> std::io::Result<Arc<Shared>> {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State::default()),
+        work: Condvar::new(),
+        progress: Condvar::new(),
+        batch,
+        export_timeout,
+        attribute_value_limit,
+        warn: RateLimit::new(Duration::from_secs(10)),
+        before_export,
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name("at-export-io")
+        .on_thread_start(suppress_telemetry_on_this_thread)
+        .build()?;
+    let worker_shared = shared.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    std::thread::Builder::new()
+        .name("agent-trace-export".into())
+        .spawn(move || {
+            suppress_telemetry_on_this_thread();
+            // An exporter whose construction panics exports nothing; tracing goes on.
+            let target = {
+                let _rt = runtime.enter();
+                catch_unwind(AssertUnwindSafe(make_exporter)).unwrap_or_else(|payload| {
+                    ExportTarget {
+                        exporter: Box::new(Failing(format!(
+                            "building the exporter panicked: {}",
+                            crate::span::panic_message(&*payload)
+                        ))),
+                        rejected: None,
+                    }
+                })
+            };
+            let _ = ready_tx.send(());
+            Worker {
+                shared: worker_shared,
+                runtime,
+                target,
+            }
+            .run();
+        })?;
+    // Return with the export thread running and its exporter built (bounded: building the
+    // exporter makes no connection, so this is quick; if it is not, spans simply queue).
+    let _ = ready_rx.recv_timeout(Duration::from_secs(5));
+    Ok(shared)
+}
+
+/// The export thread and its helper threads must not trace themselves: HTTP and gRPC
+/// libraries emit `tracing` spans, which the bridge would turn into spans to export, forever.
+fn suppress_telemetry_on_this_thread() {
+    // Held for the thread's whole life; the guard is not needed again.
+    std::mem::forget(Context::enter_telemetry_suppressed_scope());
+    crate::state::mark_export_thread();
+}
+
+/// An exporter that fails every batch with the reason it could not be built.
+#[derive(Debug)]
+pub(crate) struct Failing(pub(crate) String);
+
+impl SpanExporter for Failing {
+    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
+        Err(OTelSdkError::InternalFailure(self.0.clone()))
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    runtime: tokio::runtime::Runtime,
+    target: ExportTarget,
+}
+
+impl Worker {
+    fn run(mut self) {
+        loop {
+            let (batch, shutdown_deadline) = self.next_batch();
+            if !batch.is_empty() {
+                self.export(batch, shutdown_deadline);
+            }
+            let mut st = self.shared.lock();
+            if st.queue.is_empty() && st.flush_completed < st.flush_requested {
+                st.flush_completed = st.flush_requested;
+                self.shared.progress.notify_all();
+            }
+            if let Some(deadline) = st.shutdown_deadline {
+                if st.queue.is_empty() || Instant::now() >= deadline {
+                    st.stats.lost_at_shutdown += st.queue.len() as u64;
+                    st.queue.clear();
+                    drop(st);
+                    let budget = deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(100));
+                    let exporter = &mut self.target.exporter;
+                    let runtime = &self.runtime;
+                    // Some exporters need the runtime to shut down; none may hang it.
+                    let _ = catch_unwind(AssertUnwindSafe(|| {
+                        let _rt = runtime.enter();
+                        exporter.shutdown(budget)
+                    }));
+                    let mut st = self.shared.lock();
+                    st.worker_done = true;
+                    st.flush_completed = st.flush_requested;
+                    self.shared.progress.notify_all();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Waits until a batch is full, the delay passed since the oldest queued span was seen,
+    /// a flush was asked for, or shutdown. An empty queue is waited on, never polled: with
+    /// `OTEL_BSP_SCHEDULE_DELAY=0` an idle pipeline still sleeps (the first span into an
+    /// empty queue wakes it).
+    fn next_batch(&self) -> (Vec<SpanData>, Option<Instant>) {
+        let shared = &self.shared;
+        let mut st = shared.lock();
+        let mut wake_at: Option<Instant> = None;
+        loop {
+            let urgent = st.shutdown_deadline.is_some() || st.flush_requested > st.flush_completed;
+            if urgent || st.queue.len() >= shared.batch.max_export_batch_size {
+                break;
+            }
+            let now = Instant::now();
+            let wait = if st.queue.is_empty() {
+                wake_at = None;
+                IDLE_WAIT
+            } else {
+                let at =
+                    *wake_at.get_or_insert_with(|| deadline_after(shared.batch.schedule_delay));
+                if now >= at {
+                    break;
+                }
+                at - now
+            };
+            st = shared
+                .work
+                .wait_timeout(st, wait)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        let n = st.queue.len().min(shared.batch.max_export_batch_size);
+        let batch: Vec<SpanData> = st.queue.drain(..n).collect();
+        st.in_flight = n as u64;
+        (batch, st.shutdown_deadline)
+    }
+
+    fn export(&mut self, mut batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
+        let n = batch.len() as u64;
+        self.shared.before_export.apply(&mut batch);
+        let mut deadline = deadline_after(self.shared.export_timeout);
+        if let Some(sd) = shutdown_deadline {
+            deadline = deadline.min(sd);
+        }
+        let exporter = &self.target.exporter;
+        let runtime = &self.runtime;
+        // The exporter retries as the OTLP spec says; the deadline bounds all of it.
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            runtime.block_on(async {
+                let budget = deadline.saturating_duration_since(Instant::now());
+                match tokio::time::timeout(budget, exporter.export(batch)).await {
+                    Ok(r) => r.map_err(|e| e.to_string()),
+                    Err(_) => Err(format!("export timed out after {} ms", budget.as_millis())),
+                }
+            })
+        }));
+        let outcome = match outcome {
+            Ok(r) => r,
+            Err(payload) => Err(format!(
+                "exporter panicked: {}",
+                crate::span::panic_message(&*payload)
+            )),
+        };
+        let rejected = match &self.target.rejected {
+            Some(r) => r.swap(0, Ordering::Relaxed).min(n),
+            None => 0,
+        };
+        let mut st = self.shared.lock();
+        st.in_flight = 0;
+        let (failed_now, reason) = match outcome {
+            Ok(()) => {
+                st.stats.exported += n - rejected;
+                (
+                    rejected,
+                    "the collector rejected them (OTLP partial success)".to_string(),
+                )
+            }
+            Err(e) => (n, e),
+        };
+        if failed_now > 0 {
+            st.stats.failed += failed_now;
+            let failed = st.stats.failed;
+            drop(st);
+            self.shared.warn.warn(|suppressed| {
+                tracing::warn!(
+                    target: "agent_trace::export",
+                    spans = failed_now,
+                    failed_total = failed,
+                    suppressed_warnings = suppressed,
+                    "could not export spans: {reason}"
+                )
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;
+#[cfg(test)]
+pub(crate) use tests::test_span;

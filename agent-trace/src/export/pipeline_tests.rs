@@ -1,0 +1,212 @@
+//! Tests of the export pipeline.
+
+use super::*;
+use std::sync::atomic::AtomicUsize;
+
+fn span(i: u64) -> SpanData {
+    SpanData {
+        attributes: vec![KeyValue::new("big", "é".repeat(100))],
+        ..test_span(1, i, 0)
+    }
+}
+
+#[derive(Debug)]
+struct Scripted {
+    calls: Arc<AtomicUsize>,
+    panic_on: usize,
+    fail: bool,
+    /// Spans each successful answer says were rejected (partial success).
+    reject: u64,
+    rejected: Arc<AtomicU64>,
+}
+
+impl SpanExporter for Scripted {
+    async fn export(&self, _b: Vec<SpanData>) -> OTelSdkResult {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        assert!(call != self.panic_on, "scripted exporter panic");
+        if self.fail {
+            return Err(OTelSdkError::InternalFailure("scripted failure".into()));
+        }
+        self.rejected.fetch_add(self.reject, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+fn scripted(calls: &Arc<AtomicUsize>, panic_on: usize, fail: bool) -> Scripted {
+    Scripted {
+        calls: calls.clone(),
+        panic_on,
+        fail,
+        reject: 0,
+        rejected: Arc::new(AtomicU64::new(0)),
+    }
+}
+
+fn pipeline(batch: BatchConfig, t: Scripted) -> QueueProcessor {
+    let rejected = Some(t.rejected.clone());
+    let shared = start(
+        batch,
+        Duration::from_secs(5),
+        10,
+        BeforeExport::default(),
+        Box::new(move || ExportTarget {
+            exporter: Box::new(t),
+            rejected,
+        }),
+    )
+    .expect("start");
+    QueueProcessor { shared }
+}
+
+fn batch(queue: usize, size: usize) -> BatchConfig {
+    BatchConfig {
+        max_queue_size: queue,
+        max_export_batch_size: size,
+        schedule_delay: Duration::from_millis(10),
+        export_timeout: Duration::from_secs(5),
+    }
+}
+
+#[test]
+fn counts_add_up_and_panicking_exporter_does_not_end_tracing() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let p = pipeline(batch(100, 1), scripted(&calls, 2, false));
+    for i in 1..=5 {
+        p.on_end(span(i));
+        p.shared.flush(Duration::from_secs(10)).expect("flush");
+    }
+    let s = p.shared.shutdown(Duration::from_secs(10));
+    assert_eq!(s.ended, 5);
+    assert_eq!(s.failed, 1, "the panicking call's one span");
+    assert_eq!(s.exported, 4, "export continued after the panic");
+    assert_eq!(s.exported + s.dropped() + s.pending, s.ended);
+    assert!(calls.load(Ordering::SeqCst) >= 5);
+}
+
+#[test]
+fn full_queue_drops_and_counts() {
+    // The exporter never gets a chance: a long delay and a large batch keep spans queued.
+    let mut b = batch(3, 3);
+    b.schedule_delay = Duration::from_secs(60);
+    let p = pipeline(
+        BatchConfig {
+            max_export_batch_size: 100,
+            ..b
+        },
+        scripted(&Arc::new(AtomicUsize::new(0)), 0, true),
+    );
+    for i in 1..=10 {
+        p.on_end(span(i));
+    }
+    let s = p.shared.stats();
+    assert_eq!(s.ended, 10);
+    assert_eq!(s.dropped_queue_full, 7);
+    assert_eq!(s.pending, 3);
+    let s = p.shared.shutdown(Duration::from_secs(10));
+    assert_eq!(s.failed, 3);
+    assert!(!s.all_delivered());
+    assert_eq!(s.exported + s.dropped() + s.pending, s.ended);
+    // After shutdown, spans are counted as lost, not queued.
+    p.on_end(span(11));
+    let s2 = p.shared.shutdown(Duration::from_secs(1));
+    assert_eq!(s2.lost_at_shutdown, s.lost_at_shutdown + 1);
+}
+
+#[test]
+fn partial_success_counts_rejected_spans_as_failed() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut t = scripted(&calls, 0, false);
+    t.reject = 2;
+    let p = pipeline(batch(100, 5), t);
+    for i in 1..=5 {
+        p.on_end(span(i));
+    }
+    let s = p.shared.shutdown(Duration::from_secs(10));
+    assert_eq!((s.ended, s.exported, s.failed), (5, 3, 2), "{s:?}");
+    assert!(!s.all_delivered());
+}
+
+#[test]
+fn attribute_values_are_cut_on_char_boundaries() {
+    let mut s = span(1);
+    truncate_span(&mut s, 10);
+    assert_eq!(s.attributes[0].value.as_str().chars().count(), 10);
+    assert_eq!(cut_point("short", 10), None);
+    assert_eq!(cut_point("ééé", 2), Some(4));
+}
+
+#[test]
+fn names_status_events_and_links_are_cut_too() {
+    use opentelemetry::trace::{Event, Link, SpanContext, TraceState};
+    let huge = "M".repeat(100_000);
+    let mut events = opentelemetry_sdk::trace::SpanEvents::default();
+    events.events.push(Event::new(
+        huge.clone(),
+        std::time::SystemTime::UNIX_EPOCH,
+        vec![KeyValue::new("exception.message", huge.clone())],
+        0,
+    ));
+    let mut links = opentelemetry_sdk::trace::SpanLinks::default();
+    links.links.push(Link::new(
+        SpanContext::new(
+            1u128.into(),
+            2u64.into(),
+            Default::default(),
+            true,
+            TraceState::default(),
+        ),
+        vec![KeyValue::new("why", huge.clone())],
+        0,
+    ));
+    let mut s = SpanData {
+        name: huge.clone().into(),
+        status: Status::error(huge.clone()),
+        events,
+        links,
+        ..test_span(1, 1, 0)
+    };
+    truncate_span(&mut s, 16);
+    assert_eq!(s.name.len(), 16);
+    assert!(matches!(&s.status, Status::Error { description } if description.len() == 16));
+    assert_eq!(s.events.events[0].name.len(), 16);
+    assert_eq!(s.events.events[0].attributes[0].value.as_str().len(), 16);
+    assert_eq!(s.links.links[0].attributes[0].value.as_str().len(), 16);
+}
+
+#[test]
+fn rate_limit_counts_suppressed() {
+    let rl = RateLimit::new(Duration::from_secs(3600));
+    let mut logged = Vec::new();
+    for _ in 0..5 {
+        rl.warn(|s| logged.push(s));
+    }
+    assert_eq!(logged, vec![0]);
+    assert_eq!(rl.suppressed.load(Ordering::Relaxed), 4);
+}
+
+/// A finished span for unit tests: sampled, `name` "s", no attributes; adjust with `..`.
+pub(crate) fn test_span(trace: u128, id: u64, parent: u64) -> SpanData {
+    use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
+    let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+    SpanData {
+        span_context: SpanContext::new(
+            TraceId::from(trace),
+            SpanId::from(id),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        ),
+        parent_span_id: SpanId::from(parent),
+        parent_span_is_remote: false,
+        span_kind: SpanKind::Internal,
+        name: "s".into(),
+        start_time: start,
+        end_time: start,
+        attributes: vec![],
+        dropped_attributes_count: 0,
+        events: Default::default(),
+        links: Default::default(),
+        status: opentelemetry::trace::Status::Unset,
+        instrumentation_scope: Default::default(),
+    }
+}

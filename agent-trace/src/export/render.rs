@@ -1,0 +1,405 @@
+//! Draws a trace as an indented waterfall in the terminal.
+//!
+//! Used by the console exporter and by the `testing` span-tree view; it works on a plain
+//! [`SpanView`] so any source (the SDK, OTLP protobuf, saved JSON) can be drawn.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// One span, as the renderer needs it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanView {
+    /// 32 lowercase hex digits.
+    pub trace_id: String,
+    /// 16 lowercase hex digits.
+    pub span_id: String,
+    /// Parent span id, `None` for a root.
+    pub parent_span_id: Option<String>,
+    /// Span name.
+    pub name: String,
+    /// The `service.name` of the process that made the span.
+    pub service: String,
+    /// `INTERNAL`, `CLIENT`, `SERVER`, `PRODUCER` or `CONSUMER`.
+    pub kind: &'static str,
+    /// Start, nanoseconds since the Unix epoch.
+    pub start_ns: u64,
+    /// End, nanoseconds since the Unix epoch.
+    pub end_ns: u64,
+    /// `Some(description)` when the status is Error.
+    pub error: Option<String>,
+    /// Attributes as `key=value` strings, in the order they were set.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl SpanView {
+    /// The span's duration.
+    pub fn duration(&self) -> Duration {
+        Duration::from_nanos(self.end_ns.saturating_sub(self.start_ns))
+    }
+}
+
+/// How to draw.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    /// Width of the time bar, in characters.
+    pub bar_width: usize,
+    /// Print each span's attributes under it.
+    pub attributes: bool,
+    /// Replace durations with `<dur>` (for snapshot tests).
+    pub mask_durations: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            bar_width: 30,
+            attributes: false,
+            mask_durations: false,
+        }
+    }
+}
+
+/// Formats a duration the way the waterfall shows it (`850 µs`, `12.3 ms`, `1.24 s`).
+pub fn format_duration(d: Duration) -> String {
+    let ns = d.as_nanos();
+    if ns < 1_000 {
+        format!("{ns} ns")
+    } else if ns < 1_000_000 {
+        format!("{} µs", ns / 1_000)
+    } else if ns < 1_000_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else {
+        format!("{:.2} s", ns as f64 / 1e9)
+    }
+}
+
+/// Draws the spans of one trace. Spans whose parent is not among them are drawn as roots
+/// (a trace that came in from another, un-traced service, or whose parent is still running).
+pub fn render_trace(spans: &[SpanView], opts: RenderOptions) -> String {
+    let mut out = String::new();
+    if spans.is_empty() {
+        return out;
+    }
+    let tree = Tree::new(spans);
+    let services: HashSet<&str> = spans.iter().map(|s| s.service.as_str()).collect();
+    write_header(&mut out, spans, services.len(), tree.t1 - tree.t0, opts);
+    let layout = Layout {
+        opts,
+        t0: tree.t0,
+        t1: tree.t1,
+        svc_width: services
+            .iter()
+            .map(|s| s.chars().count())
+            .max()
+            .unwrap_or(0),
+    };
+
+    // Depth-first, iteratively, with a guard against cycles in malformed input.
+    let mut seen = HashSet::new();
+    let mut stack: Vec<(usize, String, bool, bool)> = tree
+        .roots
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(n, &i)| (i, String::new(), n == 0, true))
+        .collect();
+    let mut next_unseen = 0;
+    loop {
+        let Some((i, prefix, last, is_root)) = stack.pop() else {
+            // Spans caught in a parent cycle (malformed input) are drawn as roots at the end.
+            while next_unseen < spans.len() && seen.contains(&next_unseen) {
+                next_unseen += 1;
+            }
+            if next_unseen == spans.len() {
+                break;
+            }
+            stack.push((next_unseen, String::new(), true, true));
+            continue;
+        };
+        if !seen.insert(i) {
+            continue;
+        }
+        let s = &spans[i];
+        let child_prefix = layout.write_span(&mut out, s, &prefix, last, is_root);
+        if let Some(kids) = tree.children.get(s.span_id.as_str()) {
+            for (n, &k) in kids.iter().enumerate().rev() {
+                stack.push((k, child_prefix.clone(), n + 1 == kids.len(), false));
+            }
+        }
+    }
+    out
+}
+
+/// Parents and children by index, in start order, and the trace's time range.
+struct Tree<'a> {
+    roots: Vec<usize>,
+    children: HashMap<&'a str, Vec<usize>>,
+    t0: u64,
+    t1: u64,
+}
+
+impl<'a> Tree<'a> {
+    fn new(spans: &'a [SpanView]) -> Self {
+        let ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
+        let mut children: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut roots = Vec::new();
+        for (i, s) in spans.iter().enumerate() {
+            match s.parent_span_id.as_deref() {
+                Some(p) if ids.contains(p) && p != s.span_id => {
+                    children.entry(p).or_default().push(i)
+                }
+                _ => roots.push(i),
+            }
+        }
+        let by_start =
+            |v: &mut Vec<usize>| v.sort_by_key(|&i| (spans[i].start_ns, spans[i].end_ns));
+        by_start(&mut roots);
+        for v in children.values_mut() {
+            by_start(v);
+        }
+        let t0 = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+        let t1 = spans
+            .iter()
+            .map(|s| s.end_ns)
+            .max()
+            .unwrap_or(t0)
+            .max(t0 + 1);
+        Tree {
+            roots,
+            children,
+            t0,
+            t1,
+        }
+    }
+}
+
+/// `trace {id} · N spans · M services · duration · errors`.
+fn write_header(
+    out: &mut String,
+    spans: &[SpanView],
+    services: usize,
+    ns: u64,
+    opts: RenderOptions,
+) {
+    let errors = spans.iter().filter(|s| s.error.is_some()).count();
+    let _ = writeln!(
+        out,
+        "trace {} · {} span{} · {} service{} · {}{}",
+        spans[0].trace_id,
+        spans.len(),
+        if spans.len() == 1 { "" } else { "s" },
+        services,
+        if services == 1 { "" } else { "s" },
+        if opts.mask_durations {
+            "<dur>".to_string()
+        } else {
+            format_duration(Duration::from_nanos(ns))
+        },
+        match errors {
+            0 => String::new(),
+            n => format!(" · {n} error{}", if n == 1 { "" } else { "s" }),
+        }
+    );
+}
+
+/// How lines are laid out: options, time range, width of the service column.
+struct Layout {
+    opts: RenderOptions,
+    t0: u64,
+    t1: u64,
+    svc_width: usize,
+}
+
+impl Layout {
+    /// The bar of one span, `│  ███   │ `.
+    fn bar(&self, s: &SpanView) -> String {
+        let width = self.opts.bar_width;
+        if width == 0 {
+            return String::new();
+        }
+        let w = width as u128;
+        let span_total = (self.t1 - self.t0) as u128;
+        let from = ((s.start_ns.saturating_sub(self.t0)) as u128 * w / span_total) as usize;
+        let to = ((s.end_ns.saturating_sub(self.t0)) as u128 * w / span_total) as usize;
+        let to = to.max(from + 1).min(width);
+        let from = from.min(to - 1);
+        let fill = if s.error.is_some() { '▓' } else { '█' };
+        let mut b = String::with_capacity(width + 2);
+        b.push('│');
+        b.extend(std::iter::repeat_n(' ', from));
+        b.extend(std::iter::repeat_n(fill, to - from));
+        b.extend(std::iter::repeat_n(' ', width - to));
+        b.push_str("│ ");
+        b
+    }
+
+    /// Writes one span's line (and its attributes); returns the prefix of its children.
+    fn write_span(
+        &self,
+        out: &mut String,
+        s: &SpanView,
+        prefix: &str,
+        last: bool,
+        root: bool,
+    ) -> String {
+        let branch = match (root, last) {
+            (true, _) => "",
+            (false, true) => "└─ ",
+            (false, false) => "├─ ",
+        };
+        let dur = if self.opts.mask_durations {
+            "<dur>".to_string()
+        } else {
+            format_duration(s.duration())
+        };
+        let status = match &s.error {
+            Some(msg) if msg.is_empty() => "  ✗ ERROR".to_string(),
+            Some(msg) => format!("  ✗ ERROR: {}", one_line(msg, 120)),
+            None => String::new(),
+        };
+        let svc_width = self.svc_width;
+        let _ = writeln!(
+            out,
+            "{bar}{dur:>9}  {svc:<svc_width$}  {prefix}{branch}{name} [{kind}]{status}",
+            bar = self.bar(s),
+            svc = s.service,
+            name = s.name,
+            kind = s.kind,
+        );
+        let child_prefix = match (root, last) {
+            (true, _) => prefix.to_string(),
+            (false, true) => format!("{prefix}   "),
+            (false, false) => format!("{prefix}│  "),
+        };
+        if self.opts.attributes {
+            let pad = " ".repeat(match self.opts.bar_width {
+                0 => 0,
+                w => w + 3,
+            });
+            for (k, v) in &s.attributes {
+                let _ = writeln!(
+                    out,
+                    "{pad}{:>9}  {:<svc_width$}  {child_prefix}   · {k}={}",
+                    "",
+                    "",
+                    one_line(v, 200)
+                );
+            }
+        }
+        child_prefix
+    }
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    match crate::span::text::cut_point(&flat, max) {
+        Some(cut) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+/// Converts an SDK span.
+pub(crate) fn from_span_data(s: &opentelemetry_sdk::trace::SpanData, service: &str) -> SpanView {
+    use opentelemetry::trace::{SpanKind, Status};
+    let ns = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
+    };
+    SpanView {
+        trace_id: s.span_context.trace_id().to_string(),
+        span_id: s.span_context.span_id().to_string(),
+        parent_span_id: (s.parent_span_id != opentelemetry::trace::SpanId::INVALID)
+            .then(|| s.parent_span_id.to_string()),
+        name: s.name.to_string(),
+        service: service.to_string(),
+        kind: match s.span_kind {
+            SpanKind::Client => "CLIENT",
+            SpanKind::Server => "SERVER",
+            SpanKind::Producer => "PRODUCER",
+            SpanKind::Consumer => "CONSUMER",
+            SpanKind::Internal => "INTERNAL",
+        },
+        start_ns: ns(s.start_time),
+        end_ns: ns(s.end_time),
+        error: match &s.status {
+            Status::Error { description } => Some(description.to_string()),
+            _ => None,
+        },
+        attributes: s
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(id: &str, parent: Option<&str>, name: &str, start: u64, end: u64) -> SpanView {
+        SpanView {
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            span_id: id.into(),
+            parent_span_id: parent.map(Into::into),
+            name: name.into(),
+            service: "svc".into(),
+            kind: "INTERNAL",
+            start_ns: start,
+            end_ns: end,
+            error: None,
+            attributes: vec![],
+        }
+    }
+
+    #[test]
+    fn draws_tree_in_start_order_with_errors() {
+        let mut failing = v("c", Some("a"), "tool", 50, 100);
+        failing.error = Some("boom\nsecond line".into());
+        let spans = vec![
+            failing,
+            v("a", None, "root", 0, 100),
+            v("b", Some("a"), "first", 0, 50),
+            v("d", Some("b"), "nested", 10, 20),
+        ];
+        let out = render_trace(
+            &spans,
+            RenderOptions {
+                bar_width: 10,
+                mask_durations: true,
+                ..Default::default()
+            },
+        );
+        let expected = "\
+trace 0af7651916cd43dd8448eb211c80319c · 4 spans · 1 service · <dur> · 1 error
+│██████████│     <dur>  svc  root [INTERNAL]
+│█████     │     <dur>  svc  ├─ first [INTERNAL]
+│ █        │     <dur>  svc  │  └─ nested [INTERNAL]
+│     ▓▓▓▓▓│     <dur>  svc  └─ tool [INTERNAL]  ✗ ERROR: boom second line
+";
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn orphans_and_cycles_do_not_hang() {
+        let spans = vec![v("a", Some("b"), "x", 0, 1), v("b", Some("a"), "y", 0, 1)];
+        let out = render_trace(&spans, RenderOptions::default());
+        // A parent cycle: both spans are still drawn, once each.
+        assert_eq!(out.lines().count(), 3, "{out}");
+        let spans = vec![v("a", Some("zz"), "orphan", 0, 1)];
+        assert!(render_trace(&spans, RenderOptions::default()).contains("orphan"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(format_duration(Duration::from_nanos(999)), "999 ns");
+        assert_eq!(format_duration(Duration::from_micros(850)), "850 µs");
+        assert_eq!(format_duration(Duration::from_micros(12_345)), "12.3 ms");
+        assert_eq!(format_duration(Duration::from_millis(1_240)), "1.24 s");
+    }
+}

@@ -1,0 +1,546 @@
+//! Log lines that lead back to their trace, and the bridge between `tracing` and our spans.
+//!
+//! [`init`](crate::init) installs a `tracing` subscriber made of:
+//! - an `EnvFilter` from `RUST_LOG` (default `info`);
+//! - a formatter (text or JSON) that adds `trace_id` and `span_id` of the current
+//!   OpenTelemetry context to every line logged inside a span, ours or another crate's;
+//! - the tracing-opentelemetry layer, so `tracing` spans (`#[instrument]`, `info_span!`) become
+//!   OpenTelemetry spans that nest under ours, and ours under them (context activation).
+//!
+//! Users who build their own subscriber compose [`layers`] instead:
+//!
+//! ```
+//! use tracing_subscriber::layer::SubscriberExt as _;
+//! let subscriber = tracing_subscriber::registry()
+//!     .with(agent_trace::logs::layers(agent_trace::LogFormat::Text));
+//! let _ = tracing::subscriber::set_global_default(subscriber);
+//! let _guard = agent_trace::builder().service_name("svc").install_subscriber(false).install();
+//! ```
+
+use crate::state::in_export_thread;
+use std::fmt;
+
+use opentelemetry::trace::{SpanBuilder, SpanContext, Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use tracing::Subscriber;
+use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
+use tracing_subscriber::registry::LookupSpan;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::config::LogFormat;
+
+/// `(trace_id, span_id)` of the current context, as 32 and 16 hex digits.
+pub(crate) fn current_ids() -> Option<(String, String)> {
+    let cx = Context::current();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid()
+        .then(|| (sc.trace_id().to_string(), sc.span_id().to_string()))
+}
+
+/// The request id of the request being served, if any (set by the server layer).
+fn current_request_id() -> Option<String> {
+    crate::context::carriers::http::RequestId::current().map(|r| r.as_str().to_string())
+}
+
+/// The layers `init` installs, for your own subscriber: filter (`RUST_LOG`), formatter with
+/// trace ids, and the `tracing` to OpenTelemetry bridge.
+pub fn layers<S>(format: LogFormat) -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    let filter = EnvFilter::try_from_env(crate::config::env::RUST_LOG)
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    fmt_layer(format)
+        .and_then(bridge_layer())
+        .and_then(EventsOnOurSpans)
+        .with_filter(filter)
+}
+
+/// Records `tracing` events (`info!`, `warn!`, ...) as span events on the agent-trace span
+/// they happen in, when no `tracing` span was entered inside it (the bridge records those on
+/// the `tracing` span). An event is only an event: the span's status comes from the
+/// function's return value, never from an event's level. Events pass the same `RUST_LOG`
+/// filter as log lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EventsOnOurSpans;
+
+impl<S: Subscriber> Layer<S> for EventsOnOurSpans {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if !crate::is_enabled() || in_export_thread() {
+            return;
+        }
+        let cx = Context::current();
+        if !crate::span::ours_is_innermost(&cx) {
+            return;
+        }
+        let span = cx.span();
+        if !span.is_recording() {
+            return;
+        }
+        let meta = event.metadata();
+        let mut fields = EventAttributes {
+            message: None,
+            attributes: vec![
+                KeyValue::new("level", meta.level().as_str()),
+                KeyValue::new("target", meta.target().to_string()),
+            ],
+        };
+        event.record(&mut fields);
+        let name = fields.message.unwrap_or_else(|| "event".to_string());
+        span.add_event(name, fields.attributes);
+    }
+}
+
+/// An event's fields as OpenTelemetry attributes; `message` becomes the event's name.
+struct EventAttributes {
+    message: Option<String>,
+    attributes: Vec<KeyValue>,
+}
+
+impl tracing::field::Visit for EventAttributes {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        let text = crate::span::text::debug(value, crate::span::text::MESSAGE_LIMIT);
+        if field.name() == "message" {
+            self.message = Some(text);
+        } else {
+            self.attributes.push(KeyValue::new(field.name(), text));
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.message = Some(crate::span::text::cut(
+                value,
+                crate::span::text::MESSAGE_LIMIT,
+            ));
+        } else {
+            self.attributes
+                .push(KeyValue::new(field.name(), value.to_string()));
+        }
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.attributes.push(KeyValue::new(
+            field.name(),
+            i64::try_from(value).unwrap_or(i64::MAX),
+        ));
+    }
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.attributes.push(KeyValue::new(field.name(), value));
+    }
+}
+
+/// The bridge's filter: on while tracing is, never on the export threads, and leaving to
+/// [`EventsOnOurSpans`] the events that happen directly inside an agent-trace span (the
+/// bridge would put them on an outer `tracing` span).
+struct BridgeFilter;
+
+impl<S> tracing_subscriber::layer::Filter<S> for BridgeFilter {
+    fn enabled(
+        &self,
+        _meta: &tracing::Metadata<'_>,
+        _cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        crate::is_enabled() && !in_export_thread()
+    }
+
+    fn event_enabled(
+        &self,
+        _event: &tracing::Event<'_>,
+        _cx: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        !crate::span::ours_is_innermost(&Context::current())
+    }
+}
+
+/// A formatting layer whose lines carry `trace_id` and `span_id` (text or JSON), on stderr.
+pub fn fmt_layer<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    fmt_layer_to(format, std::io::stderr)
+}
+
+fn fmt_layer_to<S, W>(format: LogFormat, writer: W) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(false)
+            .event_format(TextWithIds(
+                tracing_subscriber::fmt::format()
+                    .with_ansi(false)
+                    .without_time()
+                    .with_level(false),
+            ))
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            // Span fields are kept as JSON, so JSON lines can carry them structured.
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(JsonWithIds)
+            .boxed(),
+        #[allow(unreachable_patterns)]
+        _ => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
+    }
+}
+
+/// The tracing-opentelemetry layer, using whatever pipeline is installed at the time a span
+/// starts; it does nothing (and costs next to nothing) while tracing is off, and never runs
+/// on the export threads (the HTTP and gRPC libraries there emit `tracing` spans too).
+pub fn bridge_layer<S>() -> impl Layer<S>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    tracing_opentelemetry::layer()
+        .with_tracer(BridgeTracer)
+        .with_filter(BridgeFilter)
+}
+
+pub(crate) fn install_global(format: LogFormat) {
+    let subscriber = tracing_subscriber::registry().with(layers(format));
+    // Someone else's subscriber (or ours from an earlier init) wins; that is not an error.
+    let _ = subscriber.try_init();
+}
+
+struct TextWithIds<F>(F);
+
+impl<S, N, F> FormatEvent<S, N> for TextWithIds<F>
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+    F: FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        // tracing-subscriber's layout, timestamp first: `2026-11-22T06:40:00.123456Z  INFO`,
+        // then the ids, then spans, target, message and fields as it writes them.
+        use tracing_subscriber::fmt::time::FormatTime as _;
+        tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer)?;
+        write!(writer, " {:>5} ", event.metadata().level().as_str())?;
+        if let Some((trace_id, span_id)) = current_ids() {
+            write!(writer, "trace_id={trace_id} span_id={span_id} ")?;
+        }
+        if let Some(request_id) = current_request_id() {
+            write!(writer, "request_id={request_id} ")?;
+        }
+        self.0.format_event(ctx, writer, event)
+    }
+}
+
+struct JsonWithIds;
+
+impl<S, N> FormatEvent<S, N> for JsonWithIds
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        let mut fields = JsonFields(serde_json::Map::new());
+        event.record(&mut fields);
+        let mut obj = serde_json::Map::new();
+        // RFC 3339 in UTC, as tracing-subscriber writes it: 2026-11-22T06:40:00.123456Z.
+        let mut timestamp = String::new();
+        {
+            use tracing_subscriber::fmt::time::FormatTime as _;
+            let _ = tracing_subscriber::fmt::time::SystemTime
+                .format_time(&mut Writer::new(&mut timestamp));
+        }
+        obj.insert("timestamp".into(), timestamp.into());
+        obj.insert("level".into(), event.metadata().level().as_str().into());
+        obj.insert("target".into(), event.metadata().target().into());
+        if let Some((trace_id, span_id)) = current_ids() {
+            obj.insert("trace_id".into(), trace_id.into());
+            obj.insert("span_id".into(), span_id.into());
+        }
+        if let Some(request_id) = current_request_id() {
+            obj.insert("request_id".into(), request_id.into());
+        }
+        if let Some(scope) = ctx.event_scope() {
+            // The current span and its parents, root first, each with its fields.
+            let spans: Vec<serde_json::Value> = scope
+                .from_root()
+                .map(|span| {
+                    let mut entry = serde_json::Map::new();
+                    entry.insert("name".into(), span.name().into());
+                    let ext = span.extensions();
+                    let recorded = ext
+                        .get::<tracing_subscriber::fmt::FormattedFields<N>>()
+                        .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok());
+                    if let Some(serde_json::Value::Object(fields)) = recorded {
+                        for (k, v) in fields {
+                            entry.entry(k).or_insert(v);
+                        }
+                    }
+                    entry.into()
+                })
+                .collect();
+            obj.insert("spans".into(), spans.into());
+        }
+        // The event's own fields; one named like ours (`trace_id`, `level`, ...) is kept as
+        // `fields.<name>` rather than replacing it.
+        for (k, v) in fields.0 {
+            if obj.contains_key(&k) {
+                obj.insert(format!("fields.{k}"), v);
+            } else {
+                obj.insert(k, v);
+            }
+        }
+        writeln!(writer, "{}", serde_json::Value::Object(obj))
+    }
+}
+
+struct JsonFields(serde_json::Map<String, serde_json::Value>);
+
+impl tracing::field::Visit for JsonFields {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        self.0
+            .insert(field.name().into(), format!("{value:?}").into());
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &tracing::field::Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &tracing::field::Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+}
+
+/// A tracer that follows the installed pipeline: spans go to whichever SDK tracer is active
+/// when they start, or pass the parent's context through when none is.
+#[derive(Debug, Clone, Copy)]
+struct BridgeTracer;
+
+impl opentelemetry::trace::Tracer for BridgeTracer {
+    type Span = BridgeSpan;
+
+    fn build_with_context(&self, builder: SpanBuilder, parent_cx: &Context) -> BridgeSpan {
+        match crate::state::ACTIVE.load().as_ref() {
+            Some(i) => BridgeSpan::Sdk(i.tracer.build_with_context(builder, parent_cx)),
+            None => BridgeSpan::PassThrough(parent_cx.span().span_context().clone()),
+        }
+    }
+}
+
+// The SDK variant is the common one while tracing is on; boxing it would add an allocation
+// to every bridged span to save stack space in the rare pass-through case.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum BridgeSpan {
+    Sdk(opentelemetry_sdk::trace::Span),
+    PassThrough(SpanContext),
+}
+
+impl opentelemetry::trace::Span for BridgeSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: std::time::SystemTime,
+        attributes: Vec<KeyValue>,
+    ) where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        if let BridgeSpan::Sdk(s) = self {
+            s.add_event_with_timestamp(name, timestamp, attributes)
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        match self {
+            BridgeSpan::Sdk(s) => s.span_context(),
+            BridgeSpan::PassThrough(sc) => sc,
+        }
+    }
+
+    fn is_recording(&self) -> bool {
+        matches!(self, BridgeSpan::Sdk(s) if s.is_recording())
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.set_attribute(attribute)
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.set_status(status)
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<std::borrow::Cow<'static, str>>,
+    {
+        if let BridgeSpan::Sdk(s) = self {
+            s.update_name(new_name)
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, attributes: Vec<KeyValue>) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.add_link(span_context, attributes)
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: std::time::SystemTime) {
+        if let BridgeSpan::Sdk(s) = self {
+            s.end_with_timestamp(timestamp)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl<'w> tracing_subscriber::fmt::MakeWriter<'w> for Buf {
+        type Writer = Buf;
+        fn make_writer(&'w self) -> Buf {
+            self.clone()
+        }
+    }
+
+    fn logged(format: LogFormat, cx: Context) -> String {
+        let buf = Buf::default();
+        let subscriber = tracing_subscriber::registry().with(fmt_layer_to(format, buf.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let _g = cx.attach();
+            tracing::info!(answer = 42, "inside");
+        });
+        let bytes = buf.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    fn span_cx() -> Context {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+            SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::default(),
+        ))
+    }
+
+    #[test]
+    fn text_lines_carry_ids_and_request_id() {
+        let line = logged(LogFormat::Text, Context::new());
+        assert!(!line.contains("trace_id="), "no ids outside a span: {line}");
+        let cx = span_cx();
+        #[cfg(feature = "tower")]
+        let cx = cx.with_value(crate::context::carriers::http::RequestId("req-7".into()));
+        let line = logged(LogFormat::Text, cx);
+        // tracing-subscriber's layout: timestamp, level, then our ids.
+        let (time, rest) = line.split_once(' ').expect("fields");
+        assert!(is_rfc3339_utc(time), "{line}");
+        assert!(
+            rest.trim_start().starts_with(
+                "INFO trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7 "
+            ),
+            "{line}"
+        );
+        #[cfg(feature = "tower")]
+        assert!(line.contains("request_id=req-7"), "{line}");
+        assert!(
+            line.contains("inside") && line.contains("answer=42"),
+            "{line}"
+        );
+    }
+
+    /// `2026-11-22T06:40:00.123456Z`.
+    fn is_rfc3339_utc(s: &str) -> bool {
+        let b = s.as_bytes();
+        b.len() >= 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && s.ends_with('Z')
+            && s[..4].parse::<u32>().is_ok_and(|y| y >= 2024)
+    }
+
+    #[test]
+    fn json_lines_keep_span_fields_and_never_lose_our_ids() {
+        let buf = Buf::default();
+        let subscriber =
+            tracing_subscriber::registry().with(fmt_layer_to(LogFormat::Json, buf.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            let _g = span_cx().attach();
+            let outer = tracing::info_span!("request", user = "ada", attempt = 2);
+            let _o = outer.enter();
+            let inner = tracing::info_span!("lookup", key = "k1");
+            let _i = inner.enter();
+            tracing::info!(trace_id = "forged", level = "none", answer = 42, "inside");
+        });
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{text}");
+        assert_eq!(v["fields.trace_id"], "forged", "{text}");
+        assert_eq!(v["level"], "INFO");
+        assert_eq!(v["fields.level"], "none");
+        assert_eq!(v["answer"], 42);
+        assert!(is_rfc3339_utc(v["timestamp"].as_str().unwrap()), "{text}");
+        assert_eq!(v["spans"][0]["name"], "request");
+        assert_eq!(v["spans"][0]["user"], "ada");
+        assert_eq!(v["spans"][0]["attempt"], 2);
+        assert_eq!(v["spans"][1]["name"], "lookup");
+        assert_eq!(v["spans"][1]["key"], "k1");
+    }
+
+    #[test]
+    fn json_lines_carry_ids_and_fields() {
+        let line = logged(LogFormat::Json, span_cx());
+        let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(v["span_id"], "00f067aa0ba902b7");
+        assert_eq!(v["message"], "inside");
+        assert_eq!(v["answer"], 42);
+        assert_eq!(v["level"], "INFO");
+    }
+}

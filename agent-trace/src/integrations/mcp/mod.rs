@@ -1,0 +1,269 @@
+//! MCP (Model Context Protocol) through [rmcp](https://docs.rs/rmcp), the official Rust SDK
+//! (feature `rmcp`): client and server spans per the OpenTelemetry MCP semantic conventions,
+//! and trace context carried in each request's `params._meta`.
+//!
+//! **Server side**: wrap any rmcp service (a `ServerHandler`) in [`TracedService`]. Each
+//! request gets a SERVER span named `{mcp.method.name} {target}` (`tools/call search`,
+//! `prompts/get review`, `tools/list`), current while the handler runs, so
+//! `#[traced_tool]` functions called inside nest under it. Its parent comes from
+//! `params._meta`; over streamable HTTP the transport's own context (the HTTP request's
+//! `traceparent`) is added as a link, or used as the parent when `_meta` has none. With
+//! neither (rmcp's own `initialize`, say), a stdio server started with
+//! [`CommandExt::with_trace_context`](crate::context::carriers::env::CommandExt) uses the span that
+//! spawned it, as every root span of that process does; otherwise a new trace starts.
+//! Works with every rmcp transport: stdio, streamable HTTP, any `Transport`.
+//!
+//! ```no_run
+//! # #[cfg(feature = "rmcp")] {
+//! use agent_trace::mcp::TracedService;
+//! use rmcp::ServiceExt as _;
+//!
+//! #[derive(Clone)]
+//! struct Tools;
+//! impl rmcp::ServerHandler for Tools {}
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! # let (transport, _client_end) = tokio::io::duplex(4096);
+//! // Any rmcp transport: `rmcp::transport::stdio()`, a child's pipes, a socket...
+//! let server = TracedService::new(Tools).serve(transport).await?;
+//! server.waiting().await?;
+//! # Ok(()) }
+//! # }
+//! ```
+//!
+//! **Client side**: send requests through [`McpClientExt::traced`]. Each gets a CLIENT span
+//! (same name and attributes) and carries the current context in its `_meta`:
+//!
+//! ```no_run
+//! use agent_trace::mcp::McpClientExt as _;
+//! use rmcp::model::CallToolRequestParams;
+//!
+//! # async fn run(client: rmcp::service::RunningService<rmcp::RoleClient, ()>)
+//! # -> Result<(), rmcp::ServiceError> {
+//! let result = client
+//!     .traced()
+//!     .call_tool(CallToolRequestParams::new("search"))
+//!     .await?;
+//! # let _ = result; Ok(()) }
+//! ```
+//!
+//! Requests sent with rmcp's own methods (`client.call_tool(..)`) are not traced: rmcp hands
+//! them to its service task, where the caller's context is gone, and offers no hook before
+//! that. [`TracedClient::send_request`] takes any `ClientRequest`.
+//!
+//! **Outcomes**: a JSON-RPC error sets `error.type` and `rpc.response.status_code` to its
+//! code and the status to its message; a `tools/call` result with `isError: true` sets
+//! `error.type=tool_error` and the status to its text; a transport failure sets
+//! `error.type` to `transport_closed`, `transport_send`, `timeout`, `cancelled` or
+//! `unexpected_response`. With content capture on
+//! (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`), `tools/call` spans also record
+//! `gen_ai.tool.call.arguments` and `gen_ai.tool.call.result` as JSON (cut at
+//! [`CAPTURE_LIMIT`](crate::CAPTURE_LIMIT) characters; redacted before export).
+//!
+//! **Bad `_meta`** (missing, not strings, invalid `traceparent`, oversized `tracestate`) is
+//! treated as absent (the fallbacks above: usually a new trace) and never fails or changes
+//! the request.
+//!
+//! **Metrics** (feature `metrics`): `mcp.client.operation.duration` and
+//! `mcp.server.operation.duration` (seconds), by `mcp.method.name` (`_OTHER` outside the
+//! specification's methods), `mcp.protocol.version`, `network.transport` (server) and
+//! `error.type`; the client's also by `gen_ai.tool.name`/`gen_ai.prompt.name` (the server's
+//! not: a peer could send any name).
+//!
+//! Notifications are passed through untraced.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use opentelemetry::trace::{FutureExt as _, Link, SpanKind, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+use rmcp::model::*;
+use rmcp::service::{
+    MaybeSendFuture, NotificationContext, Peer, PeerRequestOptions, RequestContext, RoleClient,
+    RoleServer, ServiceError, SubscriptionContext,
+};
+use rmcp::{ErrorData, ServerHandler};
+
+use crate::span::text;
+use crate::span::{instrument, start_span_measured, ActiveSpan, Measure};
+
+use crate::span::semconv as k;
+
+/// Span names and targets longer than this (they come from the peer) are cut.
+const NAME_LIMIT: usize = 128;
+
+/// What a request says about itself, for span names and attributes.
+struct Described {
+    name: String,
+    attrs: Vec<KeyValue>,
+}
+
+impl Described {
+    /// A request whose span is named by its method alone.
+    fn method(method: &str) -> Self {
+        let method = text::cut(method, NAME_LIMIT);
+        let mut attrs = Vec::with_capacity(8);
+        attrs.push(KeyValue::new(k::MCP_METHOD_NAME, method.clone()));
+        Described {
+            name: method,
+            attrs,
+        }
+    }
+
+    /// `tools/call {tool}`, with the tool attributes of `execute_tool` spans.
+    fn tool(name: &str, arguments: Option<&rmcp::model::JsonObject>) -> Self {
+        let tool = text::cut(name, NAME_LIMIT);
+        let mut d = Described::method("tools/call");
+        d.name = format!("tools/call {tool}");
+        d.attrs
+            .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
+        d.attrs.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
+        if crate::state::capture_message_content() {
+            if let Some(args) = arguments {
+                d.attrs
+                    .push(KeyValue::new(k::GEN_AI_TOOL_CALL_ARGUMENTS, json_cut(args)));
+            }
+        }
+        d
+    }
+
+    /// `prompts/get {prompt}`.
+    fn prompt(name: &str) -> Self {
+        let prompt = text::cut(name, NAME_LIMIT);
+        let mut d = Described::method("prompts/get");
+        d.name = format!("prompts/get {prompt}");
+        d.attrs.push(KeyValue::new(k::GEN_AI_PROMPT_NAME, prompt));
+        d
+    }
+
+    /// A request about a resource: the URI is an attribute, not part of the name (it would
+    /// make too many distinct names).
+    fn resource(method: &str, uri: &str) -> Self {
+        let mut d = Described::method(method);
+        let uri = text::cut(uri, crate::CAPTURE_LIMIT);
+        d.attrs.push(KeyValue::new(k::MCP_RESOURCE_URI, uri));
+        d
+    }
+}
+
+fn describe(request: &ClientRequest) -> Described {
+    let method = request.method();
+    match request {
+        ClientRequest::CallToolRequest(r) => {
+            Described::tool(&r.params.name, r.params.arguments.as_ref())
+        }
+        ClientRequest::GetPromptRequest(r) => Described::prompt(&r.params.name),
+        ClientRequest::ReadResourceRequest(r) => Described::resource(method, &r.params.uri),
+        ClientRequest::SubscribeRequest(r) => Described::resource(method, &r.params.uri),
+        ClientRequest::UnsubscribeRequest(r) => Described::resource(method, &r.params.uri),
+        ClientRequest::GetSkillRequest(r) => Described::resource(method, &r.params.uri),
+        _ => Described::method(method),
+    }
+}
+
+/// The MCP methods of the 2025-2026 specifications; others are `_OTHER` in metrics.
+const KNOWN_METHODS: &[&str] = &[
+    "initialize",
+    "ping",
+    "server/discover",
+    "completion/complete",
+    "logging/setLevel",
+    "prompts/get",
+    "prompts/list",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "resources/directory/read",
+    "subscriptions/listen",
+    "tools/call",
+    "tools/list",
+    "tasks/get",
+    "tasks/update",
+    "tasks/cancel",
+    "skills/list",
+    "skills/get",
+];
+
+/// The attributes of `mcp.{client,server}.operation.duration`: the method (`_OTHER` for
+/// one outside the specification: a peer could otherwise mint a time series per request),
+/// the protocol version and transport, and, on the client (whose own code names its tools),
+/// the tool or prompt. `error.type` is added when the request ends.
+fn metric_attributes(span_attrs: &[KeyValue], server: bool) -> Vec<KeyValue> {
+    let mut out = Vec::with_capacity(4);
+    for kv in span_attrs {
+        match kv.key.as_str() {
+            k::MCP_METHOD_NAME => {
+                let method = kv.value.as_str();
+                let known = KNOWN_METHODS.iter().find(|m| **m == method.as_ref());
+                out.push(KeyValue::new(
+                    k::MCP_METHOD_NAME,
+                    *known.unwrap_or(&"_OTHER"),
+                ));
+            }
+            k::MCP_PROTOCOL_VERSION | k::NETWORK_TRANSPORT => out.push(kv.clone()),
+            k::GEN_AI_TOOL_NAME | k::GEN_AI_PROMPT_NAME if !server => out.push(kv.clone()),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A JSON value as an attribute string, cut at the capture limit.
+fn json_cut<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let json = serde_json::to_string(value).unwrap_or_default();
+    text::cut(&json, crate::CAPTURE_LIMIT)
+}
+
+/// The text of an `isError` tool result, for the span status.
+fn tool_error_text(r: &CallToolResult) -> String {
+    let text: Vec<&str> = r
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.as_str()))
+        .collect();
+    if text.is_empty() {
+        "the tool reported an error".to_string()
+    } else {
+        text::cut(&text.join("\n"), crate::CAPTURE_LIMIT)
+    }
+}
+
+/// Records a request's outcome from the server's answer; shared by both sides.
+fn record_answer(result: &ServerResult, span: &mut ActiveSpan) {
+    match result {
+        ServerResult::CallToolResult(r) => record_tool_answer(Some(r), span),
+        _ => span.record_ok(),
+    }
+}
+
+/// Records the outcome of a successful answer: `isError` tool results are errors.
+fn record_tool_answer(result: Option<&CallToolResult>, span: &mut ActiveSpan) {
+    if let Some(r) = result {
+        if r.is_error == Some(true) {
+            span.record_error(k::ERROR_TYPE_TOOL_ERROR.into(), tool_error_text(r));
+            return;
+        }
+        if crate::state::capture_message_content() {
+            let value = match &r.structured_content {
+                Some(v) => json_cut(v),
+                None => json_cut(&r.content),
+            };
+            span.set_attribute(KeyValue::new(k::GEN_AI_TOOL_CALL_RESULT, value));
+        }
+    }
+    span.record_ok();
+}
+
+fn record_jsonrpc_error(e: &ErrorData, span: &mut ActiveSpan) {
+    let code = e.code.0.to_string();
+    span.set_attribute(KeyValue::new(k::RPC_RESPONSE_STATUS_CODE, code.clone()));
+    span.record_error(code.into(), text::cut(&e.message, crate::CAPTURE_LIMIT));
+}
+
+mod client;
+mod server;
+
+pub use client::{McpClientExt, TracedClient};
+pub use server::TracedService;

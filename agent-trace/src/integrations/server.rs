@@ -1,0 +1,295 @@
+//! Server side of HTTP: a tower [`Layer`](tower_layer::Layer) for axum, hyper or any
+//! `tower::Service<http::Request<_>>`.
+//!
+//! For each request it takes the parent context from the incoming headers, starts a SERVER
+//! span `{method} {route}` (the route from axum's `MatchedPath` when present), keeps that span
+//! current while the handler runs, sets a [`RequestId`], and records the response status
+//! (5xx is an error). With tracing off it still passes the incoming context through, so the
+//! handler's outgoing calls continue the caller's trace.
+//!
+//! ```
+//! use agent_trace::server::{RequestId, TraceLayer};
+//! use axum::{routing::post, Extension, Router};
+//!
+//! async fn handle(Extension(id): Extension<RequestId>) -> String {
+//!     format!("request {}", id.as_str())
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/a2a/tasks", post(handle))
+//!     .layer(TraceLayer::new());
+//! ```
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll};
+
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
+use opentelemetry::{Context, KeyValue};
+
+use crate::span::{start_span, ActiveSpan};
+
+pub use crate::context::carriers::http::RequestId;
+use crate::context::carriers::http::REQUEST_ID;
+use crate::span::semconv as k;
+
+/// Traces every request of the wrapped service. See the [module docs](self).
+#[derive(Debug, Clone, Default)]
+pub struct TraceLayer {
+    response_traceparent: bool,
+}
+
+impl TraceLayer {
+    /// The layer.
+    pub fn new() -> Self {
+        TraceLayer::default()
+    }
+
+    /// Also send the server span's `traceparent` back on the response, so a client can
+    /// report the trace id (for example in an error message).
+    pub fn with_response_traceparent(mut self, on: bool) -> Self {
+        self.response_traceparent = on;
+        self
+    }
+}
+
+impl<S> tower_layer::Layer<S> for TraceLayer {
+    type Service = TraceService<S>;
+
+    fn layer(&self, inner: S) -> TraceService<S> {
+        TraceService {
+            inner,
+            response_traceparent: self.response_traceparent,
+        }
+    }
+}
+
+/// The service [`TraceLayer`] makes.
+#[derive(Debug, Clone)]
+pub struct TraceService<S> {
+    inner: S,
+    response_traceparent: bool,
+}
+
+/// With tracing off, a request that brought no trace context still gets one: fresh ids, not
+/// sampled (Level 2 `random` set), nothing recorded. Its trace id is then in every log line
+/// written while it is served, and travels on in `traceparent`, so the logs of services that
+/// do not trace still join across services. (A downstream service that samples by its
+/// parent will not sample such a request: the caller recorded nothing of it either.)
+fn ids_while_off(parent: Context) -> Context {
+    use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+    use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
+    if parent.span().span_context().is_valid() {
+        return parent;
+    }
+    let ids = RandomIdGenerator::default();
+    parent.with_remote_span_context(SpanContext::new(
+        ids.new_trace_id(),
+        ids.new_span_id(),
+        TraceFlags::new(0x02),
+        false,
+        TraceState::NONE,
+    ))
+}
+
+/// The longest `X-Request-ID` taken from a request; a longer one is replaced.
+pub const REQUEST_ID_MAX_LEN: usize = 128;
+
+/// An incoming `X-Request-ID`, if it is at most [`REQUEST_ID_MAX_LEN`] characters of
+/// `A-Z a-z 0-9 - _ . : / + @`: it ends up in log lines and the response, so quotes, `=`,
+/// `,`, spaces and control characters (log-line forgery) are refused and a new id is made.
+fn usable_request_id(v: &http::HeaderValue) -> Option<String> {
+    let s = v.to_str().ok()?.trim();
+    let ok = !s.is_empty()
+        && s.len() <= REQUEST_ID_MAX_LEN
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'+' | b'@')
+        });
+    ok.then(|| s.to_string())
+}
+
+/// `(http.request.method, http.request.method_original)`: a method outside the standard set
+/// is `_OTHER`, with the original (cut to 64 characters) beside it.
+fn known_method(m: &http::Method) -> (&'static str, Option<String>) {
+    const KNOWN: [&str; 10] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY",
+    ];
+    match KNOWN.iter().find(|k| **k == m.as_str()) {
+        Some(k) => (k, None),
+        None => ("_OTHER", Some(crate::span::text::cut(m.as_str(), 64))),
+    }
+}
+
+fn route_of<B>(req: &http::Request<B>) -> Option<String> {
+    #[cfg(feature = "axum")]
+    if let Some(p) = req.extensions().get::<axum::extract::MatchedPath>() {
+        return Some(p.as_str().to_string());
+    }
+    req.extensions().get::<Route>().map(|r| r.0.to_string())
+}
+
+/// Set this in a request's extensions to name the route, for servers without axum's
+/// `MatchedPath` (the span name would otherwise be the method alone: paths with ids in them
+/// make too many distinct names).
+#[derive(Debug, Clone)]
+pub struct Route(pub Cow<'static, str>);
+
+impl<S, B, RB> tower_service::Service<http::Request<B>> for TraceService<S>
+where
+    S: tower_service::Service<http::Request<B>, Response = http::Response<RB>>,
+    S::Error: std::fmt::Display,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TraceFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: http::Request<B>) -> Self::Future {
+        // Start from an empty context: whatever the server's thread had is not our parent.
+        let parent =
+            crate::context::carriers::http::extract_with_context(&Context::new(), req.headers());
+        // A client chooses the method: only the known ones name spans (the HTTP semantic
+        // conventions' `_OTHER` rule), so a 100 KB method cannot become a 100 KB span name.
+        let (method, original) = known_method(req.method());
+        let route = route_of(&req);
+        let name: Cow<'static, str> = match (&route, method) {
+            (Some(r), "_OTHER") => format!("HTTP {r}").into(),
+            (Some(r), m) => format!("{m} {r}").into(),
+            (None, "_OTHER") => "HTTP".into(),
+            (None, m) => m.into(),
+        };
+        let mut attrs = vec![
+            KeyValue::new(k::HTTP_REQUEST_METHOD, method),
+            KeyValue::new(k::URL_PATH, req.uri().path().to_string()),
+        ];
+        if let Some(original) = original {
+            attrs.push(KeyValue::new(k::HTTP_REQUEST_METHOD_ORIGINAL, original));
+        }
+        if let Some(r) = route {
+            attrs.push(KeyValue::new(k::HTTP_ROUTE, r));
+        }
+        if let Some(host) = req
+            .headers()
+            .get(http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+        {
+            attrs.push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
+        }
+        let span = start_span(name, SpanKind::Server, attrs, &parent);
+        let cx = match &span {
+            Some(s) => s.context().clone(),
+            None => ids_while_off(parent),
+        };
+        let request_id = req
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(usable_request_id)
+            .or_else(|| {
+                let sc = cx.span().span_context().clone();
+                sc.is_valid().then(|| sc.trace_id().to_string())
+            })
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let request_id = RequestId(request_id);
+        if let Some(s) = &span {
+            s.set_attribute(KeyValue::new(k::HTTP_REQUEST_ID, request_id.0.clone()));
+        }
+        req.extensions_mut().insert(request_id.clone());
+        let cx = cx.with_value(request_id.clone());
+        let inner = {
+            let _g = cx.clone().attach();
+            self.inner.call(req)
+        };
+        TraceFuture {
+            inner,
+            cx,
+            span,
+            request_id,
+            response_traceparent: self.response_traceparent,
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The response future of [`TraceService`].
+    pub struct TraceFuture<F> {
+        #[pin]
+        inner: F,
+        cx: Context,
+        span: Option<ActiveSpan>,
+        request_id: RequestId,
+        response_traceparent: bool,
+    }
+
+    impl<F> PinnedDrop for TraceFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(mut s) = this.project().span.take() {
+                s.record_cancelled();
+            }
+        }
+    }
+}
+
+impl<F> std::fmt::Debug for TraceFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceFuture")
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, RB, E> Future for TraceFuture<F>
+where
+    F: Future<Output = Result<http::Response<RB>, E>>,
+    E: std::fmt::Display,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let polled = {
+            // Our span, marked innermost so the handler's `tracing` events land on it.
+            let _ours = this.span.as_ref().map(ActiveSpan::attach);
+            let _cx = _ours.is_none().then(|| this.cx.clone().attach());
+            this.inner.poll(task)
+        };
+        let Poll::Ready(mut result) = polled else {
+            return Poll::Pending;
+        };
+        let span = this.span.take();
+        match &mut result {
+            Ok(resp) => {
+                let status = resp.status();
+                if let Ok(v) = http::HeaderValue::from_str(&this.request_id.0) {
+                    resp.headers_mut().insert(REQUEST_ID, v);
+                }
+                if *this.response_traceparent {
+                    crate::context::carriers::http::inject_context(this.cx, resp.headers_mut());
+                }
+                if let Some(s) = &span {
+                    s.set_attribute(KeyValue::new(
+                        k::HTTP_RESPONSE_STATUS_CODE,
+                        i64::from(status.as_u16()),
+                    ));
+                    if status.is_server_error() {
+                        s.set_attribute(KeyValue::new(k::ERROR_TYPE, status.as_str().to_string()));
+                        s.context()
+                            .span()
+                            .set_status(Status::error(format!("HTTP {status}")));
+                    }
+                }
+            }
+            Err(e) => {
+                if let Some(mut s) = span {
+                    s.record_error("service_error".into(), e.to_string());
+                    return Poll::Ready(result);
+                }
+            }
+        }
+        drop(span); // ends the span
+        Poll::Ready(result)
+    }
+}

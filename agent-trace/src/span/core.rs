@@ -1,0 +1,294 @@
+//! The span core: starting a span as the child of a context, keeping it current, recording
+//! its outcome, and ending it. Used by the macros' starters (`start.rs`), the futures and
+//! streams (`run.rs`), and every integration and carrier that opens a span of its own.
+
+use std::any::Any;
+use std::borrow::Cow;
+use std::fmt;
+
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::{Context, KeyValue, Value};
+
+use super::instruments::Measure;
+use super::outcome::LlmResponse;
+use super::semconv as k;
+use super::text;
+use super::CAPTURE_LIMIT;
+use crate::state::capture_message_content;
+
+/// A started span and the context it is current in.
+pub struct ActiveSpan {
+    pub(super) cx: Context,
+    pub(super) tool: bool,
+    #[cfg(feature = "metrics")]
+    pub(super) metrics: Option<super::instruments::SpanMetrics>,
+}
+
+impl fmt::Debug for ActiveSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActiveSpan")
+            .field("span", self.cx.span().span_context())
+            .finish()
+    }
+}
+
+/// The current context, or, when it has no span, the context this process was started in
+/// (`TRACEPARENT` from the parent process).
+pub(crate) fn current_or_process_parent() -> Context {
+    let current = Context::current();
+    if current.has_active_span() {
+        return current;
+    }
+    match crate::state::PROCESS_PARENT.load().as_ref() {
+        Some(p) => Context::clone(p),
+        None => current,
+    }
+}
+
+/// Starts a span of any name and kind as a child of `parent`; `None` while tracing is off or
+/// on the export threads. Used by the HTTP server layer, client middleware and carriers.
+pub(crate) fn start_span(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    parent: &Context,
+) -> Option<ActiveSpan> {
+    start_span_with_links(name, kind, attributes, Vec::new(), parent)
+}
+
+/// [`start_span`] with links to other spans (batch consumption).
+pub(crate) fn start_span_with_links(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<opentelemetry::trace::Link>,
+    parent: &Context,
+) -> Option<ActiveSpan> {
+    start_span_measured(name, kind, attributes, links, parent, None)
+}
+
+/// [`start_span_with_links`], also measuring the span's duration into a metric.
+pub(crate) fn start_span_measured(
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<opentelemetry::trace::Link>,
+    parent: &Context,
+    measure: Option<Measure>,
+) -> Option<ActiveSpan> {
+    let active = crate::state::ACTIVE.load();
+    let installed = active.as_ref()?;
+    if crate::state::in_export_thread() {
+        return None;
+    }
+    let tracer = &installed.tracer;
+    let span = tracer
+        .span_builder(name)
+        .with_kind(kind)
+        .with_attributes(attributes)
+        .with_links(links)
+        .start_with_context(tracer, parent);
+    #[cfg(not(feature = "metrics"))]
+    let _ = measure;
+    Some(ActiveSpan {
+        cx: parent.with_span(span),
+        tool: false,
+        #[cfg(feature = "metrics")]
+        metrics: span_metrics(measure, installed),
+    })
+}
+
+/// The measurement of a span, when it measures one and metrics are on.
+#[cfg(feature = "metrics")]
+pub(super) fn span_metrics(
+    measure: Option<Measure>,
+    installed: &crate::state::Installed,
+) -> Option<super::instruments::SpanMetrics> {
+    match (measure, &installed.metrics) {
+        (Some(measure), Some(instruments)) => Some(super::instruments::SpanMetrics {
+            instruments: instruments.clone(),
+            measure,
+            started: std::time::Instant::now(),
+            error_type: None,
+            usage: None,
+            response_model: None,
+        }),
+        _ => None,
+    }
+}
+
+/// Keeps a span current (its context attached, and it marked innermost) until dropped.
+pub(crate) struct Attached {
+    previous: Option<opentelemetry::trace::SpanId>,
+    _context: opentelemetry::ContextGuard,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        crate::state::replace_innermost(self.previous);
+    }
+}
+
+/// Whether the current span of `cx` is an agent-trace span (a macro, server, client or
+/// message span) that is innermost: `tracing` events then belong to it.
+pub(crate) fn ours_is_innermost(cx: &Context) -> bool {
+    crate::state::innermost().is_some_and(|id| cx.span().span_context().span_id() == id)
+}
+
+impl ActiveSpan {
+    /// Makes this span current on this thread until the guard is dropped.
+    pub(crate) fn attach(&self) -> Attached {
+        let id = self.cx.span().span_context().span_id();
+        let previous = crate::state::replace_innermost(Some(id));
+        Attached {
+            previous,
+            _context: self.cx.clone().attach(),
+        }
+    }
+
+    /// The context in which this span is current.
+    pub(crate) fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// Sets an attribute.
+    #[cfg_attr(not(any(feature = "tower", feature = "reqwest")), allow(dead_code))]
+    pub(crate) fn set_attribute(&self, kv: KeyValue) {
+        self.cx.span().set_attribute(kv);
+    }
+
+    /// Marks the outcome as success.
+    pub fn record_ok(&mut self) {
+        if self.tool {
+            self.cx
+                .span()
+                .set_attribute(KeyValue::new(k::TOOL_SUCCESS, true));
+        }
+    }
+
+    /// Marks the outcome as an error: status, `error.type`, `exception` event.
+    pub fn record_error(&mut self, error_type: Cow<'static, str>, message: String) {
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &mut self.metrics {
+            m.error_type = Some(error_type.clone());
+        }
+        let span = self.cx.span();
+        if self.tool {
+            span.set_attribute(KeyValue::new(k::TOOL_SUCCESS, false));
+        }
+        span.set_attribute(KeyValue::new(k::ERROR_TYPE, error_type.clone()));
+        span.add_event(
+            k::EXCEPTION_EVENT,
+            vec![
+                KeyValue::new(k::EXCEPTION_TYPE, error_type),
+                KeyValue::new(k::EXCEPTION_MESSAGE, message.clone()),
+            ],
+        );
+        span.set_status(Status::error(message));
+    }
+
+    /// Records a panic payload; the caller resumes unwinding.
+    pub fn record_panic(&mut self, payload: &(dyn Any + Send)) {
+        self.record_error(k::ERROR_TYPE_PANIC.into(), panic_message(payload));
+    }
+
+    /// Records that the future was dropped before it completed.
+    pub fn record_cancelled(&mut self) {
+        self.record_error(
+            k::ERROR_TYPE_CANCELLED.into(),
+            "cancelled: the future was dropped before it completed".to_string(),
+        );
+    }
+
+    /// Records what a model response says about itself.
+    pub fn record_llm(&mut self, r: &dyn LlmResponse) {
+        // The response's accessors are user code: a panic in them costs the attributes only.
+        let usage = text::contained(None, || r.usage());
+        let response_model = text::contained(None, || r.response_model());
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &mut self.metrics {
+            m.usage = usage;
+            m.response_model = response_model.clone();
+        }
+        let span = self.cx.span();
+        if let Some(u) = usage {
+            span.set_attribute(KeyValue::new(
+                k::GEN_AI_USAGE_INPUT_TOKENS,
+                i64::try_from(u.input_tokens).unwrap_or(i64::MAX),
+            ));
+            span.set_attribute(KeyValue::new(
+                k::GEN_AI_USAGE_OUTPUT_TOKENS,
+                i64::try_from(u.output_tokens).unwrap_or(i64::MAX),
+            ));
+        }
+        if let Some(m) = response_model {
+            span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
+        }
+        let reasons = text::contained(Vec::new(), || r.finish_reasons());
+        let reasons_first = reasons.first().cloned();
+        if !reasons.is_empty() {
+            let reasons: Vec<opentelemetry::StringValue> =
+                reasons.into_iter().map(Into::into).collect();
+            span.set_attribute(KeyValue::new(
+                k::GEN_AI_RESPONSE_FINISH_REASONS,
+                Value::Array(reasons.into()),
+            ));
+        }
+        if capture_message_content() {
+            if let Some(output) = text::contained(None, || r.output_text()) {
+                let finish = reasons_first.as_deref().unwrap_or("stop");
+                span.set_attribute(KeyValue::new(
+                    k::GEN_AI_OUTPUT_MESSAGES,
+                    text_messages("assistant", text::cut(&output, CAPTURE_LIMIT), Some(finish)),
+                ));
+            }
+        }
+    }
+
+    /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]). A tool's captured
+    /// result is also `gen_ai.tool.call.result` (a JSON string) when content capture is on.
+    pub fn record_value(&mut self, key: &'static str, value: &dyn fmt::Debug) {
+        let text = text::debug(value, CAPTURE_LIMIT);
+        let span = self.cx.span();
+        if self.tool && key == k::AGENT_TRACE_RESULT && capture_message_content() {
+            let json = serde_json::Value::String(text.clone()).to_string();
+            span.set_attribute(KeyValue::new(k::GEN_AI_TOOL_CALL_RESULT, json));
+        }
+        span.set_attribute(KeyValue::new(key, text));
+    }
+}
+
+impl Drop for ActiveSpan {
+    fn drop(&mut self) {
+        self.cx.span().end();
+        #[cfg(feature = "metrics")]
+        if let Some(m) = &self.metrics {
+            m.record();
+        }
+    }
+}
+
+/// One text message in the GenAI semantic conventions' JSON shape, as the attribute value:
+/// `[{"role":..,"parts":[{"type":"text","content":..}]}]`, with `finish_reason` on output
+/// messages. The text is cut before it is serialized, so the JSON stays valid.
+pub(super) fn text_messages(role: &str, content: String, finish_reason: Option<&str>) -> String {
+    let mut message = serde_json::json!({
+        "role": role,
+        "parts": [{ "type": "text", "content": content }],
+    });
+    if let Some(reason) = finish_reason {
+        message["finish_reason"] = reason.into();
+    }
+    serde_json::Value::Array(vec![message]).to_string()
+}
+
+/// The message of a panic payload (`&str` or `String`; anything else is described).
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        text::cut(s, text::MESSAGE_LIMIT)
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        text::cut(s, text::MESSAGE_LIMIT)
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}

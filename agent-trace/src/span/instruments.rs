@@ -1,0 +1,156 @@
+//! What one span measures and how it records into the metric instruments (feature
+//! `metrics`; [`Measure`] always). The instruments themselves are process-wide state
+//! (`state::Instruments`); the meter provider and its exporter are built in
+//! `export/metrics.rs`.
+
+/// What a span measures when it ends (feature `metrics`).
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) enum Measure {
+    Tool(&'static str),
+    Agent(&'static str),
+    Llm {
+        model: &'static str,
+        provider: Option<&'static str>,
+    },
+    /// An MCP request, on the client or the server side, with the metric's attributes
+    /// (`mcp.method.name`, `gen_ai.tool.name`, ...; `error.type` is added at the end).
+    #[cfg(feature = "rmcp")]
+    Mcp {
+        server: bool,
+        attributes: Vec<opentelemetry::KeyValue>,
+    },
+}
+
+#[cfg(feature = "metrics")]
+pub(crate) use meters::*;
+
+#[cfg(feature = "metrics")]
+mod meters {
+    use std::borrow::Cow;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry::KeyValue;
+    use opentelemetry_sdk::metrics::SdkMeterProvider;
+
+    use super::super::outcome::TokenUsage;
+    use super::super::semconv as k;
+    use super::Measure;
+    pub(crate) use crate::state::Instruments;
+
+    /// Per-span measurement state (only while tracing is on).
+    #[derive(Debug)]
+    pub(crate) struct SpanMetrics {
+        pub(crate) instruments: Arc<Instruments>,
+        pub(crate) measure: Measure,
+        pub(crate) started: Instant,
+        pub(crate) error_type: Option<Cow<'static, str>>,
+        pub(crate) usage: Option<TokenUsage>,
+        pub(crate) response_model: Option<String>,
+    }
+
+    impl SpanMetrics {
+        pub(crate) fn record(&self) {
+            let secs = self.started.elapsed().as_secs_f64();
+            let i = &self.instruments;
+            let mut attrs = Vec::with_capacity(5);
+            match &self.measure {
+                Measure::Tool(name) => {
+                    attrs.push(KeyValue::new(k::GEN_AI_TOOL_NAME, *name));
+                    self.push_error(&mut attrs);
+                    i.tool_duration.record(secs, &attrs);
+                }
+                Measure::Agent(name) => {
+                    attrs.push(KeyValue::new(k::GEN_AI_AGENT_NAME, *name));
+                    attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+                    self.push_error(&mut attrs);
+                    i.agent_duration.record(secs, &attrs);
+                }
+                Measure::Llm { model, provider } => {
+                    attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
+                    attrs.push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, *model));
+                    if let Some(p) = provider {
+                        attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, *p));
+                    }
+                    if let Some(usage) = self.usage {
+                        let mut t = attrs.clone();
+                        t.push(KeyValue::new(k::GEN_AI_TOKEN_TYPE, "input"));
+                        i.token_usage.record(usage.input_tokens, &t);
+                        let last = t.len() - 1;
+                        t[last] = KeyValue::new(k::GEN_AI_TOKEN_TYPE, "output");
+                        i.token_usage.record(usage.output_tokens, &t);
+                    }
+                    if let Some(m) = &self.response_model {
+                        attrs.push(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m.clone()));
+                    }
+                    self.push_error(&mut attrs);
+                    i.operation_duration.record(secs, &attrs);
+                }
+                #[cfg(feature = "rmcp")]
+                Measure::Mcp { server, attributes } => {
+                    let mut attrs = attributes.clone();
+                    self.push_error(&mut attrs);
+                    match server {
+                        true => i.mcp_server_duration.record(secs, &attrs),
+                        false => i.mcp_client_duration.record(secs, &attrs),
+                    }
+                }
+            }
+        }
+
+        fn push_error(&self, attrs: &mut Vec<KeyValue>) {
+            if let Some(e) = &self.error_type {
+                attrs.push(KeyValue::new(k::ERROR_TYPE, e.clone()));
+            }
+        }
+    }
+
+    /// Bucket boundaries the GenAI semantic conventions advise.
+    const DURATION_BUCKETS: [f64; 14] = [
+        0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+    ];
+    const TOKEN_BUCKETS: [f64; 14] = [
+        1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
+        4194304.0, 16777216.0, 67108864.0,
+    ];
+
+    impl Instruments {
+        /// The instruments on `provider`'s meter.
+        pub(crate) fn new(provider: SdkMeterProvider) -> Self {
+            let meter = provider.meter("agent-trace");
+            let duration = |name: &'static str, what: &'static str| {
+                meter
+                    .f64_histogram(name)
+                    .with_unit("s")
+                    .with_description(what)
+                    .with_boundaries(DURATION_BUCKETS.to_vec())
+                    .build()
+            };
+            Instruments {
+                operation_duration: duration(
+                    k::METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
+                    "Duration of GenAI client operations",
+                ),
+                token_usage: meter
+                    .u64_histogram(k::METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
+                    .with_unit("{token}")
+                    .with_description("Tokens used per GenAI operation")
+                    .with_boundaries(TOKEN_BUCKETS.to_vec())
+                    .build(),
+                tool_duration: duration(k::METRIC_TOOL_DURATION, "Duration of tool executions"),
+                agent_duration: duration(k::METRIC_AGENT_DURATION, "Duration of agent invocations"),
+                mcp_client_duration: duration(
+                    k::METRIC_MCP_CLIENT_OPERATION_DURATION,
+                    "Duration of MCP requests, from the client's side",
+                ),
+                mcp_server_duration: duration(
+                    k::METRIC_MCP_SERVER_OPERATION_DURATION,
+                    "Duration of MCP requests, from the server's side",
+                ),
+                provider,
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! `agent_trace::__private`: what the macro expansions call, and nothing else. Not a public
+//! API: names and signatures change freely. The behaviour lives in the modules named here.
+
+pub use super::core::{panic_message, ActiveSpan};
+pub use super::probes::{
+    CaptureOk, CaptureValue, LlmAny, LlmResult, LlmValue, Probe, RecordAny, RecordDebugResult,
+    RecordDebugTypedResult, RecordErrorResult, RecordItemAny, RecordItemResult, RecordResult,
+    RecordTypedErrorResult, RecordTypedResult,
+};
+pub use super::run::{call, instrument, instrument_stream, Instrumented, InstrumentedStream};
+pub use super::semconv::AGENT_TRACE_RESULT;
+pub use super::start::{
+    start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs, ToAttributeValue,
+};
+pub use crate::__agent_trace_probe as probe;

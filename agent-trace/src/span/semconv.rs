@@ -1,0 +1,164 @@
+//! Every attribute key, metric name and span event name agent-trace writes, in one place:
+//! no other module of the runtime spells a key (`tests/layout.rs` checks).
+//!
+//! Keys the OpenTelemetry semantic conventions define and `opentelemetry-semantic-conventions`
+//! (feature `semconv_experimental`) carries undeprecated are re-exported from that crate. The
+//! GenAI, MCP and A2A keys moved to open-telemetry/semantic-conventions-genai, and that crate
+//! marks its copies deprecated, so they are written here, as are agent-trace's own keys
+//! (`agent_trace.*`, `agent.phase`) and the compatibility keys that earlier Python systems
+//! emitted (`tool.*`, `agent.*`), kept so existing dashboards and queries keep working.
+
+pub use opentelemetry_semantic_conventions::attribute::{
+    CODE_FUNCTION_NAME, DB_OPERATION_NAME, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE,
+    HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE,
+    JSONRPC_REQUEST_ID, MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
+    MESSAGING_MESSAGE_BODY_SIZE, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, NETWORK_PROTOCOL_NAME,
+    NETWORK_TRANSPORT, RPC_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT, SERVICE_NAME,
+    SESSION_ID, URL_FULL, URL_PATH,
+};
+
+/// `gen_ai.operation.name`: `execute_tool`, `invoke_agent`, `chat`.
+pub const GEN_AI_OPERATION_NAME: &str = "gen_ai.operation.name";
+/// `gen_ai.tool.name`: the tool being executed.
+pub const GEN_AI_TOOL_NAME: &str = "gen_ai.tool.name";
+/// `gen_ai.tool.call.id`: the id the model gave this tool call.
+pub const GEN_AI_TOOL_CALL_ID: &str = "gen_ai.tool.call.id";
+/// `gen_ai.agent.name`: the agent being invoked.
+pub const GEN_AI_AGENT_NAME: &str = "gen_ai.agent.name";
+
+/// `gen_ai.request.model`: the model asked for.
+pub const GEN_AI_REQUEST_MODEL: &str = "gen_ai.request.model";
+/// `gen_ai.response.model`: the model that answered.
+pub const GEN_AI_RESPONSE_MODEL: &str = "gen_ai.response.model";
+/// `gen_ai.provider.name`: `openai`, `anthropic`, ...
+pub const GEN_AI_PROVIDER_NAME: &str = "gen_ai.provider.name";
+/// `gen_ai.usage.input_tokens`.
+pub const GEN_AI_USAGE_INPUT_TOKENS: &str = "gen_ai.usage.input_tokens";
+/// `gen_ai.usage.output_tokens`.
+pub const GEN_AI_USAGE_OUTPUT_TOKENS: &str = "gen_ai.usage.output_tokens";
+/// `gen_ai.response.finish_reasons`.
+pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons";
+/// `gen_ai.input.messages`: prompt content (only when content capture is on).
+pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
+/// `gen_ai.output.messages`: response content (only when content capture is on).
+pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// `gen_ai.tool.call.arguments`: a tool call's arguments as JSON (opt-in: content capture).
+pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
+/// `gen_ai.tool.call.result`: a tool call's result as JSON (opt-in: content capture).
+pub const GEN_AI_TOOL_CALL_RESULT: &str = "gen_ai.tool.call.result";
+/// `gen_ai.system_instructions`: system instructions (only when content capture is on).
+pub const GEN_AI_SYSTEM_INSTRUCTIONS: &str = "gen_ai.system_instructions";
+/// `gen_ai.conversation.id`.
+pub const GEN_AI_CONVERSATION_ID: &str = "gen_ai.conversation.id";
+/// Operation name of model-call spans.
+pub const OP_CHAT: &str = "chat";
+
+/// Operation name of tool spans.
+pub const OP_EXECUTE_TOOL: &str = "execute_tool";
+/// Operation name of agent-invocation spans.
+pub const OP_INVOKE_AGENT: &str = "invoke_agent";
+
+/// `tool.name` (compatibility key).
+pub const TOOL_NAME: &str = "tool.name";
+/// `tool.success` (compatibility key): `true` unless the tool returned `Err`, panicked or was cancelled.
+pub const TOOL_SUCCESS: &str = "tool.success";
+/// `agent.source` (compatibility key): the calling agent; defaults to the service name.
+pub const AGENT_SOURCE: &str = "agent.source";
+/// `agent.target` (compatibility key): the called agent.
+pub const AGENT_TARGET: &str = "agent.target";
+/// `agent.target_url` (compatibility key): the URL the call goes to.
+pub const AGENT_TARGET_URL: &str = "agent.target_url";
+/// `agent.phase`: the phase name of an `#[agent_phase]` span.
+pub const AGENT_PHASE: &str = "agent.phase";
+
+/// Name of the span event recording an error.
+pub const EXCEPTION_EVENT: &str = "exception";
+
+/// `error.type` value of a span whose function panicked.
+pub const ERROR_TYPE_PANIC: &str = "panic";
+/// `error.type` of an MCP `tools/call` whose result has `isError: true`.
+pub const ERROR_TYPE_TOOL_ERROR: &str = "tool_error";
+/// `error.type` value of a span whose future was dropped before it completed.
+pub const ERROR_TYPE_CANCELLED: &str = "cancelled";
+
+/// `gen_ai.prompt.name`: the MCP prompt asked for.
+pub const GEN_AI_PROMPT_NAME: &str = "gen_ai.prompt.name";
+
+/// `mcp.method.name`: the MCP request's method.
+pub const MCP_METHOD_NAME: &str = "mcp.method.name";
+/// `mcp.session.id`: the `Mcp-Session-Id` of the session.
+pub const MCP_SESSION_ID: &str = "mcp.session.id";
+/// `mcp.protocol.version`: the MCP protocol version in use.
+pub const MCP_PROTOCOL_VERSION: &str = "mcp.protocol.version";
+/// `mcp.resource.uri`: the resource read.
+pub const MCP_RESOURCE_URI: &str = "mcp.resource.uri";
+
+/// `a2a.method.name`: the A2A request's method (1.0 names).
+pub const A2A_METHOD_NAME: &str = "a2a.method.name";
+/// `a2a.message.id`.
+pub const A2A_MESSAGE_ID: &str = "a2a.message.id";
+/// `a2a.task.id`.
+pub const A2A_TASK_ID: &str = "a2a.task.id";
+/// `a2a.task.state`.
+pub const A2A_TASK_STATE: &str = "a2a.task.state";
+/// `a2a.tenant`.
+pub const A2A_TENANT: &str = "a2a.tenant";
+
+/// `http.request.id` (agent-trace's): the request id taken from `X-Request-ID` or made.
+pub const HTTP_REQUEST_ID: &str = "http.request.id";
+
+/// `agent_trace.result`: a `capture_result` value (Debug, cut to [`crate::CAPTURE_LIMIT`]).
+pub const AGENT_TRACE_RESULT: &str = "agent_trace.result";
+/// Prefix of `capture(arg)` keys: `agent_trace.arg.{name}` (the macros spell the full key).
+pub const AGENT_TRACE_ARG_PREFIX: &str = "agent_trace.arg.";
+/// `agent_trace.stream.items`: items a traced stream yielded.
+pub const AGENT_TRACE_STREAM_ITEMS: &str = "agent_trace.stream.items";
+/// `agent_trace.stream.completed`: whether the stream ran to its end.
+pub const AGENT_TRACE_STREAM_COMPLETED: &str = "agent_trace.stream.completed";
+/// `agent_trace.stream.time_to_first_item_ms`.
+pub const AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS: &str =
+    "agent_trace.stream.time_to_first_item_ms";
+/// Name of the span event a stream's first item adds.
+pub const FIRST_ITEM_EVENT: &str = "first_item";
+
+/// `gen_ai.token.type` on the token usage metric: `input` or `output`.
+pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
+/// Metric: duration of model calls.
+pub const METRIC_GEN_AI_CLIENT_OPERATION_DURATION: &str = "gen_ai.client.operation.duration";
+/// Metric: tokens per model call.
+pub const METRIC_GEN_AI_CLIENT_TOKEN_USAGE: &str = "gen_ai.client.token.usage";
+/// Metric: duration of tool executions.
+pub const METRIC_TOOL_DURATION: &str = "agent_trace.tool.duration";
+/// Metric: duration of agent invocations.
+pub const METRIC_AGENT_DURATION: &str = "agent_trace.agent.duration";
+/// Metric: duration of MCP requests, client side.
+pub const METRIC_MCP_CLIENT_OPERATION_DURATION: &str = "mcp.client.operation.duration";
+/// Metric: duration of MCP requests, server side.
+pub const METRIC_MCP_SERVER_OPERATION_DURATION: &str = "mcp.server.operation.duration";
+
+/// OpenInference: `openinference.span.kind` (`LLM`, `TOOL`, `AGENT`, `CHAIN`).
+pub const OPENINFERENCE_SPAN_KIND: &str = "openinference.span.kind";
+/// OpenInference: `input.value`.
+pub const INPUT_VALUE: &str = "input.value";
+/// OpenInference: `input.mime_type`.
+pub const INPUT_MIME_TYPE: &str = "input.mime_type";
+/// OpenInference: `output.value`.
+pub const OUTPUT_VALUE: &str = "output.value";
+/// OpenInference: `output.mime_type`.
+pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
+/// OpenInference: `llm.model_name`.
+pub const LLM_MODEL_NAME: &str = "llm.model_name";
+/// OpenInference: `llm.provider`.
+pub const LLM_PROVIDER: &str = "llm.provider";
+/// OpenInference: `llm.token_count.prompt`.
+pub const LLM_TOKEN_COUNT_PROMPT: &str = "llm.token_count.prompt";
+/// OpenInference: `llm.token_count.completion`.
+pub const LLM_TOKEN_COUNT_COMPLETION: &str = "llm.token_count.completion";
+/// OpenInference: `llm.token_count.total`.
+pub const LLM_TOKEN_COUNT_TOTAL: &str = "llm.token_count.total";
+/// OpenInference: prefix of `llm.input_messages.{i}.*`.
+pub const LLM_INPUT_MESSAGES: &str = "llm.input_messages";
+/// OpenInference: prefix of `llm.output_messages.{i}.*`.
+pub const LLM_OUTPUT_MESSAGES: &str = "llm.output_messages";
+/// OpenInference: `agent.name`.
+pub const OPENINFERENCE_AGENT_NAME: &str = "agent.name";

@@ -1,0 +1,365 @@
+//! The span starters the macro expansions call (`start_tool`, `start_a2a`, `start_llm`,
+//! `start_agent_run`, `start_phase`) and the attributes they compute at call time. The fast
+//! path while tracing is off is one atomic load in `start` returning `None`; nothing allocates.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use opentelemetry::trace::SpanKind;
+use opentelemetry::{KeyValue, Value};
+
+use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
+
+use super::core::{current_or_process_parent, text_messages, ActiveSpan};
+use super::instruments::Measure;
+use super::semconv as k;
+use super::text;
+use super::CAPTURE_LIMIT;
+use crate::state::capture_message_content;
+
+/// Attributes and links computed at call time (only when tracing is on and the span can be
+/// sampled).
+#[derive(Debug, Default)]
+pub struct Attrs {
+    pub(super) attributes: Vec<KeyValue>,
+    pub(super) links: Vec<opentelemetry::trace::Link>,
+}
+
+impl Attrs {
+    /// A `fields(key = expr)` value.
+    pub fn field<V: ToAttributeValue + ?Sized>(&mut self, key: &'static str, value: &V) {
+        self.attributes
+            .push(KeyValue::new(key, value.to_attribute_value()));
+    }
+
+    /// A `fields(key = ?expr)` value (Debug).
+    pub fn field_debug(&mut self, key: &'static str, value: &dyn fmt::Debug) {
+        self.attributes
+            .push(KeyValue::new(key, text::debug(value, CAPTURE_LIMIT)));
+    }
+
+    /// A `fields(key = %expr)` value (Display).
+    pub fn field_display(&mut self, key: &'static str, value: &dyn fmt::Display) {
+        self.attributes
+            .push(KeyValue::new(key, text::display(value, CAPTURE_LIMIT)));
+    }
+
+    /// A `capture(arg)` argument (Debug), cut to [`CAPTURE_LIMIT`].
+    pub fn capture(&mut self, key: &'static str, value: &dyn fmt::Debug) {
+        self.field_debug(key, value)
+    }
+
+    /// With content capture on, the `capture(..)`d arguments of a tool once more as
+    /// `gen_ai.tool.call.arguments`: a JSON object of their `Debug` forms.
+    fn tool_call_arguments(&mut self) {
+        let mut args = serde_json::Map::new();
+        for kv in &self.attributes {
+            if let Some(name) = kv.key.as_str().strip_prefix(k::AGENT_TRACE_ARG_PREFIX) {
+                args.insert(name.to_string(), kv.value.as_str().into_owned().into());
+            }
+        }
+        if !args.is_empty() {
+            let json = serde_json::Value::Object(args).to_string();
+            self.attributes
+                .push(KeyValue::new(k::GEN_AI_TOOL_CALL_ARGUMENTS, json));
+        }
+    }
+
+    /// `links = expr`: every valid context the expression yields becomes a link.
+    pub fn links<I>(&mut self, links: I)
+    where
+        I: IntoIterator,
+        I::Item: crate::IntoLink,
+    {
+        for l in links {
+            if let Some(sc) = crate::IntoLink::span_context(&l) {
+                self.links
+                    .push(opentelemetry::trace::Link::with_context(sc));
+            }
+        }
+    }
+
+    /// `http.request.method` of an `#[a2a_call(method = "..")]`.
+    pub fn http_method(&mut self, method: &'static str) {
+        self.attributes
+            .push(KeyValue::new(k::HTTP_REQUEST_METHOD, method));
+    }
+
+    /// `gen_ai.tool.call.id`.
+    pub fn tool_call_id<V: ToAttributeValue + ?Sized>(&mut self, value: &V) {
+        self.field(k::GEN_AI_TOOL_CALL_ID, value)
+    }
+
+    /// `gen_ai.conversation.id`.
+    pub fn conversation_id<V: ToAttributeValue + ?Sized>(&mut self, value: &V) {
+        self.field(k::GEN_AI_CONVERSATION_ID, value)
+    }
+
+    /// The prompt, recorded only when message content capture is on, as the GenAI
+    /// conventions' input messages: `[{"role":"user","parts":[{"type":"text","content":..}]}]`.
+    pub fn prompt<V: fmt::Display + ?Sized>(&mut self, value: &V) {
+        if capture_message_content() {
+            self.attributes.push(KeyValue::new(
+                k::GEN_AI_INPUT_MESSAGES,
+                text_messages("user", text::display(&value, CAPTURE_LIMIT), None),
+            ));
+        }
+    }
+
+    /// System instructions, recorded only when message content capture is on, in the GenAI
+    /// conventions' shape: `[{"type":"text","content":..}]`.
+    pub fn system_instructions<V: fmt::Display + ?Sized>(&mut self, value: &V) {
+        if capture_message_content() {
+            let content = text::display(&value, CAPTURE_LIMIT);
+            let parts = serde_json::json!([{ "type": "text", "content": content }]);
+            self.attributes.push(KeyValue::new(
+                k::GEN_AI_SYSTEM_INSTRUCTIONS,
+                parts.to_string(),
+            ));
+        }
+    }
+
+    /// `agent.target_url`, `server.address`, `server.port` from a URL.
+    pub fn url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
+        let url = url.as_ref();
+        self.attributes.push(KeyValue::new(
+            k::AGENT_TARGET_URL,
+            text::cut(url, CAPTURE_LIMIT),
+        ));
+        if let Ok(uri) = url.parse::<http::Uri>() {
+            if let Some(host) = uri.host() {
+                self.attributes
+                    .push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
+                let port = uri.port_u16().or(match uri.scheme_str() {
+                    Some("https") => Some(443),
+                    Some("http") => Some(80),
+                    _ => None,
+                });
+                if let Some(port) = port {
+                    self.attributes
+                        .push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
+                }
+            }
+        }
+    }
+}
+
+/// Values a `fields(key = expr)` expression may have. For anything else write `?expr`
+/// (Debug) or `%expr` (Display).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a span attribute value directly",
+    label = "not a string, number or bool",
+    note = "write `key = ?expr` to record it with Debug, or `key = %expr` with Display"
+)]
+pub trait ToAttributeValue {
+    /// The OpenTelemetry value.
+    fn to_attribute_value(&self) -> Value;
+}
+
+macro_rules! int_values {
+    ($($t:ty),*) => {$(
+        impl ToAttributeValue for $t {
+            fn to_attribute_value(&self) -> Value {
+                Value::I64(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_values!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
+
+impl ToAttributeValue for f32 {
+    fn to_attribute_value(&self) -> Value {
+        Value::F64(f64::from(*self))
+    }
+}
+impl ToAttributeValue for f64 {
+    fn to_attribute_value(&self) -> Value {
+        Value::F64(*self)
+    }
+}
+impl ToAttributeValue for bool {
+    fn to_attribute_value(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+impl ToAttributeValue for str {
+    fn to_attribute_value(&self) -> Value {
+        Value::String(text::cut(self, CAPTURE_LIMIT).into())
+    }
+}
+impl ToAttributeValue for String {
+    fn to_attribute_value(&self) -> Value {
+        self.as_str().to_attribute_value()
+    }
+}
+impl ToAttributeValue for Cow<'_, str> {
+    fn to_attribute_value(&self) -> Value {
+        self.as_ref().to_attribute_value()
+    }
+}
+impl<T: ToAttributeValue + ?Sized> ToAttributeValue for &T {
+    fn to_attribute_value(&self) -> Value {
+        (**self).to_attribute_value()
+    }
+}
+impl<T: ToAttributeValue> ToAttributeValue for Option<T> {
+    fn to_attribute_value(&self) -> Value {
+        match self {
+            Some(v) => v.to_attribute_value(),
+            None => Value::String("".into()),
+        }
+    }
+}
+
+/// Starts an `execute_tool {tool}` span, or returns `None` while tracing is off.
+#[inline(always)]
+pub fn start_tool(
+    span_name: &'static str,
+    tool: &'static str,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(
+        span_name,
+        SpanKind::Internal,
+        true,
+        Some(Measure::Tool(tool)),
+        |a, _| {
+            a.attributes
+                .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
+            a.attributes.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
+            a.attributes.push(KeyValue::new(k::TOOL_NAME, tool));
+            extra(a);
+            if capture_message_content() {
+                a.tool_call_arguments();
+            }
+        },
+    )
+}
+
+/// Starts an `invoke_agent {target}` CLIENT span, or returns `None` while tracing is off.
+/// `source` defaults to the service name.
+#[inline(always)]
+pub fn start_a2a(
+    span_name: &'static str,
+    target: &'static str,
+    source: Option<&'static str>,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(
+        span_name,
+        SpanKind::Client,
+        false,
+        Some(Measure::Agent(target)),
+        |a, service| {
+            a.attributes
+                .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+            a.attributes
+                .push(KeyValue::new(k::GEN_AI_AGENT_NAME, target));
+            let source: Value = match source {
+                Some(s) => s.into(),
+                None => Value::String(service.to_string().into()),
+            };
+            a.attributes.push(KeyValue::new(k::AGENT_SOURCE, source));
+            a.attributes.push(KeyValue::new(k::AGENT_TARGET, target));
+            extra(a)
+        },
+    )
+}
+
+/// Starts a `chat {model}` CLIENT span, or returns `None` while tracing is off.
+#[inline(always)]
+pub fn start_llm(
+    span_name: &'static str,
+    model: &'static str,
+    provider: Option<&'static str>,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    let measure = Some(Measure::Llm { model, provider });
+    start(span_name, SpanKind::Client, false, measure, |a, _| {
+        a.attributes
+            .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
+        a.attributes
+            .push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, model));
+        if let Some(p) = provider {
+            a.attributes.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
+        }
+        extra(a)
+    })
+}
+
+/// Starts an `invoke_agent {name}` INTERNAL span (an agent's own handler), or `None`.
+#[inline(always)]
+pub fn start_agent_run(
+    span_name: &'static str,
+    name: &'static str,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(
+        span_name,
+        SpanKind::Internal,
+        false,
+        Some(Measure::Agent(name)),
+        |a, _| {
+            a.attributes
+                .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+            a.attributes.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
+            extra(a)
+        },
+    )
+}
+
+/// Starts an `agent_phase {phase}` span, or returns `None` while tracing is off.
+#[inline(always)]
+pub fn start_phase(
+    span_name: &'static str,
+    phase: &'static str,
+    extra: impl FnOnce(&mut Attrs),
+) -> Option<ActiveSpan> {
+    start(span_name, SpanKind::Internal, false, None, |a, _| {
+        a.attributes.push(KeyValue::new(k::AGENT_PHASE, phase));
+        extra(a)
+    })
+}
+
+/// The common part of every starter: the fast path while tracing is off, the parent, the
+/// attributes only for a span that may be sampled, the SDK span, the metric measurement.
+#[inline(always)]
+fn start(
+    span_name: &'static str,
+    kind: SpanKind,
+    tool: bool,
+    measure: Option<Measure>,
+    attrs: impl FnOnce(&mut Attrs, &str),
+) -> Option<ActiveSpan> {
+    if !crate::state::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let active = crate::state::ACTIVE.load();
+    let installed = active.as_ref()?;
+    if crate::state::in_export_thread() {
+        return None;
+    }
+    let parent = current_or_process_parent();
+    // A span the sampler will surely drop is started bare: its attributes (and the
+    // expressions of `fields`/`capture`) are only computed for spans that are recorded.
+    let mut a = Attrs::default();
+    if installed.head.may_sample(&parent) {
+        a.attributes.reserve(8);
+        attrs(&mut a, &installed.service_name);
+    }
+    let tracer = &installed.tracer;
+    let span = tracer
+        .span_builder(span_name)
+        .with_kind(kind)
+        .with_attributes(a.attributes)
+        .with_links(a.links)
+        .start_with_context(tracer, &parent);
+    #[cfg(not(feature = "metrics"))]
+    let _ = measure;
+    Some(ActiveSpan {
+        cx: parent.with_span(span),
+        tool,
+        #[cfg(feature = "metrics")]
+        metrics: super::core::span_metrics(measure, installed),
+    })
+}
