@@ -6,8 +6,8 @@
 # The suite is W3C's code and is not copied into this repository. It is looked for in:
 #   1. $W3C_TRACE_CONTEXT_DIR (a checkout of w3c/trace-context, or its test/ folder);
 #   2. ../shared/w3c-trace-context (beside this repository);
-#   3. a local git mirror of w3c/trace-context ($W3C_TRACE_CONTEXT_GIT, default
-#      /work/.mirror/w3c+trace-context/repo), from which the pinned commit is extracted.
+#   3. a git directory of w3c/trace-context ($W3C_TRACE_CONTEXT_GIT, a bare clone or mirror),
+#      from which the pinned commit is extracted.
 # Without any of them it says SKIPPED and exits 0, unless W3C_SUITE_REQUIRED=1.
 # Needs python3 with aiohttp (`pip install aiohttp`).
 set -euo pipefail
@@ -30,14 +30,16 @@ for dir in "${W3C_TRACE_CONTEXT_DIR:-}" ../shared/w3c-trace-context; do
   done
 done
 if [ -z "$suite" ]; then
-  git_dir=${W3C_TRACE_CONTEXT_GIT:-/work/.mirror/w3c+trace-context/repo}
-  if [ -d "$git_dir" ] && git --git-dir "$git_dir" cat-file -e "$PINNED^{commit}" 2>/dev/null; then
+  git_dir=${W3C_TRACE_CONTEXT_GIT:-}
+  if [ -n "$git_dir" ] && [ -d "$git_dir" ] && git --git-dir "$git_dir" cat-file -e "$PINNED^{commit}" 2>/dev/null; then
     git --git-dir "$git_dir" archive "$PINNED" test | tar -x -C "$work"
     suite=$work/test
   fi
 fi
 if [ -z "$suite" ]; then
-  echo "SKIPPED: the W3C trace-context suite is not on this machine (see scripts/w3c-trace-context.sh)"
+  echo "SKIPPED: the W3C trace-context suite is not on this machine. To run it:"
+  echo "  git clone --bare https://github.com/w3c/trace-context <dir> && W3C_TRACE_CONTEXT_GIT=<dir> $0"
+  echo "  (or W3C_TRACE_CONTEXT_DIR=<a checkout>)"
   [ "${W3C_SUITE_REQUIRED:-0}" = 1 ] && exit 1
   exit 0
 fi
