@@ -16,7 +16,8 @@
 //! expansion invokes it with the ladder's name (`probe!(outcome, &value)`) and imports the
 //! ladder's traits; a rung's own depth is the number of `&`s in its impl below. A depth
 //! larger than the highest rung's plus one still works (auto-deref), a smaller one skips
-//! rungs: `probe_depths_pick_the_first_matching_rung` in the tests checks every ladder.
+//! rungs; the behaviour tests of every ladder (`tool_outcomes.rs`, `llm_and_agent_run.rs`,
+//! `streams.rs`, `a2a.rs`) fail when a depth is wrong.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -383,6 +383,12 @@ const ISOLATED_TEST: &str = crate::config::env::AGENT_TRACE_ISOLATED_TEST;
 /// otherwise the body is skipped here and the child's result is the test's result. Works in
 /// `#[test]` and `#[tokio::test]` functions returning `()`.
 ///
+/// Why not rusty-fork: its `rusty_fork_test!` wraps whole `#[test]` functions and cannot
+/// wrap `#[tokio::test]` ones, and it is told the test's name; `isolate!` finds the name from
+/// `std::any::type_name_of_val` of an item declared inside the test. That format is not
+/// guaranteed, so the parent requires the child to report exactly `1 passed`: a format
+/// change makes the test fail loudly, never pass without running.
+///
 /// ```no_run
 /// #[test]
 /// fn exports_to_my_collector() {
