@@ -261,6 +261,7 @@ impl Builder {
     /// How often metrics are exported (wins over `OTEL_METRIC_EXPORT_INTERVAL`).
     ///
     /// Corresponding environment variable: `OTEL_METRIC_EXPORT_INTERVAL`.
+    /// Intervals below 100 ms (zero too) are raised to 100 ms.
     pub fn metrics_interval(mut self, interval: Duration) -> Self {
         self.o.metrics_interval = Some(interval);
         self
@@ -475,6 +476,7 @@ fn install(
         let mut installed = build(&config, ext)?;
         installed.settings = settings;
         opentelemetry::global::set_tracer_provider(installed.provider.clone());
+        crate::export::crash::install_panic_hook();
         set_active(Some(Arc::new(installed)));
         if let Some(old) = current {
             let _ = old

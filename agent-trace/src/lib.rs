@@ -61,7 +61,7 @@
 //! | `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT` | `true`, `false`: prompt, system instructions and answer on `#[llm_call]` spans (`gen_ai.input.messages`, `gen_ai.system_instructions`, `gen_ai.output.messages`, in the conventions' JSON shape), MCP tool call arguments and results | `false` |
 //! | `OTEL_METRICS_EXPORTER` | `otlp`, `none` | `otlp` when traces go over OTLP |
 //! | `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` | URL, used as is | the traces endpoint (`/v1/metrics` for HTTP) |
-//! | `OTEL_METRIC_EXPORT_INTERVAL` | milliseconds | `60000` |
+//! | `OTEL_METRIC_EXPORT_INTERVAL` | milliseconds; below `100` (`0` too) counts as `100` | `60000` |
 //! | `AGENT_TRACE_KEEP_ERRORS` | `true`, `false`: tail sampling keeps every local trace with an error | `false` |
 //! | `AGENT_TRACE_KEEP_SLOWER_THAN` | milliseconds: tail sampling keeps every local trace whose root took at least this long | off |
 //! | `AGENT_TRACE_TAIL_MAX_SPANS`, `AGENT_TRACE_TAIL_MAX_TRACES` | counts: the tail sampler's memory cap | `10000`, `1000` |
@@ -108,6 +108,7 @@ pub use config::{
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
 pub use context::{carriers, propagation};
+pub use export::crash::{shutdown_signal, PANIC_FLUSH_TIMEOUT};
 pub use install::{
     builder, export_stats, force_flush, init, is_enabled, tail_stats, Builder, ShutdownError,
     TraceGuard, DEFAULT_SHUTDOWN_TIMEOUT,

@@ -123,6 +123,50 @@ std::thread_local! {
     /// `tracing` events are recorded on it when it is also the innermost OpenTelemetry span
     /// (no `tracing` span entered inside it).
     static INNERMOST: Cell<Option<SpanId>> = const { Cell::new(None) };
+
+    /// Set while agent-trace formats a user's value (`Debug`/`Display`) inside
+    /// `catch_unwind`: a panic there is contained, so the panic hook stays silent for it.
+    static FORMATTING: Cell<bool> = const { Cell::new(false) };
+}
+
+#[cfg(panic = "abort")]
+std::thread_local! {
+    /// The spans made current on this thread and still open, outermost first, with whether
+    /// each is a tool's: what the panic hook ends before the process aborts.
+    static OPEN: std::cell::RefCell<Vec<(Context, bool)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Notes a span made current on this thread (`panic = "abort"` builds only).
+#[cfg(panic = "abort")]
+pub(crate) fn push_open(cx: Context, tool: bool) {
+    let _ = OPEN.try_with(|o| o.borrow_mut().push((cx, tool)));
+}
+
+/// Forgets the innermost span made current on this thread.
+#[cfg(panic = "abort")]
+pub(crate) fn pop_open() {
+    let _ = OPEN.try_with(|o| o.borrow_mut().pop());
+}
+
+/// Takes the open spans of this thread, outermost first (the panic hook ends them).
+#[cfg(panic = "abort")]
+pub(crate) fn take_open() -> Vec<(Context, bool)> {
+    OPEN.try_with(|o| std::mem::take(&mut *o.borrow_mut()))
+        .unwrap_or_default()
+}
+
+/// Runs `f` with this thread marked as formatting a user's value (see `FORMATTING`).
+pub(crate) fn while_formatting<R>(f: impl FnOnce() -> R) -> R {
+    let was = FORMATTING.with(|c| c.replace(true));
+    let r = f();
+    FORMATTING.with(|c| c.set(was));
+    r
+}
+
+/// Whether this thread is formatting a user's value right now.
+pub(crate) fn formatting() -> bool {
+    FORMATTING.try_with(Cell::get).unwrap_or(false)
 }
 
 /// Marks the calling thread as one of the export pipeline's: nothing it does is traced.

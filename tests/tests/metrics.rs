@@ -151,3 +151,41 @@ fn periodic_export_without_shutdown() {
     );
     assert!(!points(&m, "agent_trace.tool.duration").is_empty());
 }
+
+/// CPU ticks (1/100 s) this process has used, user and system.
+fn process_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    f[11].parse::<u64>().unwrap_or(0) + f[12].parse::<u64>().unwrap_or(0)
+}
+
+#[test]
+fn a_zero_metric_interval_does_not_spin_while_idle() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard =
+        agent_trace_tests::builder_for("idle-metrics", &rx.http_endpoint(), Protocol::HttpProtobuf)
+            .metrics_interval(std::time::Duration::ZERO)
+            .install()
+            .expect("install");
+    let _ = search(false);
+    let m = rx.wait_for_metric(
+        "agent_trace.tool.duration",
+        std::time::Duration::from_secs(20),
+    );
+    assert!(
+        !points(&m, "agent_trace.tool.duration").is_empty(),
+        "metrics still flow"
+    );
+    let before = process_cpu_ticks();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let used = process_cpu_ticks() - before;
+    // A spinning reader burns most of a core (~50-100 ticks in this second); exporting every
+    // 100 ms costs a few.
+    assert!(
+        used < 30,
+        "the idle process used {used} ticks in one second"
+    );
+    drop(guard);
+}

@@ -150,11 +150,14 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         tail: tail(o, &env, sampler)?,
         sampler,
         metrics_endpoint,
+        // A zero interval makes the SDK's periodic reader export in a loop: raised, like a
+        // too-short one, to the floor.
         metrics_interval: pick(
             o.metrics_interval,
             || env.millis(OTEL_METRIC_EXPORT_INTERVAL),
             || Duration::from_secs(60),
-        )?,
+        )?
+        .max(MIN_METRIC_EXPORT_INTERVAL),
         capture_message_content: pick(
             o.capture_message_content,
             || env.bool(OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT),

@@ -355,6 +355,13 @@ fn metrics_follow_the_traces_endpoint() {
     .unwrap();
     assert_eq!(c.metrics_endpoint.as_deref(), Some("http://m:9/custom"));
     assert_eq!(c.metrics_interval, Duration::from_millis(250));
+    // Zero would make the periodic reader spin: raised to the floor.
+    let c = env(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"),
+        ("OTEL_METRIC_EXPORT_INTERVAL", "0"),
+    ])
+    .unwrap();
+    assert_eq!(c.metrics_interval, Duration::from_millis(100));
     assert_eq!(
         env(&[]).unwrap().metrics_endpoint,
         None,

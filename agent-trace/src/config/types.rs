@@ -146,6 +146,10 @@ impl Default for BatchConfig {
     }
 }
 
+/// The shortest metric export interval used: `OTEL_METRIC_EXPORT_INTERVAL` and
+/// `Builder::metrics_interval` values below it (0 among them) are raised to it.
+pub(crate) const MIN_METRIC_EXPORT_INTERVAL: Duration = Duration::from_millis(100);
+
 /// Default cut, in characters, for string attribute values (`OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT`).
 pub const DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT: usize = 8192;
 

@@ -8,7 +8,8 @@
 //!   exporter sees it;
 //! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;
 //! - `render.rs`: the waterfall drawing (also used by `agent-trace view`);
-//! - `metrics.rs`: the meter provider over OTLP (feature `metrics`).
+//! - `metrics.rs`: the meter provider over OTLP (feature `metrics`);
+//! - `crash.rs`: the panic hook (bounded flush under `panic = "abort"`) and `shutdown_signal`.
 //!
 //! Layering inside the folder: `render`, `redact`, `openinference` are leaves; `console` uses
 //! `render`; `pipeline` uses `redact` and `openinference`; `tail` feeds `pipeline`; `build`
@@ -20,6 +21,7 @@
 
 pub(crate) mod build;
 mod console;
+pub(crate) mod crash;
 pub(crate) mod guard;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics;

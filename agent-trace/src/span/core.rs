@@ -125,6 +125,8 @@ pub(crate) struct Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
+        #[cfg(panic = "abort")]
+        crate::state::pop_open();
         crate::state::replace_innermost(self.previous);
     }
 }
@@ -135,11 +137,33 @@ pub(crate) fn ours_is_innermost(cx: &Context) -> bool {
     crate::state::innermost().is_some_and(|id| cx.span().span_context().span_id() == id)
 }
 
+/// Marks the span of `cx` as failed: status, `error.type`, an `exception` event, and for a
+/// tool `tool.success=false`.
+pub(crate) fn mark_error(cx: &Context, tool: bool, error_type: Cow<'static, str>, message: String) {
+    let span = cx.span();
+    if tool {
+        span.set_attribute(KeyValue::new(k::TOOL_SUCCESS, false));
+    }
+    span.set_attribute(KeyValue::new(k::ERROR_TYPE, error_type.clone()));
+    span.add_event(
+        k::EXCEPTION_EVENT,
+        vec![
+            KeyValue::new(k::EXCEPTION_TYPE, error_type),
+            KeyValue::new(k::EXCEPTION_MESSAGE, message.clone()),
+        ],
+    );
+    span.set_status(Status::error(message));
+}
+
 impl ActiveSpan {
     /// Makes this span current on this thread until the guard is dropped.
     pub(crate) fn attach(&self) -> Attached {
         let id = self.cx.span().span_context().span_id();
         let previous = crate::state::replace_innermost(Some(id));
+        // Under `panic = "abort"` nothing unwinds, so the panic hook ends the open spans
+        // itself: it needs to know them. (With unwinding this costs nothing: not compiled.)
+        #[cfg(panic = "abort")]
+        crate::state::push_open(self.cx.clone(), self.tool);
         Attached {
             previous,
             _context: self.cx.clone().attach(),
@@ -172,19 +196,7 @@ impl ActiveSpan {
         if let Some(m) = &mut self.metrics {
             m.error_type = Some(error_type.clone());
         }
-        let span = self.cx.span();
-        if self.tool {
-            span.set_attribute(KeyValue::new(k::TOOL_SUCCESS, false));
-        }
-        span.set_attribute(KeyValue::new(k::ERROR_TYPE, error_type.clone()));
-        span.add_event(
-            k::EXCEPTION_EVENT,
-            vec![
-                KeyValue::new(k::EXCEPTION_TYPE, error_type),
-                KeyValue::new(k::EXCEPTION_MESSAGE, message.clone()),
-            ],
-        );
-        span.set_status(Status::error(message));
+        mark_error(&self.cx, self.tool, error_type, message);
     }
 
     /// Records a panic payload; the caller resumes unwinding.

@@ -24,6 +24,8 @@ mod start;
 pub mod task;
 pub(crate) mod text;
 
+#[cfg(panic = "abort")]
+pub(crate) use self::core::mark_error;
 pub(crate) use self::core::{
     current_or_process_parent, ours_is_innermost, panic_message, start_span, start_span_with_links,
     ActiveSpan,

@@ -5,8 +5,10 @@
 //! writes 8 MiB before anything is cut, and a panicking `Display` would panic the
 //! application only when tracing is on. Everything here formats into a writer that refuses
 //! more than its limit (the formatter stops at the first refused write) inside
-//! `catch_unwind`, and records a placeholder when the implementation panics. (The panic hook
-//! still runs and prints its message, as for any caught panic.)
+//! `catch_unwind`, and records a placeholder when the implementation panics. The panic hook
+//! that `init` installs stays silent for such a contained panic, so neither the default
+//! message nor an error reporter's hook sees a panic the application never had. Under
+//! `panic = "abort"` nothing can be contained: a panicking `Debug` or `Display` aborts.
 
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -56,18 +58,21 @@ pub(crate) fn bounded(
     limit: usize,
     args: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result,
 ) -> String {
-    let formatted = catch_unwind(AssertUnwindSafe(|| {
-        let mut w = Bounded {
-            out: String::new(),
-            left: limit,
-            cut: false,
-        };
-        let _ = args(&mut w); // an error is our own refusal, or the value's: keep what came
-        if w.cut {
-            w.out.push('…');
-        }
-        w.out
-    }));
+    // The panic hook stays silent for a panic contained here (see `export/crash.rs`).
+    let formatted = crate::state::while_formatting(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            let mut w = Bounded {
+                out: String::new(),
+                left: limit,
+                cut: false,
+            };
+            let _ = args(&mut w); // an error is our own refusal, or the value's: keep what came
+            if w.cut {
+                w.out.push('…');
+            }
+            w.out
+        }))
+    });
     formatted.unwrap_or_else(|_| PANICKED.to_string())
 }
 
@@ -134,7 +139,7 @@ pub(crate) fn cut_point(s: &str, limit: usize) -> Option<usize> {
 /// Runs user code that only informs a span (an `ErrorType`, an `LlmResponse`); a panic in it
 /// is contained and gives `fallback`.
 pub(crate) fn contained<R>(fallback: R, f: impl FnOnce() -> R) -> R {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+    crate::state::while_formatting(|| catch_unwind(AssertUnwindSafe(f))).unwrap_or(fallback)
 }
 
 #[cfg(test)]

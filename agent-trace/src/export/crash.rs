@@ -1,0 +1,104 @@
+//! When the process is about to die: the panic hook `init` installs, and
+//! [`shutdown_signal`](crate::shutdown_signal) for SIGTERM.
+//!
+//! The hook is chained in front of the one the application had (the default message, an
+//! error reporter's): it runs once per panic, then calls the previous hook. It does two
+//! things:
+//! - a panic that agent-trace contained while formatting a user's value (a panicking `Debug`
+//!   or `Display`) is not the application's: the hook returns without calling the previous
+//!   one, so nothing reports a panic the application never saw;
+//! - under `panic = "abort"`, where no destructor runs, it ends the spans still open on the
+//!   panicking thread with the panic recorded (`error.type=panic`), innermost first, and
+//!   flushes the queue, waiting at most [`PANIC_FLUSH_TIMEOUT`], before the process aborts.
+//!   With unwinding, the spans end as the panic unwinds through them and the guards flush,
+//!   so the hook adds nothing there.
+
+use std::sync::Once;
+use std::time::Duration;
+
+/// How long the panic hook waits, under `panic = "abort"`, for the queued spans to reach the
+/// collector before the process aborts. A collector that hangs delays the abort by at most
+/// this.
+pub const PANIC_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+static HOOK: Once = Once::new();
+
+/// Chains the hook in front of the current one; only the first call does anything.
+pub(crate) fn install_panic_hook() {
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if crate::state::formatting() {
+                return; // contained by agent-trace: not the application's panic
+            }
+            #[cfg(panic = "abort")]
+            before_abort(info.payload());
+            previous(info);
+        }));
+    });
+}
+
+/// Ends this thread's open spans with the panic recorded and flushes, within the bound.
+#[cfg(panic = "abort")]
+fn before_abort(payload: &(dyn std::any::Any + Send)) {
+    use std::sync::atomic::Ordering;
+    if !crate::state::ENABLED.load(Ordering::Relaxed) || crate::state::in_export_thread() {
+        return;
+    }
+    let message = crate::span::panic_message(payload);
+    for (cx, tool) in crate::state::take_open().iter().rev() {
+        let error_type = crate::span::semconv::ERROR_TYPE_PANIC.into();
+        crate::span::mark_error(cx, *tool, error_type, message.clone());
+        opentelemetry::trace::TraceContextExt::span(cx).end();
+    }
+    let active = crate::state::ACTIVE.load();
+    if let Some(pipeline) = active.as_deref().and_then(super::guard::pipeline_of) {
+        let _ = pipeline.flush(PANIC_FLUSH_TIMEOUT);
+    }
+}
+
+/// Resolves when the process is asked to stop: SIGTERM (what Kubernetes and most process
+/// managers send) or SIGINT (Ctrl-C); on non-Unix platforms, Ctrl-C. Hand it to your
+/// server's graceful shutdown, then let the [`TraceGuard`](crate::TraceGuard) drop (or call
+/// its `shutdown`): every span ended before the signal is delivered, within the guard's
+/// shutdown timeout. Without it, SIGTERM ends the process at once and the queued spans are
+/// lost. Needs a Tokio runtime with I/O enabled (`#[tokio::main]` has it).
+///
+/// ```no_run
+/// # async fn serve_until(_stop: impl std::future::Future<Output = ()>) {}
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let guard = agent_trace::init("orchestrator")?;
+/// // With axum: axum::serve(listener, app).with_graceful_shutdown(agent_trace::shutdown_signal())
+/// serve_until(agent_trace::shutdown_signal()).await;
+/// guard.shutdown()?; // or let it drop
+/// # Ok(())
+/// # }
+/// ```
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use std::future::Future as _;
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+                std::future::poll_fn(|cx| {
+                    let term = term.poll_recv(cx).is_ready();
+                    match term || ctrl_c.as_mut().poll(cx).is_ready() {
+                        true => std::task::Poll::Ready(()),
+                        false => std::task::Poll::Pending,
+                    }
+                })
+                .await;
+            }
+            // No signal handler could be registered: Ctrl-C alone.
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

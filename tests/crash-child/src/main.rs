@@ -1,0 +1,56 @@
+//! A child process for `tests/tests/crash.rs`. Exports to `OTEL_EXPORTER_OTLP_ENDPOINT`.
+//!
+//! - `crash-child abort`: ends 150 spans, then panics inside a traced tool inside a phase.
+//!   Built with `panic = "abort"`, nothing unwinds: only the panic hook can send the queued
+//!   spans and end the open ones.
+//! - `crash-child sigterm`: ends 600 spans, prints `ready`, waits for
+//!   `agent_trace::shutdown_signal()` (SIGTERM), then shuts tracing down and exits 0.
+
+use agent_trace::{agent_phase, traced_tool};
+
+#[traced_tool]
+fn work(i: u64) -> u64 {
+    i * 2
+}
+
+#[traced_tool]
+fn explode(n: u64) -> u64 {
+    if n > 0 {
+        panic!("the tool failed hard");
+    }
+    n
+}
+
+#[agent_phase("crash")]
+fn crash() -> u64 {
+    explode(1)
+}
+
+fn main() {
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    match mode.as_str() {
+        "abort" => {
+            let _guard = agent_trace::init("crash-child").expect("init");
+            let total: u64 = (0..150).map(work).sum();
+            println!("ended 150 spans ({total})");
+            crash();
+        }
+        "sigterm" => sigterm(),
+        other => {
+            eprintln!("unknown mode {other:?}: abort or sigterm");
+            std::process::exit(2);
+        }
+    }
+}
+
+#[tokio::main]
+async fn sigterm() {
+    let guard = agent_trace::init("crash-child").expect("init");
+    let total: u64 = (0..600).map(work).sum();
+    println!("ready ({total})");
+    agent_trace::shutdown_signal().await;
+    match guard.shutdown() {
+        Ok(stats) => println!("delivered {} of {}", stats.exported, stats.ended),
+        Err(e) => println!("not delivered: {e}"),
+    }
+}
