@@ -90,14 +90,19 @@ fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -
     }
     for c in &opts.capture {
         let key = LitStr::new(&format!("agent_trace.arg.{c}"), c.span());
-        stmts.extend(quote_spanned!(c.span()=> #attrs.capture(#key, &#c);));
+        // `&arg` twice: it has no side effects, and the second, spanned on `arg`, is where a
+        // value that is not `Debug` gets its error.
+        let arg = quote_spanned!(c.span()=> &#c);
+        stmts.extend(capture_arg(opts, &attrs, &key, &arg, Some(&arg)));
     }
     for f in &opts.fields {
         let key = LitStr::new(&f.key, f.key_span);
         let v = &f.value;
         stmts.extend(match f.mode {
             FieldMode::Value => quote_spanned!(v.span()=> #attrs.field(#key, &(#v));),
-            FieldMode::Debug => quote_spanned!(v.span()=> #attrs.field_debug(#key, &(#v));),
+            FieldMode::Debug => {
+                capture_arg(opts, &attrs, &key, &quote_spanned!(v.span()=> &(#v)), None)
+            }
             FieldMode::Display => quote_spanned!(v.span()=> #attrs.field_display(#key, &(#v));),
         });
     }
@@ -156,6 +161,34 @@ enum Typing {
     /// error type comes from a later `let`): `Display`, then any. The three-level probe would
     /// commit to the `ErrorType` candidate while the error type is unknown.
     Late,
+}
+
+/// Records `value` (an expression of type `&T`, evaluated once) under `key` through the
+/// `capture_arg` probe: only the head of a slice, vector, array or string is formatted. The
+/// probe also gets the value as `&dyn Debug`, from `again` (an expression safe to evaluate a
+/// second time, carrying the user's span for the error of a value that is not `Debug`) or
+/// else from the bound value.
+fn capture_arg(
+    opts: &Options,
+    attrs: &syn::Ident,
+    key: &LitStr,
+    value: &TokenStream,
+    again: Option<&TokenStream>,
+) -> TokenStream {
+    let krate = opts.krate();
+    let v = hidden("__agent_trace_v");
+    let d = hidden("__agent_trace_d");
+    let bind = match again {
+        Some(e) => quote_spanned!(e.span()=> let #d: &dyn ::core::fmt::Debug = #e;),
+        None => quote_spanned!(value.span()=> let #d: &dyn ::core::fmt::Debug = #v;),
+    };
+    quote_spanned!(Span::mixed_site()=> {
+        let #v = #value;
+        #bind
+        #[allow(unused_imports)]
+        use #krate::__private::{CaptureHead as _, CaptureWhole as _};
+        #krate::__private::probe!(capture_arg, #v).__agent_trace_capture_arg(#attrs, #key, #d);
+    })
 }
 
 /// Records the outcome of `value` (an expression of type `&T`) on span `s`.

@@ -95,3 +95,80 @@ fn capture_formats_no_more_than_the_limit() {
         asked.get()
     );
 }
+
+const EIGHT_MIB: usize = 8 << 20;
+
+#[traced_tool(capture(bytes, owned, text, borrowed), fields(head = ?bytes))]
+fn takes_blobs(bytes: &[u8], owned: Vec<u8>, text: String, borrowed: &str) -> usize {
+    bytes.len() + owned.len() + text.len() + borrowed.len()
+}
+
+/// What a full `Debug` form cut to the capture limit looks like.
+fn cut_debug(v: &dyn fmt::Debug) -> String {
+    let full = format!("{v:?}");
+    let mut head: String = full.chars().take(agent_trace::CAPTURE_LIMIT).collect();
+    head.push('…');
+    head
+}
+
+/// 8 MiB slices, vectors and strings are formatted from their head only (their `Debug` would
+/// otherwise walk all 8 MiB even after the writer refused: ~27 ms a call), and the text is
+/// exactly the full form cut to the limit, on the `capture(..)` and `fields(k = ?v)` paths.
+#[test]
+fn eight_mib_slices_and_strings_are_cut_from_their_head() {
+    let cap = Capture::start();
+    let bytes = vec![7u8; EIGHT_MIB];
+    let text = "ü\"".repeat(EIGHT_MIB / 3);
+    let n = cap.in_scope(|| takes_blobs(&bytes, bytes.clone(), text.clone(), &text));
+    assert_eq!(n, 2 * EIGHT_MIB + 2 * text.len());
+    let span = &cap.spans()[0];
+    let bytes_cut = cut_debug(&bytes);
+    let text_cut = cut_debug(&text);
+    assert_eq!(
+        span.attr("agent_trace.arg.bytes").as_deref(),
+        Some(bytes_cut.as_str())
+    );
+    assert_eq!(
+        span.attr("agent_trace.arg.owned").as_deref(),
+        Some(bytes_cut.as_str())
+    );
+    assert_eq!(
+        span.attr("agent_trace.arg.text").as_deref(),
+        Some(text_cut.as_str())
+    );
+    assert_eq!(
+        span.attr("agent_trace.arg.borrowed").as_deref(),
+        Some(text_cut.as_str())
+    );
+    assert_eq!(span.attr("head").as_deref(), Some(bytes_cut.as_str()));
+    // Short values are whole.
+    cap.in_scope(|| takes_blobs(&[1, 2], vec![], "a".into(), "b"));
+    let span = &cap.spans()[1];
+    assert_eq!(
+        span.attr("agent_trace.arg.bytes").as_deref(),
+        Some("[1, 2]")
+    );
+    assert_eq!(span.attr("agent_trace.arg.text").as_deref(), Some("\"a\""));
+}
+
+/// With content capture on, the same cut values go into `gen_ai.tool.call.arguments`, which
+/// stays valid JSON.
+#[test]
+fn eight_mib_arguments_keep_the_tool_call_arguments_json_valid() {
+    agent_trace::isolate!();
+    let _guard = agent_trace::builder()
+        .service_name("capture-on")
+        .capture_message_content(true)
+        .install()
+        .expect("install");
+    let cap = Capture::start();
+    let bytes = vec![7u8; EIGHT_MIB];
+    let text = "x".repeat(EIGHT_MIB);
+    cap.in_scope(|| takes_blobs(&bytes, Vec::new(), text.clone(), "b"));
+    let span = &cap.spans()[0];
+    let json: serde_json::Value =
+        serde_json::from_str(&span.attr("gen_ai.tool.call.arguments").expect("arguments"))
+            .expect("valid JSON");
+    assert_eq!(json["bytes"].as_str(), Some(cut_debug(&bytes).as_str()));
+    assert_eq!(json["text"].as_str(), Some(cut_debug(&text).as_str()));
+}

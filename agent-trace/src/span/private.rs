@@ -3,9 +3,9 @@
 
 pub use super::core::{panic_message, ActiveSpan};
 pub use super::probes::{
-    CaptureOk, CaptureValue, LlmAny, LlmResult, LlmValue, Probe, RecordAny, RecordDebugResult,
-    RecordDebugTypedResult, RecordErrorResult, RecordItemAny, RecordItemResult, RecordResult,
-    RecordTypedErrorResult, RecordTypedResult,
+    CaptureHead, CaptureOk, CaptureValue, CaptureWhole, LlmAny, LlmResult, LlmValue, Probe,
+    RecordAny, RecordDebugResult, RecordDebugTypedResult, RecordErrorResult, RecordItemAny,
+    RecordItemResult, RecordResult, RecordTypedErrorResult, RecordTypedResult,
 };
 pub use super::run::{call, instrument, instrument_stream, Instrumented, InstrumentedStream};
 pub use super::semconv::AGENT_TRACE_RESULT;

@@ -11,6 +11,7 @@
 //! | `llm` | `#[llm_call]` return value | 3 | `LlmResult` (2), `LlmValue` (1), `LlmAny` (0) |
 //! | `item` | each stream item | 2 | `RecordItemResult` (1), `RecordItemAny` (0) |
 //! | `capture` | `capture_result` | 2 | `CaptureOk` (1), `CaptureValue` (0) |
+//! | `capture_arg` | `capture(arg)`, `fields(k = ?v)` | 2 | `CaptureHead` (1: slices, vectors, arrays, strings), `CaptureWhole` (0) |
 //!
 //! The depth of each call site is written once, in [`probe!`](crate::__private::probe): the
 //! expansion invokes it with the ladder's name (`probe!(outcome, &value)`) and imports the
@@ -24,7 +25,9 @@ use std::fmt;
 
 use super::core::ActiveSpan;
 use super::outcome::{ErrorType, LlmResponse};
+use super::start::Attrs;
 use super::text;
+use super::CAPTURE_LIMIT;
 
 /// The probe expression for one ladder: the value wrapped in [`Probe`] behind the number of
 /// `&`s that ladder needs. The single source of every call site's depth.
@@ -47,6 +50,9 @@ macro_rules! __agent_trace_probe {
         (&&$crate::__private::Probe($value))
     };
     (capture, $value:expr) => {
+        (&&$crate::__private::Probe($value))
+    };
+    (capture_arg, $value:expr) => {
         (&&$crate::__private::Probe($value))
     };
 }
@@ -268,5 +274,55 @@ pub trait CaptureValue {
 impl<T: fmt::Debug> CaptureValue for Probe<'_, T> {
     fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
         span.record_value(key, self.0);
+    }
+}
+
+// ---- capture_arg: `capture(arg)` and `fields(k = ?v)` ----
+
+/// A slice, vector, array or string: only its head is formatted (`text::debug_items`,
+/// `text::debug_str`), so an 8 MiB argument costs what its first characters cost. The
+/// expansion also passes the value as `&dyn Debug`, which is where a value that is not
+/// `Debug` gets its error.
+pub trait CaptureHead {
+    /// Records the value's bounded `Debug` form under `key`.
+    fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, v: &dyn fmt::Debug);
+}
+
+macro_rules! capture_head {
+    ($([$($g:tt)*] $ty:ty => |$this:ident| $text:expr;)*) => {$(
+        impl<$($g)*> CaptureHead for &Probe<'_, $ty> {
+            fn __agent_trace_capture_arg(
+                &self,
+                a: &mut Attrs,
+                key: &'static str,
+                _: &dyn fmt::Debug,
+            ) {
+                let $this = self.0;
+                a.text(key, $text);
+            }
+        }
+    )*};
+}
+
+capture_head! {
+    [T: fmt::Debug] &[T] => |v| text::debug_items(v, CAPTURE_LIMIT);
+    [T: fmt::Debug] &mut [T] => |v| text::debug_items(v, CAPTURE_LIMIT);
+    [T: fmt::Debug] Vec<T> => |v| text::debug_items(v, CAPTURE_LIMIT);
+    [T: fmt::Debug] &Vec<T> => |v| text::debug_items(v, CAPTURE_LIMIT);
+    [T: fmt::Debug, const N: usize] [T; N] => |v| text::debug_items(v, CAPTURE_LIMIT);
+    [T: fmt::Debug, const N: usize] &[T; N] => |v| text::debug_items(*v, CAPTURE_LIMIT);
+    [] &str => |v| text::debug_str(v, CAPTURE_LIMIT);
+    [] String => |v| text::debug_str(v, CAPTURE_LIMIT);
+    [] &String => |v| text::debug_str(v, CAPTURE_LIMIT);
+}
+
+/// Any other `Debug` value: formatted through the bounded writer.
+pub trait CaptureWhole {
+    /// Records the value's bounded `Debug` form under `key`.
+    fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, v: &dyn fmt::Debug);
+}
+impl<T: ?Sized> CaptureWhole for Probe<'_, T> {
+    fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, v: &dyn fmt::Debug) {
+        a.field_debug(key, v);
     }
 }

@@ -44,6 +44,11 @@ impl Attrs {
             .push(KeyValue::new(key, text::display(value, CAPTURE_LIMIT)));
     }
 
+    /// A value already formatted and bounded (the `capture_arg` probe's slices and strings).
+    pub fn text(&mut self, key: &'static str, text: String) {
+        self.attributes.push(KeyValue::new(key, text));
+    }
+
     /// A `capture(arg)` argument (Debug), cut to [`CAPTURE_LIMIT`].
     pub fn capture(&mut self, key: &'static str, value: &dyn fmt::Debug) {
         self.field_debug(key, value)
