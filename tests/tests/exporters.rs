@@ -182,12 +182,16 @@ fn compression_from_the_environment() {
 }
 
 #[test]
-fn partial_success_counts_rejected_spans_as_failed_over_http() {
+fn partial_success_counts_rejected_spans_as_failed() {
     agent_trace::isolate!();
-    for protocol in [Protocol::HttpProtobuf, Protocol::HttpJson] {
+    for protocol in [Protocol::Grpc, Protocol::HttpProtobuf, Protocol::HttpJson] {
         let rx = OtlpReceiver::start().expect("receiver");
         rx.set_behavior(Behavior::PartialSuccess { rejected: 2 });
-        let guard = builder_for("partial", &rx.http_endpoint(), protocol)
+        let endpoint = match protocol {
+            Protocol::Grpc => rx.grpc_endpoint(),
+            _ => rx.http_endpoint(),
+        };
+        let guard = builder_for("partial", &endpoint, protocol)
             .max_export_batch_size(5)
             .metrics(false)
             .install()
@@ -303,16 +307,24 @@ fn certificate() -> (String, String) {
     (cert.cert.pem(), cert.signing_key.serialize_pem())
 }
 
-#[test]
-fn grpc_over_tls_with_a_certificate_from_the_environment() {
-    agent_trace::isolate!();
+/// Exports over TLS to the receiver, trusting its certificate from the environment, then
+/// without trusting it.
+fn over_tls(protocol: Protocol) {
     let (cert, key) = certificate();
-    let dir = std::env::temp_dir().join(format!("agent-trace-tls-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "agent-trace-tls-{}-{}",
+        protocol.name().replace('/', "-"),
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, &cert).unwrap();
     let rx = OtlpReceiver::start_tls(cert.as_bytes(), key.as_bytes()).expect("TLS receiver");
-    let endpoint = format!("https://localhost:{}", rx.grpc_addr().port());
+    let port = match protocol {
+        Protocol::Grpc => rx.grpc_addr().port(),
+        _ => rx.http_addr().port(),
+    };
+    let endpoint = format!("https://localhost:{port}");
 
     // Trusting the test's certificate: delivered over TLS.
     let (ep, ca_path) = (endpoint.clone(), ca.to_string_lossy().into_owned());
@@ -322,7 +334,7 @@ fn grpc_over_tls_with_a_certificate_from_the_environment() {
         .metrics(false)
         .env(move |name| match name {
             "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(ep.clone()),
-            "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("grpc".into()),
+            "OTEL_EXPORTER_OTLP_PROTOCOL" => Some(protocol.name().into()),
             "OTEL_EXPORTER_OTLP_CERTIFICATE" => Some(ca_path.clone()),
             _ => None,
         })
@@ -341,7 +353,7 @@ fn grpc_over_tls_with_a_certificate_from_the_environment() {
         .export_timeout(Duration::from_secs(2))
         .env(move |name| match name {
             "OTEL_EXPORTER_OTLP_ENDPOINT" => Some(endpoint.clone()),
-            "OTEL_EXPORTER_OTLP_PROTOCOL" => Some("grpc".into()),
+            "OTEL_EXPORTER_OTLP_PROTOCOL" => Some(protocol.name().into()),
             _ => None,
         })
         .install()
@@ -354,6 +366,18 @@ fn grpc_over_tls_with_a_certificate_from_the_environment() {
     assert_eq!((s.exported, s.failed), (0, 1));
     assert_eq!(rx.spans().len(), 1, "nothing more arrived");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn grpc_over_tls_with_a_certificate_from_the_environment() {
+    agent_trace::isolate!();
+    over_tls(Protocol::Grpc);
+}
+
+#[test]
+fn http_over_tls_with_a_certificate_from_the_environment() {
+    agent_trace::isolate!();
+    over_tls(Protocol::HttpProtobuf);
 }
 
 #[traced_tool(links = sources)]

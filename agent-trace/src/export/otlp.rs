@@ -10,23 +10,22 @@
 //! - a 2xx answer whose body dribbles in: the status already says the batch was accepted, so
 //!   the body is read for at most [`BODY_GRACE`] and not waited for beyond that.
 //!
-//! The gRPC exporter has no such hook (tonic's channel is concrete), so for gRPC a partial
-//! success is logged by opentelemetry-otlp and counted as exported.
+//! The gRPC exporter has no such hook (tonic's channel is concrete), but it reports a partial
+//! success as a `tracing` event (`TonicTracesClient.PartialSuccess`, with `rejected_spans`;
+//! its `internal-logs` feature). [`PartialSuccessTap`] reads that event on the export thread,
+//! where each gRPC export runs under it, and forwards every event and span to the
+//! subscriber that was current, so the application's logs see the same as before.
 
-#[cfg(feature = "otlp-http")]
 use std::sync::atomic::{AtomicU64, Ordering};
-#[cfg(feature = "otlp-http")]
 use std::sync::Arc;
-#[cfg(feature = "otlp-http")]
 use std::time::Duration;
 
 use opentelemetry_otlp::WithExportConfig as _;
 #[cfg(feature = "otlp-http")]
 use opentelemetry_otlp::WithHttpConfig as _;
-use opentelemetry_sdk::trace::SpanExporter as _;
 
 use crate::config::{Config, Protocol};
-use crate::export::pipeline::{ExportTarget, Failing};
+use crate::export::pipeline::{DynExporter, ExportTarget, Failing};
 
 /// How long the body of an accepted (2xx) HTTP answer is read before it is given up on.
 #[cfg(feature = "otlp-http")]
@@ -34,13 +33,17 @@ pub(crate) const BODY_GRACE: Duration = Duration::from_millis(500);
 
 /// Builds the OTLP exporter for `config`. Runs on the export thread, inside its runtime.
 pub(crate) fn exporter(config: &Config, resource: &opentelemetry_sdk::Resource) -> ExportTarget {
+    // Spans the collector rejected in answers it otherwise accepted (OTLP partial success).
+    let rejected = Arc::new(AtomicU64::new(0));
     let built = match config.protocol {
         #[cfg(feature = "otlp-grpc")]
-        Protocol::Grpc => grpc(config).map(|e| (e, None)),
+        Protocol::Grpc => grpc(config).map(|e| {
+            let tap = PartialSuccessTap::dispatch(rejected.clone());
+            Box::new(TappedGrpc { inner: e, tap }) as Box<dyn DynExporter>
+        }),
         #[cfg(feature = "otlp-http")]
         Protocol::HttpProtobuf | Protocol::HttpJson => {
-            let rejected = Arc::new(AtomicU64::new(0));
-            http(config, rejected.clone()).map(|e| (e, Some(rejected)))
+            http(config, rejected.clone()).map(|e| Box::new(e) as Box<dyn DynExporter>)
         }
         #[allow(unreachable_patterns)]
         other => Err(format!(
@@ -49,11 +52,11 @@ pub(crate) fn exporter(config: &Config, resource: &opentelemetry_sdk::Resource) 
         )),
     };
     match built {
-        Ok((mut exporter, rejected)) => {
+        Ok(mut exporter) => {
             exporter.set_resource(resource);
             ExportTarget {
-                exporter: Box::new(exporter),
-                rejected,
+                exporter,
+                rejected: Some(rejected),
             }
         }
         Err(reason) => ExportTarget {
@@ -105,6 +108,121 @@ fn grpc(config: &Config) -> Result<opentelemetry_otlp::SpanExporter, String> {
         None => builder,
     };
     builder.build().map_err(|e| e.to_string())
+}
+
+/// The name opentelemetry-otlp's gRPC trace exporter gives its partial-success event.
+#[cfg(feature = "otlp-grpc")]
+const PARTIAL_SUCCESS_EVENT: &str = "TonicTracesClient.PartialSuccess";
+
+/// opentelemetry-otlp's gRPC exporter, each export run under [`PartialSuccessTap`].
+#[cfg(feature = "otlp-grpc")]
+#[derive(Debug)]
+struct TappedGrpc {
+    inner: opentelemetry_otlp::SpanExporter,
+    tap: tracing::Dispatch,
+}
+
+#[cfg(feature = "otlp-grpc")]
+impl opentelemetry_sdk::trace::SpanExporter for TappedGrpc {
+    async fn export(
+        &self,
+        batch: Vec<opentelemetry_sdk::trace::SpanData>,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        use tracing::instrument::WithSubscriber as _;
+        let export = opentelemetry_sdk::trace::SpanExporter::export(&self.inner, batch);
+        export.with_subscriber(self.tap.clone()).await
+    }
+    fn shutdown_with_timeout(&self, timeout: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        self.inner.force_flush()
+    }
+    fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        opentelemetry_sdk::trace::SpanExporter::set_resource(&mut self.inner, resource)
+    }
+}
+
+/// A `tracing` subscriber for the export thread: it adds the `rejected_spans` of
+/// opentelemetry-otlp's partial-success events to `rejected` and hands everything, those
+/// events included, to the subscriber that was current when it was made.
+#[cfg(feature = "otlp-grpc")]
+struct PartialSuccessTap {
+    inner: tracing::Dispatch,
+    rejected: Arc<AtomicU64>,
+}
+
+#[cfg(feature = "otlp-grpc")]
+impl PartialSuccessTap {
+    fn dispatch(rejected: Arc<AtomicU64>) -> tracing::Dispatch {
+        let inner = tracing::dispatcher::get_default(Clone::clone);
+        tracing::Dispatch::new(PartialSuccessTap { inner, rejected })
+    }
+
+    fn is_partial_success(meta: &tracing::Metadata<'_>) -> bool {
+        meta.name() == PARTIAL_SUCCESS_EVENT
+    }
+}
+
+#[cfg(feature = "otlp-grpc")]
+impl tracing::Subscriber for PartialSuccessTap {
+    fn register_callsite(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        match Self::is_partial_success(meta) {
+            true => tracing::subscriber::Interest::always(),
+            false => self.inner.register_callsite(meta),
+        }
+    }
+    fn enabled(&self, meta: &tracing::Metadata<'_>) -> bool {
+        Self::is_partial_success(meta) || self.inner.enabled(meta)
+    }
+    fn event(&self, event: &tracing::Event<'_>) {
+        if Self::is_partial_success(event.metadata()) {
+            struct Rejected(u64);
+            impl tracing::field::Visit for Rejected {
+                fn record_i64(&mut self, f: &tracing::field::Field, v: i64) {
+                    if f.name() == "rejected_spans" {
+                        self.0 = u64::try_from(v).unwrap_or(0);
+                    }
+                }
+                fn record_u64(&mut self, f: &tracing::field::Field, v: u64) {
+                    if f.name() == "rejected_spans" {
+                        self.0 = v;
+                    }
+                }
+                fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+            }
+            let mut n = Rejected(0);
+            event.record(&mut n);
+            self.rejected.fetch_add(n.0, Ordering::Relaxed);
+        }
+        if self.inner.enabled(event.metadata()) {
+            self.inner.event(event);
+        }
+    }
+    fn new_span(&self, span: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        self.inner.new_span(span)
+    }
+    fn record(&self, span: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        self.inner.record(span, values)
+    }
+    fn record_follows_from(&self, span: &tracing::span::Id, follows: &tracing::span::Id) {
+        self.inner.record_follows_from(span, follows)
+    }
+    fn enter(&self, span: &tracing::span::Id) {
+        self.inner.enter(span)
+    }
+    fn exit(&self, span: &tracing::span::Id) {
+        self.inner.exit(span)
+    }
+    fn clone_span(&self, id: &tracing::span::Id) -> tracing::span::Id {
+        self.inner.clone_span(id)
+    }
+    fn try_close(&self, id: tracing::span::Id) -> bool {
+        self.inner.try_close(id)
+    }
 }
 
 #[cfg(all(feature = "otlp-grpc", feature = "tls"))]

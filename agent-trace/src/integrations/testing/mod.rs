@@ -31,6 +31,8 @@
 
 #[cfg(feature = "receiver")]
 pub mod receiver;
+#[cfg(all(feature = "receiver", feature = "tls"))]
+mod tls;
 #[cfg(feature = "receiver")]
 mod wire;
 

@@ -436,7 +436,7 @@ async fn serve(
     };
     let mut server = tonic::transport::Server::builder();
     #[cfg(feature = "tls")]
-    if let Some((cert, key)) = tls {
+    if let Some((cert, key)) = &tls {
         let identity = tonic::transport::Identity::from_pem(cert, key);
         match server.tls_config(tonic::transport::ServerTlsConfig::new().identity(identity)) {
             Ok(s) => server = s,
@@ -463,10 +463,21 @@ async fn serve(
     #[cfg(feature = "metrics")]
     let app = app.route("/v1/metrics", axum::routing::post(http_metrics));
     let app = app.with_state(st);
-    let http_server = axum::serve(http_l, app);
+    #[cfg(feature = "tls")]
+    if let Some((cert, key)) = &tls {
+        let Ok(http_l) = super::tls::TlsListener::new(http_l, cert, key) else {
+            return;
+        };
+        tokio::select! {
+            _ = grpc_server => {}
+            _ = axum::serve(http_l, app) => {}
+            _ = stop_rx => {}
+        }
+        return;
+    }
     tokio::select! {
         _ = grpc_server => {}
-        _ = http_server => {}
+        _ = axum::serve(http_l, app) => {}
         _ = stop_rx => {}
     }
 }
@@ -486,9 +497,9 @@ impl OtlpReceiver {
         Self::start_with(grpc, http, None)
     }
 
-    /// Starts on two ephemeral ports of 127.0.0.1, with gRPC over TLS using `cert_pem` and
-    /// `key_pem` (the HTTP door stays plain). For testing exporters' TLS settings with a
-    /// certificate made in the test. Feature `tls`.
+    /// Starts on two ephemeral ports of 127.0.0.1, with gRPC and HTTP both over TLS using
+    /// `cert_pem` and `key_pem`. For testing exporters' TLS settings with a certificate made
+    /// in the test. Feature `tls`.
     #[cfg(feature = "tls")]
     pub fn start_tls(cert_pem: &[u8], key_pem: &[u8]) -> std::io::Result<Self> {
         Self::start_with(
