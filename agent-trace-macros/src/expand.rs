@@ -227,7 +227,9 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -
         let probe = quote_spanned!(span=> #krate::__private::probe!(capture, #value));
         out.extend(quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
-            use #krate::__private::{CaptureOk as _, CaptureValue as _};
+            use #krate::__private::{
+                CaptureOk as _, CaptureOkHead as _, CaptureValue as _, CaptureValueHead as _,
+            };
         ));
         out.extend(quote_spanned!(span=>
             #probe.__agent_trace_capture(#s, #krate::__private::AGENT_TRACE_RESULT);

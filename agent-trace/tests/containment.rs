@@ -172,3 +172,31 @@ fn eight_mib_arguments_keep_the_tool_call_arguments_json_valid() {
     assert_eq!(json["bytes"].as_str(), Some(cut_debug(&bytes).as_str()));
     assert_eq!(json["text"].as_str(), Some(cut_debug(&text).as_str()));
 }
+
+#[traced_tool(capture_result)]
+fn returns_bytes(n: usize) -> Vec<u8> {
+    vec![7u8; n]
+}
+
+#[traced_tool(capture_result)]
+fn returns_text(n: usize) -> Result<String, std::io::Error> {
+    Ok("y".repeat(n))
+}
+
+/// `capture_result` takes the same head-only path for slices, vectors and strings, bare or
+/// inside `Ok`.
+#[test]
+fn eight_mib_results_are_cut_from_their_head() {
+    let cap = Capture::start();
+    let bytes = cap.in_scope(|| returns_bytes(EIGHT_MIB));
+    let text = cap.in_scope(|| returns_text(EIGHT_MIB)).unwrap();
+    let spans = cap.spans();
+    assert_eq!(
+        spans[0].attr("agent_trace.result").as_deref(),
+        Some(cut_debug(&bytes).as_str())
+    );
+    assert_eq!(
+        spans[1].attr("agent_trace.result").as_deref(),
+        Some(cut_debug(&text).as_str())
+    );
+}

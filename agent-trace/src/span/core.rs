@@ -260,7 +260,11 @@ impl ActiveSpan {
     /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]). A tool's captured
     /// result is also `gen_ai.tool.call.result` (a JSON string) when content capture is on.
     pub fn record_value(&mut self, key: &'static str, value: &dyn fmt::Debug) {
-        let text = text::debug(value, CAPTURE_LIMIT);
+        self.record_text(key, text::debug(value, CAPTURE_LIMIT));
+    }
+
+    /// [`record_value`](Self::record_value) with the value already formatted and bounded.
+    pub fn record_text(&mut self, key: &'static str, text: String) {
         let span = self.cx.span();
         if self.tool && key == k::AGENT_TRACE_RESULT && capture_message_content() {
             let json = serde_json::Value::String(text.clone()).to_string();

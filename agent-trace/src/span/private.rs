@@ -3,9 +3,10 @@
 
 pub use super::core::{panic_message, ActiveSpan};
 pub use super::probes::{
-    CaptureHead, CaptureOk, CaptureValue, CaptureWhole, LlmAny, LlmResult, LlmValue, Probe,
-    RecordAny, RecordDebugResult, RecordDebugTypedResult, RecordErrorResult, RecordItemAny,
-    RecordItemResult, RecordResult, RecordTypedErrorResult, RecordTypedResult,
+    CaptureHead, CaptureOk, CaptureOkHead, CaptureValue, CaptureValueHead, CaptureWhole, HeadDebug,
+    LlmAny, LlmResult, LlmValue, Probe, RecordAny, RecordDebugResult, RecordDebugTypedResult,
+    RecordErrorResult, RecordItemAny, RecordItemResult, RecordResult, RecordTypedErrorResult,
+    RecordTypedResult,
 };
 pub use super::run::{call, instrument, instrument_stream, Instrumented, InstrumentedStream};
 pub use super::semconv::AGENT_TRACE_RESULT;

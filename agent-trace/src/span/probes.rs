@@ -10,8 +10,8 @@
 //! | `outcome_late` | `a2a_span!` value, type inferred later | 2 | `RecordResult` (1), `RecordAny` (0) |
 //! | `llm` | `#[llm_call]` return value | 3 | `LlmResult` (2), `LlmValue` (1), `LlmAny` (0) |
 //! | `item` | each stream item | 2 | `RecordItemResult` (1), `RecordItemAny` (0) |
-//! | `capture` | `capture_result` | 2 | `CaptureOk` (1), `CaptureValue` (0) |
-//! | `capture_arg` | `capture(arg)`, `fields(k = ?v)` | 2 | `CaptureHead` (1: slices, vectors, arrays, strings), `CaptureWhole` (0) |
+//! | `capture` | `capture_result` | 4 | `CaptureOkHead` (3), `CaptureOk` (2), `CaptureValueHead` (1), `CaptureValue` (0) |
+//! | `capture_arg` | `capture(arg)`, `fields(k = ?v)` | 2 | `CaptureHead` (1: a [`HeadDebug`] value), `CaptureWhole` (0) |
 //!
 //! The depth of each call site is written once, in [`probe!`](crate::__private::probe): the
 //! expansion invokes it with the ladder's name (`probe!(outcome, &value)`) and imports the
@@ -50,7 +50,7 @@ macro_rules! __agent_trace_probe {
         (&&$crate::__private::Probe($value))
     };
     (capture, $value:expr) => {
-        (&&$crate::__private::Probe($value))
+        (&&&&$crate::__private::Probe($value))
     };
     (capture_arg, $value:expr) => {
         (&&$crate::__private::Probe($value))
@@ -253,16 +253,41 @@ impl<T: ?Sized> RecordItemAny for Probe<'_, T> {
 
 // ---- capture: `capture_result` ----
 
-/// `capture_result` on a `Result`: records the `Ok` value.
+/// `capture_result` on a `Result` whose `Ok` is a slice, vector, array or string: records the
+/// head of the `Ok` value only.
+pub trait CaptureOkHead {
+    /// Records the value.
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str);
+}
+impl<X: HeadDebug, E> CaptureOkHead for &&&Probe<'_, Result<X, E>> {
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
+        if let Ok(v) = self.0 {
+            span.record_text(key, v.head_debug(CAPTURE_LIMIT));
+        }
+    }
+}
+
+/// `capture_result` on any other `Result`: records the `Ok` value.
 pub trait CaptureOk {
     /// Records the value.
     fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str);
 }
-impl<T: fmt::Debug, E> CaptureOk for &Probe<'_, Result<T, E>> {
+impl<T: fmt::Debug, E> CaptureOk for &&Probe<'_, Result<T, E>> {
     fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
         if let Ok(v) = self.0 {
             span.record_value(key, v);
         }
+    }
+}
+
+/// `capture_result` on a slice, vector, array or string: records its head.
+pub trait CaptureValueHead {
+    /// Records the value.
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str);
+}
+impl<X: HeadDebug> CaptureValueHead for &Probe<'_, X> {
+    fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
+        span.record_text(key, self.0.head_debug(CAPTURE_LIMIT));
     }
 }
 
@@ -279,41 +304,60 @@ impl<T: fmt::Debug> CaptureValue for Probe<'_, T> {
 
 // ---- capture_arg: `capture(arg)` and `fields(k = ?v)` ----
 
-/// A slice, vector, array or string: only its head is formatted (`text::debug_items`,
-/// `text::debug_str`), so an 8 MiB argument costs what its first characters cost. The
-/// expansion also passes the value as `&dyn Debug`, which is where a value that is not
-/// `Debug` gets its error.
+/// Values whose `Debug` would walk all of them even after the bounded writer refused more:
+/// slices, vectors, arrays and strings (and references to them). Their head alone is
+/// formatted (`text::debug_items`, `text::debug_str`), giving the same text.
+pub trait HeadDebug {
+    /// The `Debug` form cut to `limit` characters, from at most `limit + 1` items.
+    fn head_debug(&self, limit: usize) -> String;
+}
+impl<T: fmt::Debug> HeadDebug for [T] {
+    fn head_debug(&self, limit: usize) -> String {
+        text::debug_items(self, limit)
+    }
+}
+impl<T: fmt::Debug> HeadDebug for Vec<T> {
+    fn head_debug(&self, limit: usize) -> String {
+        text::debug_items(self, limit)
+    }
+}
+impl<T: fmt::Debug, const N: usize> HeadDebug for [T; N] {
+    fn head_debug(&self, limit: usize) -> String {
+        text::debug_items(self, limit)
+    }
+}
+impl HeadDebug for str {
+    fn head_debug(&self, limit: usize) -> String {
+        text::debug_str(self, limit)
+    }
+}
+impl HeadDebug for String {
+    fn head_debug(&self, limit: usize) -> String {
+        text::debug_str(self, limit)
+    }
+}
+impl<X: HeadDebug + ?Sized> HeadDebug for &X {
+    fn head_debug(&self, limit: usize) -> String {
+        (**self).head_debug(limit)
+    }
+}
+impl<X: HeadDebug + ?Sized> HeadDebug for &mut X {
+    fn head_debug(&self, limit: usize) -> String {
+        (**self).head_debug(limit)
+    }
+}
+
+/// A [`HeadDebug`] value: only its head is formatted, so an 8 MiB argument costs what its
+/// first characters cost. The expansion also passes the value as `&dyn Debug`, which is
+/// where a value that is not `Debug` gets its error.
 pub trait CaptureHead {
     /// Records the value's bounded `Debug` form under `key`.
     fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, v: &dyn fmt::Debug);
 }
-
-macro_rules! capture_head {
-    ($([$($g:tt)*] $ty:ty => |$this:ident| $text:expr;)*) => {$(
-        impl<$($g)*> CaptureHead for &Probe<'_, $ty> {
-            fn __agent_trace_capture_arg(
-                &self,
-                a: &mut Attrs,
-                key: &'static str,
-                _: &dyn fmt::Debug,
-            ) {
-                let $this = self.0;
-                a.text(key, $text);
-            }
-        }
-    )*};
-}
-
-capture_head! {
-    [T: fmt::Debug] &[T] => |v| text::debug_items(v, CAPTURE_LIMIT);
-    [T: fmt::Debug] &mut [T] => |v| text::debug_items(v, CAPTURE_LIMIT);
-    [T: fmt::Debug] Vec<T> => |v| text::debug_items(v, CAPTURE_LIMIT);
-    [T: fmt::Debug] &Vec<T> => |v| text::debug_items(v, CAPTURE_LIMIT);
-    [T: fmt::Debug, const N: usize] [T; N] => |v| text::debug_items(v, CAPTURE_LIMIT);
-    [T: fmt::Debug, const N: usize] &[T; N] => |v| text::debug_items(*v, CAPTURE_LIMIT);
-    [] &str => |v| text::debug_str(v, CAPTURE_LIMIT);
-    [] String => |v| text::debug_str(v, CAPTURE_LIMIT);
-    [] &String => |v| text::debug_str(v, CAPTURE_LIMIT);
+impl<X: HeadDebug> CaptureHead for &Probe<'_, X> {
+    fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, _: &dyn fmt::Debug) {
+        a.text(key, self.0.head_debug(CAPTURE_LIMIT));
+    }
 }
 
 /// Any other `Debug` value: formatted through the bounded writer.
