@@ -30,10 +30,24 @@ use parse::MacroKind;
 /// - `capture(arg, ...)`: record these arguments (Debug) as `agent_trace.arg.<name>`;
 /// - `capture_result`: record the `Ok` value (or the whole value) as `agent_trace.result`;
 /// - `fields(key = expr, key = ?debug_expr, key = %display_expr)`: extra attributes;
+/// - `err(Debug)`: an `Err`'s message is its `Debug` form (for error types whose `Display` is
+///   unhelpful or missing); `err(Display)`, the default, uses `Display` (with the `source()`
+///   chain, or `anyhow`'s `{:#}` context chain);
 /// - `crate = path`: where `agent_trace` is, for crates that re-export it.
 ///
 /// ```
 /// use agent_trace::traced_tool;
+///
+/// #[derive(Debug)]
+/// struct NoDisplay {
+///     code: u16,
+/// }
+///
+/// #[traced_tool(err(Debug))] // message: `NoDisplay { code: 503 }`
+/// fn fetch() -> Result<(), NoDisplay> {
+///     Err(NoDisplay { code: 503 })
+/// }
+/// # let _ = fetch();
 ///
 /// #[traced_tool]
 /// fn word_count(text: &str) -> usize {

@@ -468,6 +468,7 @@ fn install(
     crate::state::set_capture_message_content(config.capture_message_content);
     crate::context::carriers::env::adopt_process_parent(env);
 
+    let custom = ext.exporter.is_some() || !ext.processors.is_empty();
     let current = ACTIVE.load_full();
     let already_real = current.as_ref().is_some_and(|i| !i.test_only);
     let processors_only = !ext.processors.is_empty() && !config.disabled;
@@ -487,11 +488,36 @@ fn install(
     if config.install_subscriber {
         crate::integrations::logs::install_global(config.log_format);
     }
+    report(&config, custom, env.is_none());
     GUARDS.fetch_add(1, Ordering::SeqCst);
     Ok(TraceGuard {
         shutdown_timeout,
         done: false,
     })
+}
+
+/// Logs the outcome line and, when the configuration came from the process environment, a
+/// warning for each variable agent-trace does not know.
+fn report(config: &Config, custom: bool, process_env: bool) {
+    tracing::info!(target: "agent_trace", "{}", config::report::outcome(config, custom));
+    if !process_env {
+        return;
+    }
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .collect();
+    for (name, closest) in config::report::unknown_variables(names.iter().map(String::as_str)) {
+        match closest {
+            Some(c) => tracing::warn!(
+                target: "agent_trace",
+                "{name} is set, but agent-trace does not read it: did you mean {c}?"
+            ),
+            None => tracing::warn!(
+                target: "agent_trace",
+                "{name} is set, but agent-trace does not read it (see the configuration table)"
+            ),
+        }
+    }
 }
 
 /// What is known of the head sampler's decisions before a span starts.

@@ -254,3 +254,43 @@ async fn server_errors_and_client_errors_are_marked() {
     assert_eq!(failed.attr("error.type"), Some("connect"));
     assert_eq!(failed.status_code, 2);
 }
+
+/// Readiness probes make no span by default; a custom list replaces the default, and an
+/// empty one traces every request.
+#[tokio::test]
+async fn probes_are_left_out_and_the_list_is_configurable() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::init_to(&rx, "probes", Protocol::Grpc);
+    let app = || {
+        Router::new()
+            .route("/healthz", axum::routing::get(|| async { "ok" }))
+            .route("/work", post(|| async { "done" }))
+    };
+    let default = serve(app().layer(TraceLayer::new())).await;
+    let custom = serve(app().layer(TraceLayer::new().skip_paths(["/work"]))).await;
+    let all = serve(app().layer(TraceLayer::new().skip_paths(Vec::<String>::new()))).await;
+    let http = reqwest::Client::new();
+    for base in [&default, &custom, &all] {
+        for _ in 0..3 {
+            let probe = http
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .expect("probe");
+            assert_eq!(probe.status(), 200, "a skipped path is still served");
+        }
+        let work = http
+            .post(format!("{base}/work"))
+            .send()
+            .await
+            .expect("work");
+        assert_eq!(work.status(), 200);
+    }
+    guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    let count = |name: &str| spans.iter().filter(|s| s.name == name).count();
+    // default: 0 probes + 1 work; custom: 3 probes + 0 work; all: 3 probes + 1 work.
+    assert_eq!(count("GET /healthz"), 6, "{:?}", names(&spans));
+    assert_eq!(count("POST /work"), 2, "{:?}", names(&spans));
+}

@@ -161,3 +161,39 @@ fn env_vars_for_children_are_uppercase_and_replace_stale_ones() {
         "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
     );
 }
+
+/// `init` says what it did, and names the fix of a misspelled variable: with
+/// `OTEL_TRACE_EXPORTER=console` (the real one is `OTEL_TRACES_EXPORTER`) and nothing else,
+/// tracing is off, the line says which variable turns it on, and a warning suggests the
+/// right name.
+#[test]
+fn init_states_its_outcome_and_names_misspelled_variables() {
+    let out = Command::new(CHILD)
+        .env_clear()
+        .env("OTEL_TRACE_EXPORTER", "console")
+        .env("OTEL_LOGS_EXPORTER", "otlp") // another component's: no warning
+        .output()
+        .expect("run the child");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("tracing is off for child-agent"), "{text}");
+    assert!(text.contains("set OTEL_EXPORTER_OTLP_ENDPOINT"), "{text}");
+    assert!(
+        text.contains("OTEL_TRACE_EXPORTER is set, but agent-trace does not read it: did you mean OTEL_TRACES_EXPORTER?"),
+        "{text}"
+    );
+    assert!(!text.contains("OTEL_LOGS_EXPORTER is set"), "{text}");
+
+    let rx = OtlpReceiver::start().expect("receiver");
+    let out = child(&rx, &[]).output().expect("run the child");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "tracing is on for child-agent: spans to OTLP to {}",
+        rx.grpc_endpoint()
+    );
+    assert!(text.contains(&expected), "{expected} in {text}");
+    assert!(text.contains("sampler parentbased_always_on"), "{text}");
+    assert!(!text.contains("does not read it"), "{text}");
+}

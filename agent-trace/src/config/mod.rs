@@ -9,13 +9,15 @@
 //! - `types.rs`: the public choices and the resolved `Config`;
 //! - `env.rs`: every variable, once, with the values it takes, and the typed reader;
 //! - `resolve.rs`: one function per section;
-//! - `error.rs`: [`InitError`].
+//! - `error.rs`: [`InitError`];
+//! - `report.rs`: what `init` says: the outcome line, unknown variables.
 //!
 //! Layering inside the folder: `error` and `types` are leaves, `env` reads into them,
-//! `resolve` uses all three. Nothing here imports another folder of the crate.
+//! `resolve` and `report` use them. Nothing here imports another folder of the crate.
 
 pub(crate) mod env;
 mod error;
+pub(crate) mod report;
 mod resolve;
 mod types;
 

@@ -23,6 +23,7 @@
 use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
@@ -34,16 +35,53 @@ pub use crate::context::carriers::http::RequestId;
 use crate::context::carriers::http::REQUEST_ID;
 use crate::span::semconv as k;
 
-/// Traces every request of the wrapped service. See the [module docs](self).
-#[derive(Debug, Clone, Default)]
+/// Paths [`TraceLayer`] leaves out unless told otherwise: health, liveness and readiness
+/// probes, which would otherwise each become a one-span trace every few seconds.
+pub const DEFAULT_SKIPPED_PATHS: &[&str] = &["/health", "/healthz", "/livez", "/ready", "/readyz"];
+
+/// Traces every request of the wrapped service but those to [skipped
+/// paths](TraceLayer::skip_paths). See the [module docs](self).
+#[derive(Debug, Clone)]
 pub struct TraceLayer {
     response_traceparent: bool,
+    skipped: Arc<[String]>,
+}
+
+impl Default for TraceLayer {
+    fn default() -> Self {
+        TraceLayer {
+            response_traceparent: false,
+            skipped: DEFAULT_SKIPPED_PATHS
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+        }
+    }
 }
 
 impl TraceLayer {
-    /// The layer.
+    /// The layer, leaving out [`DEFAULT_SKIPPED_PATHS`].
     pub fn new() -> Self {
         TraceLayer::default()
+    }
+
+    /// Requests whose path is exactly one of `paths` get no span (their trace context still
+    /// passes through to the handler's outgoing calls). Replaces the default list
+    /// ([`DEFAULT_SKIPPED_PATHS`]); an empty list traces every request.
+    ///
+    /// ```
+    /// use agent_trace::server::TraceLayer;
+    /// let layer = TraceLayer::new().skip_paths(["/healthz", "/metrics"]);
+    /// let everything = TraceLayer::new().skip_paths(Vec::<String>::new());
+    /// # let _ = (layer, everything);
+    /// ```
+    pub fn skip_paths<I, P>(mut self, paths: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.skipped = paths.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Also send the server span's `traceparent` back on the response, so a client can
@@ -61,6 +99,7 @@ impl<S> tower_layer::Layer<S> for TraceLayer {
         TraceService {
             inner,
             response_traceparent: self.response_traceparent,
+            skipped: self.skipped.clone(),
         }
     }
 }
@@ -70,6 +109,7 @@ impl<S> tower_layer::Layer<S> for TraceLayer {
 pub struct TraceService<S> {
     inner: S,
     response_traceparent: bool,
+    skipped: Arc<[String]>,
 }
 
 /// With tracing off, a request that brought no trace context still gets one: fresh ids, not
@@ -179,7 +219,11 @@ where
         {
             attrs.push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
         }
-        let span = start_span(name, SpanKind::Server, attrs, &parent);
+        let skipped = self.skipped.iter().any(|p| p == req.uri().path());
+        let span = match skipped {
+            true => None,
+            false => start_span(name, SpanKind::Server, attrs, &parent),
+        };
         let cx = match &span {
             Some(s) => s.context().clone(),
             None => ids_while_off(parent),
