@@ -9,7 +9,7 @@
 //!
 //! Listening (the default), it receives OTLP over gRPC (`127.0.0.1:4317`) and HTTP/protobuf
 //! (`127.0.0.1:4318`) and prints each trace as a waterfall once it is complete: its root span
-//! has arrived and nothing new came for `--quiet-ms` (default 1000). A trace whose root never
+//! has arrived and nothing new came for `--quiet-ms` (default 500). A trace whose root never
 //! comes is printed after 30 s, marked incomplete. `--json` writes each trace instead as one
 //! line of OTLP JSON (`ExportTraceServiceRequest`), the form `--file` reads back.
 
@@ -53,7 +53,7 @@ fn parse(args: &[String]) -> Result<Options, String> {
         file: None,
         json: false,
         render: RenderOptions::default(),
-        quiet: Duration::from_millis(1000),
+        quiet: Duration::from_millis(500),
         exit_after_traces: None,
         exit_after: None,
     };
@@ -206,6 +206,14 @@ fn listen(o: &Options) -> Result<(), String> {
     eprintln!(
         "agent-trace view: listening for OTLP on grpc={} http={} (Ctrl-C to stop)",
         rx.grpc_addr(),
+        rx.http_addr()
+    );
+    // The default batch delay (5 s) would make a trace show up seconds late: ask for 100 ms.
+    // (Written, not `eprintln!`ed: a reader that closed stderr must not end the viewer.)
+    let _ = writeln!(
+        std::io::stderr(),
+        "agent-trace view: run your services with\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://{} \
+         OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_BSP_SCHEDULE_DELAY=100",
         rx.http_addr()
     );
     let started = Instant::now();

@@ -30,6 +30,10 @@ pub struct SpanView {
     pub error: Option<String>,
     /// Attributes as `key=value` strings, in the order they were set.
     pub attributes: Vec<(String, String)>,
+    /// Events (`tracing` events, `exception`, `first_item`, ...): name and attributes.
+    pub events: Vec<(String, Vec<(String, String)>)>,
+    /// Links to other spans: (trace id, span id), hex.
+    pub links: Vec<(String, String)>,
 }
 
 impl SpanView {
@@ -277,14 +281,29 @@ impl Layout {
                 0 => 0,
                 w => w + 3,
             });
-            for (k, v) in &s.attributes {
+            let mut detail = |text: String| {
                 let _ = writeln!(
                     out,
-                    "{pad}{:>9}  {:<svc_width$}  {child_prefix}   · {k}={}",
-                    "",
-                    "",
-                    one_line(v, 200)
+                    "{pad}{:>9}  {:<svc_width$}  {child_prefix}   · {text}",
+                    "", ""
                 );
+            };
+            for (k, v) in &s.attributes {
+                detail(format!("{k}={}", one_line(v, 200)));
+            }
+            for (name, attrs) in &s.events {
+                let attrs: Vec<String> = attrs
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", one_line(v, 120)))
+                    .collect();
+                detail(
+                    format!("event {name} {}", attrs.join(" "))
+                        .trim_end()
+                        .to_string(),
+                );
+            }
+            for (trace, span) in &s.links {
+                detail(format!("link → {trace}/{span}"));
             }
         }
         child_prefix
@@ -335,6 +354,26 @@ pub(crate) fn from_span_data(s: &opentelemetry_sdk::trace::SpanData, service: &s
             .iter()
             .map(|kv| (kv.key.to_string(), kv.value.to_string()))
             .collect(),
+        events: s
+            .events
+            .iter()
+            .map(|e| {
+                let attrs = e
+                    .attributes
+                    .iter()
+                    .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                    .collect();
+                (e.name.to_string(), attrs)
+            })
+            .collect(),
+        links: s
+            .links
+            .iter()
+            .map(|l| {
+                let sc = &l.span_context;
+                (sc.trace_id().to_string(), sc.span_id().to_string())
+            })
+            .collect(),
     }
 }
 
@@ -354,6 +393,8 @@ mod tests {
             end_ns: end,
             error: None,
             attributes: vec![],
+            events: vec![],
+            links: vec![],
         }
     }
 
@@ -383,6 +424,42 @@ trace 0af7651916cd43dd8448eb211c80319c · 4 spans · 1 service · <dur> · 1 err
 │     ▓▓▓▓▓│     <dur>  svc  └─ tool [INTERNAL]  ✗ ERROR: boom second line
 ";
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn attributes_mode_shows_events_and_links() {
+        let mut s = v("a", None, "root", 0, 100);
+        s.attributes = vec![("tool.name".into(), "search".into())];
+        s.events = vec![
+            (
+                "exception".into(),
+                vec![("exception.type".into(), "panic".into())],
+            ),
+            ("first_item".into(), vec![]),
+        ];
+        s.links = vec![(
+            "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+            "00f067aa0ba902b7".into(),
+        )];
+        let out = render_trace(
+            &[s],
+            RenderOptions {
+                bar_width: 0,
+                mask_durations: true,
+                attributes: true,
+            },
+        );
+        let details: Vec<&str> = out.lines().skip(2).map(str::trim).collect();
+        assert_eq!(
+            details,
+            [
+                "· tool.name=search",
+                "· event exception exception.type=panic",
+                "· event first_item",
+                "· link → 4bf92f3577b34da6a3ce929d0e0e4736/00f067aa0ba902b7",
+            ],
+            "{out}"
+        );
     }
 
     #[test]

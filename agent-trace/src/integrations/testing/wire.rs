@@ -78,6 +78,8 @@ impl ReceivedSpan {
             end_ns: self.end_ns,
             error: (self.status_code == 2).then(|| self.status_message.clone()),
             attributes: self.attributes.clone(),
+            events: self.events.clone(),
+            links: self.links.clone(),
         }
     }
 }
