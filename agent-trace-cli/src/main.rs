@@ -13,6 +13,8 @@
 //! comes is printed after 30 s, marked incomplete. `--json` writes each trace instead as one
 //! line of OTLP JSON (`ExportTraceServiceRequest`), the form `--file` reads back.
 
+mod split;
+
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -155,7 +157,7 @@ fn split_by_trace(
     }
 }
 
-fn emit(buf: &TraceBuf, o: &Options, note: &str) -> String {
+fn emit(buf: &TraceBuf, o: &Options, note: &str, split: &mut split::SplitTraces) -> String {
     let req = buf.request();
     if o.json {
         return match serde_json::to_string(&req) {
@@ -169,6 +171,7 @@ fn emit(buf: &TraceBuf, o: &Options, note: &str) -> String {
         .collect();
     let mut text = render_trace(&views, o.render);
     text.push_str(note);
+    text.push_str(&split.check(&views));
     text.push('\n');
     text
 }
@@ -184,6 +187,7 @@ fn view_file(path: &str, o: &Options) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let mut traces = HashMap::new();
     let mut order = Vec::new();
+    let mut split = split::SplitTraces::default();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -193,7 +197,7 @@ fn view_file(path: &str, o: &Options) -> Result<(), String> {
         split_by_trace(req, &mut traces, &mut order);
     }
     for t in &order {
-        if !print(&emit(&traces[t], o, "")) {
+        if !print(&emit(&traces[t], o, "", &mut split)) {
             break;
         }
     }
@@ -220,6 +224,7 @@ fn listen(o: &Options) -> Result<(), String> {
     let mut traces: HashMap<Vec<u8>, TraceBuf> = HashMap::new();
     let mut order: Vec<Vec<u8>> = Vec::new();
     let mut printed = 0usize;
+    let mut split = split::SplitTraces::default();
     loop {
         for req in rx.take_requests() {
             split_by_trace(req, &mut traces, &mut order);
@@ -244,7 +249,7 @@ fn listen(o: &Options) -> Result<(), String> {
                 } else {
                     ""
                 };
-                if !print(&emit(&buf, o, note)) {
+                if !print(&emit(&buf, o, note, &mut split)) {
                     return Ok(()); // stdout closed (piped into head): stop quietly
                 }
                 printed += 1;

@@ -240,3 +240,38 @@ fn bad_arguments_and_bad_files_are_clear_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl:1"));
 }
+
+/// An agent call whose HTTP client sends no `traceparent` (no `TraceMiddleware`).
+#[agent_trace::a2a_call(target = "callee", url = url)]
+async fn call_without_middleware(url: &str) -> Result<String, reqwest::Error> {
+    reqwest::Client::new().post(url).send().await?.text().await
+}
+
+/// The first-hour mistake "the HTTP client has no `TraceMiddleware`" splits a trace in two;
+/// the viewer names it and the fix.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_that_sends_no_trace_context_is_named() {
+    agent_trace::isolate!();
+    let (viewer, grpc, _http) = start_viewer(&["--exit-after-traces", "2"]);
+    let guard = agent_trace::builder()
+        .service_name("caller")
+        .endpoint(format!("http://{grpc}"))
+        .protocol(Protocol::Grpc)
+        .env(|_| None)
+        .install()
+        .expect("install");
+    let app = axum::Router::new()
+        .route("/a2a", axum::routing::post(|| async { "done" }))
+        .layer(agent_trace::server::TraceLayer::new());
+    let addr = agent_trace_tests::serve(app).await;
+    let answer = call_without_middleware(&format!("http://{addr}/a2a"))
+        .await
+        .expect("answer");
+    assert_eq!(answer, "done");
+    tokio::task::spawn_blocking(move || guard.shutdown().expect("delivered"))
+        .await
+        .expect("shutdown");
+    let out = output(viewer);
+    assert!(out.contains("⚠ split trace"), "{out}");
+    assert!(out.contains("TraceMiddleware"), "{out}");
+}

@@ -1,0 +1,202 @@
+//! Spotting a trace split in two: a SERVER span that is the root of its trace, and, in
+//! another trace, a CLIENT span to the same path that was in flight the whole time the server
+//! span lasted. That is what a caller without `TraceMiddleware` (or any `traceparent`
+//! injection) produces. Whichever of the two traces is drawn second gets a note.
+
+use std::collections::VecDeque;
+
+use agent_trace::export::SpanView;
+
+/// How many recent client calls and server roots are remembered (bounded memory).
+const REMEMBERED: usize = 1000;
+/// Clock skew allowed between the client's and the server's timestamps (same machine or
+/// NTP-synchronised hosts).
+const SKEW_NS: u64 = 50_000_000;
+
+#[derive(Debug, Clone)]
+struct Seen {
+    trace_id: String,
+    name: String,
+    service: String,
+    path: String,
+    start_ns: u64,
+    end_ns: u64,
+}
+
+/// Recent CLIENT spans with a URL, and recent SERVER roots.
+#[derive(Debug, Default)]
+pub(crate) struct SplitTraces {
+    clients: VecDeque<Seen>,
+    server_roots: VecDeque<Seen>,
+}
+
+fn seen(s: &SpanView, path: String) -> Seen {
+    Seen {
+        trace_id: s.trace_id.clone(),
+        name: s.name.clone(),
+        service: s.service.clone(),
+        path,
+        start_ns: s.start_ns,
+        end_ns: s.end_ns,
+    }
+}
+
+fn attr<'a>(s: &'a SpanView, key: &str) -> Option<&'a str> {
+    s.attributes
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The path of a URL (`http://host:1/a2a?x=1` → `/a2a`).
+fn path_of(url: &str) -> Option<String> {
+    let uri: http::Uri = url.parse().ok()?;
+    Some(uri.path().to_string())
+}
+
+/// Whether `client` was in flight for the whole of `server`, to the same path.
+fn matches(client: &Seen, server: &Seen) -> bool {
+    client.trace_id != server.trace_id
+        && client.path == server.path
+        && client.start_ns <= server.start_ns + SKEW_NS
+        && server.end_ns <= client.end_ns + SKEW_NS
+}
+
+fn remember(list: &mut VecDeque<Seen>, s: Seen) {
+    if list.len() == REMEMBERED {
+        list.pop_front();
+    }
+    list.push_back(s);
+}
+
+fn note(client: &Seen, server: &Seen) -> String {
+    format!(
+        "⚠ split trace: the root `{}` [{}] of trace {} is the call `{}` [{}] of trace {}, \
+         but no trace context came with it. Is TraceMiddleware (or carriers::http::inject) \
+         on the caller's HTTP client, and TraceLayer on the server? See the README's \
+         \"No traces, or my trace is split in two\".\n",
+        server.name, server.service, server.trace_id, client.name, client.service, client.trace_id
+    )
+}
+
+impl SplitTraces {
+    /// Remembers this trace's client calls and server roots; returns a note for each match
+    /// with one seen before.
+    pub(crate) fn check(&mut self, spans: &[SpanView]) -> String {
+        let mut notes = String::new();
+        for s in spans {
+            if s.kind == "SERVER" && s.parent_span_id.is_none() {
+                let Some(path) = attr(s, "url.path").map(str::to_string) else {
+                    continue;
+                };
+                let server = seen(s, path);
+                for client in self.clients.iter().filter(|c| matches(c, &server)) {
+                    notes.push_str(&note(client, &server));
+                }
+                remember(&mut self.server_roots, server);
+            } else if s.kind == "CLIENT" {
+                // `url.full` of an HTTP client span, or the URL of an `#[a2a_call(url = ..)]`.
+                let url = attr(s, "url.full").or_else(|| attr(s, "agent.target_url"));
+                let Some(path) = url.and_then(path_of) else {
+                    continue;
+                };
+                let client = seen(s, path);
+                for server in self.server_roots.iter().filter(|r| matches(&client, r)) {
+                    notes.push_str(&note(&client, server));
+                }
+                remember(&mut self.clients, client);
+            }
+        }
+        notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(
+        trace: &str,
+        kind: &'static str,
+        parent: Option<&str>,
+        attrs: &[(&str, &str)],
+        t: (u64, u64),
+    ) -> SpanView {
+        SpanView {
+            trace_id: trace.into(),
+            span_id: "00f067aa0ba902b7".into(),
+            parent_span_id: parent.map(String::from),
+            name: format!("{kind} span"),
+            service: kind.to_lowercase(),
+            kind,
+            start_ns: t.0,
+            end_ns: t.1,
+            error: None,
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            events: vec![],
+            links: vec![],
+        }
+    }
+
+    #[test]
+    fn a_server_root_inside_a_client_call_of_another_trace_is_flagged_either_order() {
+        let client = span(
+            "aa",
+            "CLIENT",
+            Some("p"),
+            &[("url.full", "http://127.0.0.1:9/a2a")],
+            (100, 900_000_000),
+        );
+        let server = span(
+            "bb",
+            "SERVER",
+            None,
+            &[("url.path", "/a2a")],
+            (200, 800_000_000),
+        );
+        for order in [[&client, &server], [&server, &client]] {
+            let mut split = SplitTraces::default();
+            assert!(split.check(&[order[0].clone()]).is_empty());
+            let note = split.check(&[order[1].clone()]);
+            assert!(note.contains("split trace"), "{note}");
+            assert!(note.contains("TraceMiddleware"), "{note}");
+        }
+    }
+
+    #[test]
+    fn joined_traces_other_paths_and_other_times_are_not_flagged() {
+        let client = span(
+            "aa",
+            "CLIENT",
+            Some("p"),
+            &[("url.full", "http://h/a2a")],
+            (100, 200),
+        );
+        let mut split = SplitTraces::default();
+        split.check(&[client]);
+        // Same trace (joined), another path, outside the call's time, or not a root.
+        for server in [
+            span("aa", "SERVER", None, &[("url.path", "/a2a")], (120, 180)),
+            span("bb", "SERVER", None, &[("url.path", "/other")], (120, 180)),
+            span(
+                "bb",
+                "SERVER",
+                None,
+                &[("url.path", "/a2a")],
+                (10_000_000_000, 10_000_000_100),
+            ),
+            span(
+                "bb",
+                "SERVER",
+                Some("x"),
+                &[("url.path", "/a2a")],
+                (120, 180),
+            ),
+        ] {
+            assert_eq!(split.check(&[server]), "");
+        }
+    }
+}
