@@ -476,3 +476,60 @@ fn requests_without_meta_join_the_span_that_spawned_a_stdio_server() {
         );
     }
 }
+
+/// `TracedService` forwards every method of rmcp's `ServerHandler` in the rmcp this workspace
+/// resolves (read from its source), so a method a later rmcp adds cannot bypass the user's
+/// handler unnoticed: this test fails until it is forwarded.
+#[test]
+fn traced_service_forwards_every_server_handler_method() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo metadata");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("metadata JSON");
+    let rmcp = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == "rmcp")
+        .expect("rmcp is a dependency");
+    let manifest = std::path::Path::new(rmcp["manifest_path"].as_str().expect("path"));
+    let source = std::fs::read_to_string(manifest.with_file_name("src/handler/server.rs"))
+        .expect("rmcp's handler/server.rs");
+    // The trait's methods are declared in the `server_handler_methods!` macro.
+    let start = source
+        .find("macro_rules! server_handler_methods")
+        .expect("rmcp declares ServerHandler's methods in server_handler_methods!");
+    let block = &source[start..];
+    let block = &block[..block[1..]
+        .find("macro_rules!")
+        .map_or(block.len(), |e| e + 1)];
+    let methods: Vec<&str> = block
+        .split("fn ")
+        .skip(1)
+        .filter_map(|rest| rest.split('(').next())
+        .filter(|name| name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .collect();
+    assert!(methods.len() >= 20, "found {methods:?}");
+    let ours: String = include_str!("../../agent-trace/src/integrations/mcp/server.rs")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let missing: Vec<&str> = methods
+        .iter()
+        .copied()
+        .filter(|m| !ours.contains(&format!("fn{m}(")) && !ours.contains(&format!("!({m}(")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rmcp {} has ServerHandler methods TracedService does not forward: {missing:?}",
+        rmcp["version"]
+    );
+}
