@@ -8,9 +8,12 @@ use super::*;
 /// goes wherever `S` went: `TracedService::new(handler).serve(transport)`, or
 /// `StreamableHttpService::new(|| Ok(TracedService::new(Handler::new())), ..)`.
 ///
-/// It forwards every method rmcp 3.9 defines. The dependency is held to `~3.9`: a later
-/// rmcp could add a handler method this wrapper would not forward, silently bypassing your
-/// override of it, so a new rmcp minor version needs a release of this crate.
+/// It forwards every method of rmcp 3.9 to 3.11, `get_info` included, so it advertises the
+/// wrapped handler's capabilities exactly. A later rmcp 3.x could add a handler method this
+/// wrapper does not forward (its default would then answer instead of your override): the
+/// test `traced_service_forwards_every_server_handler_method` reads the trait from the rmcp
+/// source the workspace resolves and fails on such a method, so updating the lock file finds
+/// it before a release does.
 #[derive(Debug, Clone, Default)]
 pub struct TracedService<S> {
     inner: S,
