@@ -64,6 +64,23 @@ use crate::span::{current_or_process_parent, instrument, start_span, ActiveSpan}
 /// Method names and ids longer than this are cut.
 const ID_LIMIT: usize = 256;
 
+/// The HTTP header that names the A2A protocol version of a request. Send it with
+/// [`PROTOCOL_VERSION`] on every A2A call: servers built on the official SDKs (a2a-sdk 1.x for
+/// Python) treat a request without it as A2A 0.3 and refuse the 1.0 methods (`SendMessage`)
+/// with `-32009 VersionNotSupported`.
+///
+/// ```
+/// let request = http::Request::post("http://127.0.0.1:8081/a2a")
+///     .header(agent_trace::a2a::VERSION_HEADER, agent_trace::a2a::PROTOCOL_VERSION)
+///     .body(())
+///     .unwrap();
+/// assert_eq!(request.headers()["a2a-version"], "1.0");
+/// ```
+pub const VERSION_HEADER: &str = "A2A-Version";
+
+/// The A2A protocol version whose method names and shapes agent-trace's helpers use.
+pub const PROTOCOL_VERSION: &str = "1.0";
+
 /// The A2A 1.0 operation name for a JSON-RPC method: 0.3 names (`message/send`) are mapped,
 /// anything else is kept (cut at 256 characters).
 ///

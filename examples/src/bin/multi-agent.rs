@@ -219,6 +219,10 @@ async fn send_message(url: &str, task: &str) -> anyhow::Result<Answer> {
     agent_trace::a2a::record_request(&request);
     let response: Value = http_client()
         .post(format!("{url}/a2a"))
+        .header(
+            agent_trace::a2a::VERSION_HEADER,
+            agent_trace::a2a::PROTOCOL_VERSION,
+        )
         .json(&request)
         .send()
         .await?
