@@ -1,10 +1,14 @@
 //! Agents in other languages join the same trace: a Rust MCP client (`.traced()`) calling a
 //! server built on the official Python SDK (`mcp` 2.x, whose OpenTelemetry middleware reads
-//! `params._meta`), as a real child process over stdio, both exporting to the test receiver.
+//! `params._meta`), and a Python MCP client calling a Rust `TracedService`, each a real child
+//! process over stdio, both sides exporting to the test receiver.
 //!
-//! Needs `python3` with `mcp`, `opentelemetry-sdk` and `opentelemetry-exporter-otlp-proto-http`
-//! (`.ci/run` installs pinned versions). Without them the test says SKIPPED and passes, except
-//! in CI (`CI=true`), where a missing Python package fails it.
+//! Also a Rust `#[a2a_call]` calling an agent on the official Python A2A SDK (`a2a-sdk` 1.3,
+//! JSON-RPC, with the `A2A-Version` header), served by uvicorn with Starlette's OpenTelemetry
+//! instrumentation.
+//!
+//! Needs `python3` with the packages in `PIP` (`.ci/run` installs them). Without them each
+//! test says SKIPPED and passes, except in CI (`CI=true`), where a missing package fails it.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -16,25 +20,27 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use rmcp::ServiceExt as _;
 
+/// The pinned Python packages `.ci/run` installs.
+const PIP: &str = "mcp==2.3.0 a2a-sdk[telemetry,http-server]==1.3.0 uvicorn==0.54.0 \
+                   opentelemetry-sdk==1.45.1 opentelemetry-exporter-otlp-proto-http==1.45.1 \
+                   opentelemetry-instrumentation-starlette==0.66b1";
+
 /// Whether python3 has the packages; `false` (after saying SKIPPED) outside CI, a failure in CI.
 fn python_ready() -> bool {
+    let imports = "import mcp, a2a, uvicorn, opentelemetry.sdk, \
+                   opentelemetry.exporter.otlp.proto.http, opentelemetry.instrumentation.starlette";
     let ok = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import mcp, opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http",
-        ])
+        .args(["-c", imports])
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
         assert!(
             std::env::var("CI").is_err(),
-            "python3 with mcp and opentelemetry-sdk is required in CI (.ci/run installs them)"
+            "the Python packages are required in CI (.ci/run installs them): {PIP}"
         );
         eprintln!(
-            "SKIPPED: python3 with mcp, opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http \
-             is not installed (pip install mcp==2.3.0 opentelemetry-sdk==1.45.2 \
-             opentelemetry-exporter-otlp-proto-http==1.45.2)"
+            "SKIPPED: python3 lacks the official MCP/A2A SDKs or OpenTelemetry: pip install {PIP}"
         );
     }
     ok
@@ -184,4 +190,122 @@ fn python_mcp_client_to_rust_traced_service_is_one_trace() {
         server.attr("jsonrpc.request.id"),
         client.attr("jsonrpc.request.id")
     );
+}
+
+/// A Rust `#[a2a_call]` asks an agent built on the official Python A2A SDK.
+#[agent_trace::a2a_call(target = "upper", url = url)]
+async fn ask_upper(url: &str, text: &str) -> Result<serde_json::Value, reqwest_middleware::Error> {
+    let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage",
+        "params": {"message": {"messageId": "m-1", "role": "ROLE_USER", "parts": [{"text": text}]}}});
+    agent_trace::a2a::record_request(&request);
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(agent_trace::client::TraceMiddleware::default())
+        .build();
+    let response: serde_json::Value = client
+        .post(url)
+        .header(
+            agent_trace::a2a::VERSION_HEADER,
+            agent_trace::a2a::PROTOCOL_VERSION,
+        )
+        .header("content-type", "application/json")
+        .body(request.to_string())
+        .send()
+        .await?
+        .text()
+        .await
+        .map(|t| serde_json::from_str(&t).unwrap_or_default())
+        .map_err(reqwest_middleware::Error::Reqwest)?;
+    agent_trace::a2a::record_response(&response);
+    Ok(response)
+}
+
+/// Kills the child when dropped (the test stops it by its PID, whatever happens).
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn rust_a2a_call_to_python_a2a_server_is_one_trace() {
+    agent_trace::isolate!();
+    if !python_ready() {
+        return;
+    }
+    let rx = OtlpReceiver::start().expect("receiver");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let _server = KillOnDrop(
+        std::process::Command::new("python3")
+            .arg(script("a2a_server.py"))
+            .arg(port.to_string())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", rx.http_endpoint())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start the Python A2A server"),
+    );
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the Python A2A server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let guard = agent_trace_tests::init_to(&rx, "rust-caller", Protocol::Grpc);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let url = format!("http://127.0.0.1:{port}/a2a");
+    let answer = runtime
+        .block_on(ask_upper(&url, "hello"))
+        .expect("an answer");
+    guard.shutdown().expect("delivered");
+    let task = &answer["result"]["task"];
+    assert_eq!(
+        task["artifacts"][0]["parts"][0]["text"], "HELLO",
+        "{answer}"
+    );
+
+    // The Python side sends each span as it ends; its HTTP SERVER span ends last.
+    let started = std::time::Instant::now();
+    let spans = loop {
+        let spans = rx.spans();
+        let done = spans
+            .iter()
+            .any(|s| s.service == "python-a2a" && s.name == "POST /a2a");
+        if done || started.elapsed() > Duration::from_secs(20) {
+            break spans;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let agent = span(&spans, "rust-caller", "invoke_agent upper");
+    let post = spans
+        .iter()
+        .find(|s| s.service == "rust-caller" && s.kind == "CLIENT" && s.name == "POST")
+        .expect("the HTTP CLIENT span");
+    let server = span(&spans, "python-a2a", "POST /a2a");
+    assert_eq!(server.kind, "SERVER", "{server:?}");
+    let body = span(&spans, "python-a2a", "upper body");
+    for s in [post, server, body] {
+        assert_eq!(s.trace_id, agent.trace_id, "one trace: {s:?}");
+    }
+    assert_eq!(post.parent_span_id.as_deref(), Some(agent.span_id.as_str()));
+    assert_eq!(
+        server.parent_span_id.as_deref(),
+        Some(post.span_id.as_str()),
+        "the Python server's span is the child of the Rust HTTP CLIENT span"
+    );
+    // The A2A attributes, recorded from the real answer.
+    assert_eq!(agent.attr("a2a.method.name"), Some("SendMessage"));
+    assert_eq!(agent.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
+    assert_eq!(agent.attr("a2a.task.id"), task["id"].as_str());
 }
