@@ -3,9 +3,10 @@
 //! `params._meta`), and a Python MCP client calling a Rust `TracedService`, each a real child
 //! process over stdio, both sides exporting to the test receiver.
 //!
-//! Also a Rust `#[a2a_call]` calling an agent on the official Python A2A SDK (`a2a-sdk` 1.3,
-//! JSON-RPC, with the `A2A-Version` header), served by uvicorn with Starlette's OpenTelemetry
-//! instrumentation.
+//! Also A2A both ways: a Rust `#[a2a_call]` calling an agent on the official Python A2A SDK
+//! (`a2a-sdk` 1.3, JSON-RPC, with the `A2A-Version` header; uvicorn with Starlette's
+//! OpenTelemetry instrumentation), and the SDK's client (httpx, instrumented) calling a Rust
+//! agent behind `TraceLayer` and `a2a::serve`.
 //!
 //! Needs `python3` with the packages in `PIP` (`.ci/run` installs them). Without them each
 //! test says SKIPPED and passes, except in CI (`CI=true`), where a missing package fails it.
@@ -23,12 +24,14 @@ use rmcp::ServiceExt as _;
 /// The pinned Python packages `.ci/run` installs.
 const PIP: &str = "mcp==2.3.0 a2a-sdk[telemetry,http-server]==1.3.0 uvicorn==0.54.0 \
                    opentelemetry-sdk==1.45.1 opentelemetry-exporter-otlp-proto-http==1.45.1 \
-                   opentelemetry-instrumentation-starlette==0.66b1";
+                   opentelemetry-instrumentation-starlette==0.66b1 \
+                   opentelemetry-instrumentation-httpx==0.66b1";
 
 /// Whether python3 has the packages; `false` (after saying SKIPPED) outside CI, a failure in CI.
 fn python_ready() -> bool {
     let imports = "import mcp, a2a, uvicorn, opentelemetry.sdk, \
-                   opentelemetry.exporter.otlp.proto.http, opentelemetry.instrumentation.starlette";
+                   opentelemetry.exporter.otlp.proto.http, opentelemetry.instrumentation.starlette, \
+                   opentelemetry.instrumentation.httpx";
     let ok = std::process::Command::new("python3")
         .args(["-c", imports])
         .stderr(Stdio::null())
@@ -308,4 +311,77 @@ fn rust_a2a_call_to_python_a2a_server_is_one_trace() {
     assert_eq!(agent.attr("a2a.method.name"), Some("SendMessage"));
     assert_eq!(agent.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
     assert_eq!(agent.attr("a2a.task.id"), task["id"].as_str());
+}
+
+/// A Rust A2A agent: `TraceLayer` on the route, `a2a::serve` around the handler.
+async fn rust_agent(body: String) -> String {
+    let request: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let text = request["params"]["message"]["parts"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_uppercase();
+    let id = request["id"].clone();
+    agent_trace::a2a::serve(&request, async move {
+        serde_json::json!({"jsonrpc": "2.0", "id": id, "result": {"task": {
+            "id": "t-rust", "contextId": "c-rust",
+            "status": {"state": "TASK_STATE_COMPLETED"},
+            "artifacts": [{"artifactId": "a-1", "parts": [{"text": text}]}]}}})
+    })
+    .await
+    .to_string()
+}
+
+#[test]
+fn python_a2a_client_to_rust_a2a_serve_is_one_trace() {
+    agent_trace::isolate!();
+    if !python_ready() {
+        return;
+    }
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::init_to(&rx, "rust-agent", Protocol::Grpc);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let addr = runtime.block_on(agent_trace_tests::serve(
+        axum::Router::new()
+            .route("/a2a", axum::routing::post(rust_agent))
+            .layer(agent_trace::server::TraceLayer::new()),
+    ));
+    let out = std::process::Command::new("python3")
+        .arg(script("a2a_client.py"))
+        .arg(format!("http://{addr}/a2a"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", rx.http_endpoint())
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the Python A2A client");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("answer: t-rust HELLO"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    let root = span(&spans, "python-a2a-client", "python caller");
+    let http = spans
+        .iter()
+        .find(|s| s.service == "python-a2a-client" && s.kind == "CLIENT")
+        .expect("the Python HTTP CLIENT span");
+    let server = span(&spans, "rust-agent", "POST /a2a");
+    let a2a = span(&spans, "rust-agent", "SendMessage");
+    for s in [http, server, a2a] {
+        assert_eq!(s.trace_id, root.trace_id, "one trace: {s:?}");
+    }
+    assert_eq!(
+        server.parent_span_id.as_deref(),
+        Some(http.span_id.as_str()),
+        "the Rust SERVER span is the child of the Python client's HTTP span"
+    );
+    assert_eq!(a2a.parent_span_id.as_deref(), Some(server.span_id.as_str()));
+    assert_eq!(a2a.attr("a2a.method.name"), Some("SendMessage"));
+    assert_eq!(a2a.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
 }
