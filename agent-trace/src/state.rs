@@ -207,6 +207,10 @@ pub(crate) fn set_capture_message_content(on: bool) {
     CAPTURE_MESSAGE_CONTENT.store(on, Ordering::Relaxed);
 }
 
+/// Whether libraries' `tracing` spans may start traces of their own
+/// (`AGENT_TRACE_LIBRARY_ROOT_SPANS`); off by default.
+pub(crate) static LIBRARY_ROOT_SPANS: AtomicBool = AtomicBool::new(false);
+
 /// How many `TraceGuard`s are alive: the last one to drop shuts the pipeline down.
 pub(crate) static GUARDS: AtomicUsize = AtomicUsize::new(0);
 

@@ -117,3 +117,76 @@ fn tracing_events_become_events_of_the_span_they_happen_in() {
     let inner = tree.find("library_step").expect("tracing span");
     assert!(inner.event("inside the library step").is_some(), "{tree}");
 }
+
+/// What rmcp does: a session span for as long as a server runs, with events and spans inside.
+fn library_session() {
+    let session = tracing::info_span!(target: "rmcp::service", "serve_inner");
+    let _s = session.enter();
+    tracing::info!(target: "rmcp::service", "Service initialized");
+    let inner = tracing::info_span!("handler_of_the_session");
+    let _i = inner.enter();
+}
+
+#[agent_phase("calls a library")]
+fn inside_a_trace() {
+    library_session();
+}
+
+/// Collects what the pipeline exports.
+#[derive(Debug, Clone, Default)]
+struct Collect(
+    std::sync::Arc<std::sync::Mutex<Vec<agent_trace::opentelemetry_sdk::trace::SpanData>>>,
+);
+
+impl agent_trace::opentelemetry_sdk::trace::SpanExporter for Collect {
+    async fn export(
+        &self,
+        batch: Vec<agent_trace::opentelemetry_sdk::trace::SpanData>,
+    ) -> agent_trace::opentelemetry_sdk::error::OTelSdkResult {
+        self.0.lock().unwrap().extend(batch);
+        Ok(())
+    }
+}
+
+/// A library's `tracing` span that would start a trace of its own (rmcp's `serve_inner`) is
+/// left out, with what it contains; inside a trace it is bridged as usual; a root span of the
+/// application's own still starts a trace.
+#[test]
+fn library_spans_are_bridged_only_inside_a_trace() {
+    agent_trace::isolate!();
+    let collect = Collect::default();
+    let guard = agent_trace::builder()
+        .service_name("interop")
+        .env(|_| None)
+        .span_exporter(collect.clone())
+        .install()
+        .expect("install");
+    library_session();
+    inside_a_trace();
+    {
+        let app = tracing::info_span!("application_root");
+        let _a = app.enter();
+    }
+    guard.shutdown().expect("delivered");
+    let spans = collect.0.lock().unwrap();
+    let mut names: Vec<(String, bool)> = spans
+        .iter()
+        .map(|s| {
+            (
+                s.name.to_string(),
+                s.parent_span_id == agent_trace::opentelemetry::trace::SpanId::INVALID,
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            ("agent_phase calls a library".to_string(), true),
+            ("application_root".to_string(), true),
+            ("handler_of_the_session".to_string(), false),
+            ("serve_inner".to_string(), false),
+        ],
+        "(name, is a root)"
+    );
+}

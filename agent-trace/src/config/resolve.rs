@@ -135,6 +135,7 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             || env.bool(AGENT_TRACE_OPENINFERENCE),
             || false,
         )?,
+        library_root_spans: env.bool(AGENT_TRACE_LIBRARY_ROOT_SPANS)?.unwrap_or(false),
         propagators: pick(
             o.propagators.clone(),
             || propagators(&env),

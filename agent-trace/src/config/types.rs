@@ -176,6 +176,8 @@ pub(crate) struct Config {
     pub(crate) redaction: Option<Redaction>,
     /// OpenInference attributes beside the GenAI ones.
     pub(crate) openinference: bool,
+    /// Whether libraries' `tracing` spans may start traces of their own.
+    pub(crate) library_root_spans: bool,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) resource_attributes: Vec<(String, String)>,

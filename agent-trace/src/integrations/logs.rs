@@ -147,13 +147,112 @@ impl tracing::field::Visit for EventAttributes {
 /// bridge would put them on an outer `tracing` span).
 struct BridgeFilter;
 
-impl<S> tracing_subscriber::layer::Filter<S> for BridgeFilter {
+/// Crates whose `tracing` spans are bridged only inside an existing trace (unless
+/// `AGENT_TRACE_LIBRARY_ROOT_SPANS=true`): on their own they would start a trace per
+/// connection or session (rmcp's `serve_inner` lasts as long as an MCP server process).
+pub const LIBRARY_TARGETS: &[&str] = &[
+    "rmcp",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "tonic",
+    "tower",
+    "tower_http",
+    "reqwest",
+    "axum",
+    "redis",
+    "sqlx",
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+];
+
+/// Marks the `tracing` spans the bridge made OpenTelemetry spans of.
+struct Bridged;
+
+/// Inserts [`Bridged`] on each span the bridge accepts (it runs under the same filter).
+struct MarkBridged;
+
+impl<S> Layer<S> for MarkBridged
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(
+        &self,
+        _attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(Bridged);
+        }
+    }
+}
+
+fn is_library(target: &str) -> bool {
+    let krate = target.split("::").next().unwrap_or(target);
+    LIBRARY_TARGETS.contains(&krate)
+}
+
+/// Whether a new span (`meta`, its parent the current `tracing` span) would start a trace of
+/// its own for a library: no OpenTelemetry span is current, no ancestor was bridged, and it
+/// or an ancestor is a library's.
+fn library_root<S>(
+    meta: &tracing::Metadata<'_>,
+    cx: &tracing_subscriber::layer::Context<'_, S>,
+) -> bool
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    if Context::current().has_active_span() {
+        return false;
+    }
+    let library = is_library(meta.target());
+    // The filtered context hides the spans this filter left out (a library's root among
+    // them), so the ancestors are read from the registry itself when there is one.
+    let Some(parent) = cx.current_span().id().cloned() else {
+        return library;
+    };
+    let from_registry = tracing::dispatcher::get_default(|d| {
+        let registry = d.downcast_ref::<tracing_subscriber::Registry>()?;
+        let parent = registry.span(&parent)?;
+        Some(ancestry(parent.scope(), library))
+    });
+    from_registry.unwrap_or_else(|| match cx.lookup_current() {
+        Some(parent) => ancestry(parent.scope(), library),
+        None => library,
+    })
+}
+
+/// `true` when none of `ancestors` was bridged and it (`library`) or one of them is a library's.
+fn ancestry<'a, R: LookupSpan<'a>>(
+    ancestors: tracing_subscriber::registry::Scope<'a, R>,
+    mut library: bool,
+) -> bool {
+    for ancestor in ancestors {
+        if ancestor.extensions().get::<Bridged>().is_some() {
+            return false;
+        }
+        library |= is_library(ancestor.metadata().target());
+    }
+    library
+}
+
+impl<S> tracing_subscriber::layer::Filter<S> for BridgeFilter
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
     fn enabled(
         &self,
-        _meta: &tracing::Metadata<'_>,
-        _cx: &tracing_subscriber::layer::Context<'_, S>,
+        meta: &tracing::Metadata<'_>,
+        cx: &tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
-        crate::is_enabled() && !in_export_thread()
+        if !crate::is_enabled() || in_export_thread() {
+            return false;
+        }
+        !meta.is_span()
+            || crate::state::LIBRARY_ROOT_SPANS.load(std::sync::atomic::Ordering::Relaxed)
+            || !library_root(meta, cx)
     }
 
     fn event_enabled(
@@ -209,6 +308,7 @@ where
 {
     tracing_opentelemetry::layer()
         .with_tracer(BridgeTracer)
+        .and_then(MarkBridged)
         .with_filter(BridgeFilter)
 }
 
