@@ -120,3 +120,34 @@ fn spans_arrive_without_shutdown_once_the_batch_delay_passes() {
     let stats = agent_trace::force_flush(Duration::from_secs(10)).expect("flushed");
     assert_eq!((stats.ended, stats.exported), (2, 2));
 }
+
+/// An A2A call whose JSON-RPC answer is an error, and whose function then fails: both write
+/// `error.type` (the code from the answer, then the function's error type).
+#[agent_trace::a2a_call(target = "b")]
+fn a2a_call_answered_with_an_error() -> Result<(), std::io::Error> {
+    agent_trace::a2a::record_response(&serde_json::json!({
+        "jsonrpc": "2.0", "id": 1, "error": {"code": -32000, "message": "boom"}
+    }));
+    agent_trace::record("attempt.count", 1_i64);
+    agent_trace::record("attempt.count", 2_i64);
+    Err(std::io::Error::other("the agent answered an error"))
+}
+
+/// On the wire every span has one value per key, the later write winning.
+#[test]
+fn every_key_has_one_value_on_the_wire() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = init_to(&rx, "unique", Protocol::HttpProtobuf);
+    let _ = a2a_call_answered_with_an_error();
+    guard.shutdown().expect("delivered");
+    let spans = rx.wait_for_spans(1, Duration::from_secs(10));
+    let span = by_name(&spans, "invoke_agent b");
+    let mut keys: Vec<&str> = span.attributes.iter().map(|(k, _)| k.as_str()).collect();
+    let total = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), total, "a repeated key: {:?}", span.attributes);
+    assert_eq!(span.attr("error.type"), Some("std::io::error::Error"));
+    assert_eq!(span.attr("attempt.count"), Some("2"));
+}

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use crate::state::ExportStats;
 
 use opentelemetry::trace::Status;
-use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
@@ -102,8 +102,38 @@ pub(crate) struct BeforeExport {
     pub(crate) redactor: Option<crate::export::redact::Redactor>,
 }
 
+/// One value per attribute key, the later write winning (the SDK appends on every
+/// `set_attribute`; the specification says a later value replaces the earlier one, and a
+/// backend keeps an arbitrary one of two). The first occurrence keeps its place. Linear in the
+/// number of attributes; up to 16 of them are compared directly, without allocating.
+pub(crate) fn unique_keys(span: &mut SpanData) {
+    let attrs = &mut span.attributes;
+    let n = attrs.len();
+    let repeated = if n <= 16 {
+        (1..n).any(|i| attrs[..i].iter().any(|kv| kv.key == attrs[i].key))
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        attrs.iter().any(|kv| !seen.insert(&kv.key))
+    };
+    if !repeated {
+        return;
+    }
+    let mut last: std::collections::HashMap<Key, Value> = std::collections::HashMap::new();
+    for kv in attrs.iter() {
+        last.insert(kv.key.clone(), kv.value.clone());
+    }
+    let mut out = Vec::with_capacity(last.len());
+    for kv in attrs.drain(..) {
+        if let Some(value) = last.remove(&kv.key) {
+            out.push(KeyValue::new(kv.key, value));
+        }
+    }
+    *attrs = out;
+}
+
 impl BeforeExport {
     fn apply(&self, batch: &mut [SpanData]) {
+        batch.iter_mut().for_each(unique_keys);
         if let Some(r) = &self.redactor {
             batch.iter_mut().for_each(|span| r.span(span));
         }

@@ -185,6 +185,40 @@ fn rate_limit_counts_suppressed() {
 }
 
 /// A finished span for unit tests: sampled, `name` "s", no attributes; adjust with `..`.
+#[test]
+fn one_value_per_key_the_later_winning() {
+    let kv = |k: &'static str, v: i64| KeyValue::new(k, v);
+    for n in [3usize, 40] {
+        let mut span = test_span(1, 2, 0);
+        span.attributes = (0..n as i64)
+            .map(|i| kv(["a", "b", "c"][i as usize % 3], i))
+            .collect();
+        span.attributes.push(kv("z", 7));
+        super::unique_keys(&mut span);
+        let got: Vec<(String, String)> = span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect();
+        let last = |k: usize| ((0..n).rev().find(|i| i % 3 == k).unwrap()).to_string();
+        assert_eq!(
+            got,
+            [
+                ("a".to_string(), last(0)),
+                ("b".to_string(), last(1)),
+                ("c".to_string(), last(2)),
+                ("z".to_string(), "7".to_string()),
+            ],
+            "{n} attributes"
+        );
+    }
+    // No repeat: untouched.
+    let mut span = test_span(1, 2, 0);
+    span.attributes = vec![kv("a", 1), kv("b", 2)];
+    super::unique_keys(&mut span);
+    assert_eq!(span.attributes, vec![kv("a", 1), kv("b", 2)]);
+}
+
 pub(crate) fn test_span(trace: u128, id: u64, parent: u64) -> SpanData {
     use opentelemetry::trace::{SpanContext, SpanId, SpanKind, TraceFlags, TraceId, TraceState};
     let start = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
