@@ -265,9 +265,20 @@ impl ActiveSpan {
 
     /// [`record_value`](Self::record_value) with the value already formatted and bounded.
     pub fn record_text(&mut self, key: &'static str, text: String) {
+        self.record_with_json(key, text, text::json_of_debug);
+    }
+
+    /// [`record_text`](Self::record_text) with the JSON form of the value given (a string's
+    /// raw text) for `gen_ai.tool.call.result`.
+    pub fn record_with_json(
+        &mut self,
+        key: &'static str,
+        text: String,
+        json: impl FnOnce(&str) -> serde_json::Value,
+    ) {
         let span = self.cx.span();
         if self.tool && key == k::AGENT_TRACE_RESULT && capture_message_content() {
-            let json = serde_json::Value::String(text.clone()).to_string();
+            let json = json(&text).to_string();
             span.set_attribute(KeyValue::new(k::GEN_AI_TOOL_CALL_RESULT, json));
         }
         span.set_attribute(KeyValue::new(key, text));

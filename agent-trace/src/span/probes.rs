@@ -262,7 +262,9 @@ pub trait CaptureOkHead {
 impl<X: HeadDebug, E> CaptureOkHead for &&&Probe<'_, Result<X, E>> {
     fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
         if let Ok(v) = self.0 {
-            span.record_text(key, v.head_debug(CAPTURE_LIMIT));
+            span.record_with_json(key, v.head_debug(CAPTURE_LIMIT), |_| {
+                v.head_json(CAPTURE_LIMIT)
+            });
         }
     }
 }
@@ -287,7 +289,10 @@ pub trait CaptureValueHead {
 }
 impl<X: HeadDebug> CaptureValueHead for &Probe<'_, X> {
     fn __agent_trace_capture(&self, span: &mut ActiveSpan, key: &'static str) {
-        span.record_text(key, self.0.head_debug(CAPTURE_LIMIT));
+        let v = self.0;
+        span.record_with_json(key, v.head_debug(CAPTURE_LIMIT), |_| {
+            v.head_json(CAPTURE_LIMIT)
+        });
     }
 }
 
@@ -310,6 +315,12 @@ impl<T: fmt::Debug> CaptureValue for Probe<'_, T> {
 pub trait HeadDebug {
     /// The `Debug` form cut to `limit` characters, from at most `limit + 1` items.
     fn head_debug(&self, limit: usize) -> String;
+
+    /// The value as JSON for the GenAI content attributes: a string as a JSON string of its
+    /// text cut to `limit` characters; anything else as the JSON string of its `Debug` form.
+    fn head_json(&self, limit: usize) -> serde_json::Value {
+        serde_json::Value::String(self.head_debug(limit))
+    }
 }
 impl<T: fmt::Debug> HeadDebug for [T] {
     fn head_debug(&self, limit: usize) -> String {
@@ -330,20 +341,32 @@ impl HeadDebug for str {
     fn head_debug(&self, limit: usize) -> String {
         text::debug_str(self, limit)
     }
+    fn head_json(&self, limit: usize) -> serde_json::Value {
+        serde_json::Value::String(text::cut(self, limit))
+    }
 }
 impl HeadDebug for String {
     fn head_debug(&self, limit: usize) -> String {
         text::debug_str(self, limit)
+    }
+    fn head_json(&self, limit: usize) -> serde_json::Value {
+        serde_json::Value::String(text::cut(self, limit))
     }
 }
 impl<X: HeadDebug + ?Sized> HeadDebug for &X {
     fn head_debug(&self, limit: usize) -> String {
         (**self).head_debug(limit)
     }
+    fn head_json(&self, limit: usize) -> serde_json::Value {
+        (**self).head_json(limit)
+    }
 }
 impl<X: HeadDebug + ?Sized> HeadDebug for &mut X {
     fn head_debug(&self, limit: usize) -> String {
         (**self).head_debug(limit)
+    }
+    fn head_json(&self, limit: usize) -> serde_json::Value {
+        (**self).head_json(limit)
     }
 }
 
@@ -357,6 +380,9 @@ pub trait CaptureHead {
 impl<X: HeadDebug> CaptureHead for &Probe<'_, X> {
     fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, _: &dyn fmt::Debug) {
         a.text(key, self.0.head_debug(CAPTURE_LIMIT));
+        if crate::state::capture_message_content() {
+            a.json(key, self.0.head_json(CAPTURE_LIMIT));
+        }
     }
 }
 
@@ -367,6 +393,10 @@ pub trait CaptureWhole {
 }
 impl<T: ?Sized> CaptureWhole for Probe<'_, T> {
     fn __agent_trace_capture_arg(&self, a: &mut Attrs, key: &'static str, v: &dyn fmt::Debug) {
-        a.field_debug(key, v);
+        let text = text::debug(v, CAPTURE_LIMIT);
+        if crate::state::capture_message_content() {
+            a.json(key, text::json_of_debug(&text));
+        }
+        a.text(key, text);
     }
 }

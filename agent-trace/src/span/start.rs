@@ -23,6 +23,9 @@ use crate::state::capture_message_content;
 pub struct Attrs {
     pub(super) attributes: Vec<KeyValue>,
     pub(super) links: Vec<opentelemetry::trace::Link>,
+    /// With content capture on: each captured value as JSON (a string stays a string), for
+    /// `gen_ai.tool.call.arguments`.
+    pub(super) json: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Attrs {
@@ -54,13 +57,21 @@ impl Attrs {
         self.field_debug(key, value)
     }
 
+    /// A captured value as JSON, kept only while content capture is on.
+    pub fn json(&mut self, key: &'static str, value: serde_json::Value) {
+        if capture_message_content() {
+            self.json.push((key, value));
+        }
+    }
+
     /// With content capture on, the `capture(..)`d arguments of a tool once more as
-    /// `gen_ai.tool.call.arguments`: a JSON object of their `Debug` forms.
+    /// `gen_ai.tool.call.arguments`: a JSON object of their values (a string as itself, a
+    /// number or bool as itself, anything else as its `Debug` text).
     fn tool_call_arguments(&mut self) {
         let mut args = serde_json::Map::new();
-        for kv in &self.attributes {
-            if let Some(name) = kv.key.as_str().strip_prefix(k::AGENT_TRACE_ARG_PREFIX) {
-                args.insert(name.to_string(), kv.value.as_str().into_owned().into());
+        for (key, value) in self.json.drain(..) {
+            if let Some(name) = key.strip_prefix(k::AGENT_TRACE_ARG_PREFIX) {
+                args.insert(name.to_string(), value);
             }
         }
         if !args.is_empty() {

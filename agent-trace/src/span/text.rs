@@ -107,6 +107,21 @@ pub(crate) fn debug_str(s: &str, limit: usize) -> String {
     debug(&head, limit)
 }
 
+/// A captured value's `Debug` text as the JSON value the GenAI conventions want for tool
+/// arguments and results: a number or `true`/`false` as itself, anything else as a JSON
+/// string of the text (strings themselves are recorded raw by the probes, not through here).
+pub(crate) fn json_of_debug(text: &str) -> serde_json::Value {
+    let scalar = text.len() <= 64
+        && (matches!(text, "true" | "false")
+            || text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'e' | b'E' | b'+')));
+    match scalar.then(|| serde_json::from_str::<serde_json::Value>(text)) {
+        Some(Ok(v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)))) => v,
+        _ => serde_json::Value::String(text.to_string()),
+    }
+}
+
 /// `value`'s `Display` form, bounded as [`bounded`] says.
 pub(crate) fn display(value: &dyn fmt::Display, limit: usize) -> String {
     bounded(limit, |w| write!(w, "{value}"))
