@@ -39,10 +39,12 @@ pub(crate) struct Installed {
 #[derive(Debug)]
 pub(crate) struct Instruments {
     pub(crate) provider: opentelemetry_sdk::metrics::SdkMeterProvider,
+    pub(crate) inference_duration: opentelemetry::metrics::Histogram<f64>,
+    pub(crate) input_tokens: opentelemetry::metrics::Counter<u64>,
+    pub(crate) output_tokens: opentelemetry::metrics::Counter<u64>,
     pub(crate) operation_duration: opentelemetry::metrics::Histogram<f64>,
-    pub(crate) token_usage: opentelemetry::metrics::Histogram<u64>,
     pub(crate) tool_duration: opentelemetry::metrics::Histogram<f64>,
-    pub(crate) agent_duration: opentelemetry::metrics::Histogram<f64>,
+    pub(crate) invocation_duration: opentelemetry::metrics::Histogram<f64>,
     #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]
     pub(crate) mcp_client_duration: opentelemetry::metrics::Histogram<f64>,
     #[cfg_attr(not(feature = "rmcp"), allow(dead_code))]

@@ -47,6 +47,7 @@ invoke_agent coder [CLIENT]
   · agent_trace.arg.task=\"refactor\"
   · gen_ai.agent.name=coder
   · gen_ai.operation.name=invoke_agent
+  · gen_ai.provider.name=a2a
   · http.request.method=POST
   · server.address=127.0.0.1
   · server.port=8081
@@ -64,6 +65,7 @@ invoke_agent coder [CLIENT] ERROR: coder refused an empty task
   · error.type=alloc::string::String
   · gen_ai.agent.name=coder
   · gen_ai.operation.name=invoke_agent
+  · gen_ai.provider.name=a2a
   · http.request.method=POST
   · server.address=127.0.0.1
   · server.port=8081
@@ -80,6 +82,7 @@ invoke_agent reviewer [CLIENT]
   · agent.target_url=https://review.internal/v1
   · gen_ai.agent.name=reviewer
   · gen_ai.operation.name=invoke_agent
+  · gen_ai.provider.name=a2a
   · server.address=review.internal
   · server.port=443
 "
@@ -223,4 +226,80 @@ async fn a2a_json_rpc_errors_mark_both_sides() {
         assert_eq!(s.attr("error.type").as_deref(), Some("-32001"));
         assert_eq!(s.error().as_deref(), Some("Task not found"), "{}", s.name);
     }
+}
+
+#[tokio::test]
+async fn a2a_call_makes_the_a2a_client_span_under_invoke_agent() {
+    use serde_json::json;
+
+    async fn server(request: serde_json::Value) -> serde_json::Value {
+        agent_trace::a2a::serve(&request, async {
+            json!({"jsonrpc": "2.0", "id": 5, "result": {"task": {"id": "task-9",
+                "contextId": "ctx-1", "status": {"state": "TASK_STATE_WORKING"}}}})
+        })
+        .await
+    }
+
+    #[a2a_call(target = "coder")]
+    async fn delegate(fail: bool) -> Result<serde_json::Value, std::io::Error> {
+        let request = json!({"jsonrpc": "2.0", "id": 5, "method": "SendMessage",
+            "params": {"message": {"messageId": "m-5", "role": "ROLE_USER", "parts": []}}});
+        agent_trace::a2a::call(&request, async {
+            match fail {
+                true => Err(std::io::Error::other("connection refused")),
+                false => Ok(server(request.clone()).await),
+            }
+        })
+        .await
+    }
+
+    let cap = Capture::start();
+    let answer = cap.future(delegate(false)).await.unwrap();
+    assert_eq!(
+        answer["result"]["task"]["id"], "task-9",
+        "the answer unchanged"
+    );
+    cap.future(delegate(true)).await.unwrap_err();
+    let spans = cap.spans();
+    let agents: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "invoke_agent coder")
+        .collect();
+    let clients: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "SendMessage" && s.kind == opentelemetry::trace::SpanKind::Client)
+        .collect();
+    let server = spans
+        .iter()
+        .find(|s| s.kind == opentelemetry::trace::SpanKind::Server)
+        .unwrap();
+    assert_eq!((agents.len(), clients.len()), (2, 2));
+    for (agent, client) in agents.iter().zip(&clients) {
+        assert_eq!(client.parent_span_id.as_ref(), Some(&agent.span_id));
+        assert_eq!(
+            agent.attr("a2a.method.name"),
+            None,
+            "A2A keys only on the A2A span"
+        );
+        assert_eq!(agent.attr("gen_ai.provider.name").as_deref(), Some("a2a"));
+        assert_eq!(client.attr("a2a.message.id").as_deref(), Some("m-5"));
+    }
+    let ok = clients.iter().find(|c| c.error().is_none()).unwrap();
+    assert_eq!(
+        server.parent_span_id.as_ref(),
+        Some(&ok.span_id),
+        "the server runs inside"
+    );
+    assert_eq!(ok.attr("a2a.task.id").as_deref(), Some("task-9"));
+    assert_eq!(
+        ok.attr("a2a.task.state").as_deref(),
+        Some("TASK_STATE_WORKING")
+    );
+    assert_eq!(ok.attr("gen_ai.conversation.id").as_deref(), Some("ctx-1"));
+    let failed = clients.iter().find(|c| c.error().is_some()).unwrap();
+    assert_eq!(
+        failed.attr("error.type").as_deref(),
+        Some("std::io::error::Error")
+    );
+    assert_eq!(failed.error().as_deref(), Some("connection refused"));
 }

@@ -7,7 +7,8 @@ use std::process::Command;
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace_tests::RedisServer;
 
-const DEMO: &str = env!("CARGO_BIN_EXE_multi-agent");
+mod common;
+use common::DEMO;
 
 fn find<'a>(spans: &'a [ReceivedSpan], name: &str) -> Vec<&'a ReceivedSpan> {
     spans.iter().filter(|s| s.name == name).collect()
@@ -17,21 +18,8 @@ fn find<'a>(spans: &'a [ReceivedSpan], name: &str) -> Vec<&'a ReceivedSpan> {
 fn demo_exports_one_connected_trace_across_services() {
     let rx = OtlpReceiver::start().expect("receiver");
     let redis = RedisServer::start_or_skip("demo redis hop");
-    let mut cmd = Command::new(DEMO);
-    cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", rx.grpc_endpoint())
-        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-        .env_remove("TRACEPARENT");
-    match &redis {
-        Some(r) => cmd.env("REDIS_URL", &r.url),
-        None => cmd.env("REDIS_URL", "redis://127.0.0.1:9/"),
-    };
-    let out = cmd.output().expect("run the demo");
+    let out = common::run_demo(&rx, redis.as_ref(), &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "demo failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("answer: "), "{stdout}");
 
     let spans = rx.spans();
@@ -64,47 +52,66 @@ fn demo_exports_one_connected_trace_across_services() {
         }
     }
 
-    let kinds = |name: &str| -> Vec<&str> { find(&spans, name).iter().map(|s| s.kind).collect() };
-    assert_eq!(kinds("invoke_agent research-agent"), ["CLIENT"]);
+    let kinds = |name: &str| -> Vec<&str> {
+        let mut kinds: Vec<&str> = find(&spans, name).iter().map(|s| s.kind).collect();
+        kinds.sort();
+        kinds
+    };
+    assert_eq!(kinds("invoke_agent research-agent"), ["CLIENT", "INTERNAL"]);
     assert_eq!(kinds("invoke_agent coder-agent"), ["CLIENT"]);
     assert_eq!(kinds("POST /a2a"), ["SERVER", "SERVER"]);
 
-    // A2A: JSON-RPC `SendMessage`, described on both sides.
-    assert_eq!(kinds("SendMessage"), ["SERVER", "SERVER"]);
-    for name in [
-        "invoke_agent research-agent",
-        "invoke_agent coder-agent",
-        "SendMessage",
-    ] {
-        for s in find(&spans, name) {
-            assert_eq!(s.attr("a2a.method.name"), Some("SendMessage"), "{name}");
-            assert_eq!(
-                s.attr("a2a.task.state"),
-                Some("TASK_STATE_COMPLETED"),
-                "{name}"
-            );
-            assert!(s
-                .attr("a2a.task.id")
-                .is_some_and(|t| t.starts_with("task-")));
-            assert!(s
-                .attr("a2a.message.id")
-                .is_some_and(|t| t.starts_with("msg-")));
-            assert_eq!(
-                s.attr("gen_ai.conversation.id"),
-                Some(format!("ctx-{trace}").as_str()),
-                "{name}"
-            );
-        }
-    }
-    for server in find(&spans, "SendMessage") {
-        let http = in_trace
-            .iter()
-            .find(|s| Some(s.span_id.as_str()) == server.parent_span_id.as_deref())
-            .expect("parent");
+    // A2A: the agent-level `invoke_agent` CLIENT span, beneath it the A2A request's own
+    // `SendMessage` CLIENT span (the conventions' shape), then the HTTP hop, and on the
+    // other side `POST /a2a` SERVER > `SendMessage` SERVER.
+    let mut sends = find(&spans, "SendMessage");
+    sends.sort_by_key(|s| s.kind);
+    assert_eq!(
+        sends.iter().map(|s| s.kind).collect::<Vec<_>>(),
+        ["CLIENT", "CLIENT", "SERVER", "SERVER"]
+    );
+    for s in &sends {
+        assert_eq!(s.attr("a2a.method.name"), Some("SendMessage"));
+        assert_eq!(s.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
+        assert!(s
+            .attr("a2a.task.id")
+            .is_some_and(|t| t.starts_with("task-")));
+        assert!(s
+            .attr("a2a.message.id")
+            .is_some_and(|t| t.starts_with("msg-")));
         assert_eq!(
-            http.name, "POST /a2a",
+            s.attr("gen_ai.conversation.id"),
+            Some(format!("ctx-{trace}").as_str())
+        );
+    }
+    let parent_of = |s: &ReceivedSpan| {
+        in_trace
+            .iter()
+            .find(|p| Some(p.span_id.as_str()) == s.parent_span_id.as_deref())
+            .copied()
+            .expect("parent")
+    };
+    for client in sends.iter().filter(|s| s.kind == "CLIENT") {
+        let agent = parent_of(client);
+        assert!(agent.name.starts_with("invoke_agent "), "{}", agent.name);
+        assert_eq!(agent.kind, "CLIENT");
+        assert_eq!(agent.attr("gen_ai.provider.name"), Some("a2a"));
+        assert_eq!(
+            agent.attr("a2a.method.name"),
+            None,
+            "A2A keys on the A2A span only"
+        );
+        assert_eq!(client.attr("server.address"), Some("127.0.0.1"));
+    }
+    for server in sends.iter().filter(|s| s.kind == "SERVER") {
+        assert_eq!(
+            parent_of(server).name,
+            "POST /a2a",
             "the A2A span is a child of the HTTP span"
         );
+        let http = parent_of(parent_of(server));
+        assert_eq!((http.name.as_str(), http.kind), ("POST", "CLIENT"));
+        assert_eq!(parent_of(http).name, "SendMessage");
     }
 
     // MCP: the research agent calls a tool on the docs server process over stdio.
@@ -116,7 +123,10 @@ fn demo_exports_one_connected_trace_across_services() {
         .into_iter()
         .find(|s| s.kind == "SERVER")
         .expect("MCP server span");
-    let research = find(&spans, "agent_phase research")[0];
+    let research = find(&spans, "invoke_agent research-agent")
+        .into_iter()
+        .find(|s| s.kind == "INTERNAL")
+        .expect("the research agent's own invoke_agent span");
     assert_eq!(mcp_client.service, "research-agent");
     assert_eq!(
         mcp_client.parent_span_id.as_deref(),
@@ -133,7 +143,7 @@ fn demo_exports_one_connected_trace_across_services() {
         lookup.parent_span_id.as_deref(),
         Some(mcp_server.span_id.as_str())
     );
-    assert_eq!(kinds("agent_phase research"), ["INTERNAL"]);
+    assert_eq!(research.service, "research-agent");
     assert_eq!(kinds("chat stand-in-1"), ["CLIENT", "CLIENT", "CLIENT"]);
     for chat in find(&spans, "chat stand-in-1") {
         assert_eq!(chat.attr("gen_ai.request.model"), Some("stand-in-1"));

@@ -2,6 +2,7 @@
 //! receiver, and counting the export threads.
 
 pub mod mcp;
+pub mod semconv;
 
 use std::time::Duration;
 

@@ -89,7 +89,7 @@ async fn forged_request_ids_are_replaced_and_long_methods_do_not_name_spans() {
     let spans = rx.spans();
     let ids: Vec<String> = spans
         .iter()
-        .filter_map(|s| attr(s, "http.request.id"))
+        .filter_map(|s| attr(s, "agent_trace.request.id"))
         .collect();
     assert!(ids.iter().all(|id| !id.contains('"')), "{ids:?}");
     assert!(ids.iter().any(|id| id == ok_id), "{ids:?}");

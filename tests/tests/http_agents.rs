@@ -162,7 +162,10 @@ async fn a_to_b_to_c_is_one_trace() {
         request_id, *trace,
         "with no X-Request-ID, the request id is the trace id"
     );
-    assert_eq!(server_b.attr("http.request.id"), Some(trace.as_str()));
+    assert_eq!(
+        server_b.attr("agent_trace.request.id"),
+        Some(trace.as_str())
+    );
 }
 
 #[tokio::test]
@@ -197,7 +200,7 @@ async fn plain_inject_makes_the_server_a_child_of_the_a2a_span() {
     let server = span(&spans, "POST /a2a");
     child_of(server, a2a);
     assert_eq!(
-        server.attr("http.request.id"),
+        server.attr("agent_trace.request.id"),
         Some("req-123"),
         "X-Request-ID wins"
     );

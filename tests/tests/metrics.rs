@@ -28,12 +28,17 @@ fn delegate() -> u8 {
     1
 }
 
+#[agent_run(name = "critic")]
+fn critique() -> u8 {
+    2
+}
+
 #[agent_run(name = "planner")]
 fn plan() -> u8 {
     let _ = search(false);
     let _ = search(true);
     let _ = ask();
-    delegate()
+    critique() + delegate()
 }
 
 fn points<'a>(m: &'a [ReceivedMetric], name: &str) -> Vec<&'a ReceivedMetric> {
@@ -47,7 +52,18 @@ fn check(protocol: Protocol) {
     guard.shutdown().expect("delivered");
     let m = rx.metrics();
 
-    let op = points(&m, "gen_ai.client.operation.duration");
+    // Names, instruments, units and attributes as the registry defines them.
+    let reg = agent_trace_tests::semconv::load(&[]);
+    let mut report = agent_trace_tests::semconv::Report::default();
+    agent_trace_tests::semconv::check_metrics(&reg, &m, &mut report);
+    assert_eq!(
+        report.count(agent_trace_tests::semconv::Severity::Violation),
+        0,
+        "{}",
+        report.render()
+    );
+
+    let op = points(&m, "gen_ai.client.inference.duration");
     assert_eq!(op.len(), 1, "{m:#?}");
     assert_eq!(
         (op[0].unit.as_str(), op[0].kind, op[0].count),
@@ -62,19 +78,19 @@ fn check(protocol: Protocol) {
         Some("gpt-4o-mini-2024-07-18")
     );
 
-    let tokens = points(&m, "gen_ai.client.token.usage");
-    assert_eq!(tokens.len(), 2);
-    let by_type = |t: &str| {
-        tokens
-            .iter()
-            .find(|p| p.attr("gen_ai.token.type") == Some(t))
-            .expect(t)
-    };
-    assert_eq!(by_type("input").sum, 14.0);
-    assert_eq!(by_type("output").sum, 3.0);
-    assert!(tokens.iter().all(|p| p.unit == "{token}"));
+    for (name, sum) in [
+        ("gen_ai.client.inference.usage.input_tokens", 14.0),
+        ("gen_ai.client.inference.usage.output_tokens", 3.0),
+    ] {
+        let tokens = points(&m, name);
+        assert_eq!(tokens.len(), 1, "{name}: {tokens:#?}");
+        assert_eq!((tokens[0].kind, tokens[0].sum), ("sum", sum), "{name}");
+        assert_eq!(tokens[0].unit, "{token}");
+        assert_eq!(tokens[0].attr("gen_ai.token.modality"), Some("unknown"));
+        assert_eq!(tokens[0].attr("gen_ai.request.model"), Some("gpt-4o-mini"));
+    }
 
-    let tools = points(&m, "agent_trace.tool.duration");
+    let tools = points(&m, "gen_ai.execute_tool.duration");
     assert_eq!(
         tools.len(),
         2,
@@ -91,15 +107,24 @@ fn check(protocol: Protocol) {
         1
     );
 
-    let agents = points(&m, "agent_trace.agent.duration");
-    let names: Vec<_> = agents
-        .iter()
-        .filter_map(|p| p.attr("gen_ai.agent.name"))
-        .collect();
-    assert!(
-        names.contains(&"coder") && names.contains(&"planner"),
-        "{names:?}"
+    // In process: gen_ai.invocation.duration, the inner agent nested in the outer one.
+    let runs = points(&m, "gen_ai.invocation.duration");
+    let nested = |agent: &str| {
+        runs.iter()
+            .find(|p| p.attr("gen_ai.agent.name") == Some(agent))
+            .and_then(|p| p.attr("gen_ai.invocation.is_nested"))
+            .unwrap_or_else(|| panic!("{agent}: {runs:#?}"))
+    };
+    assert_eq!((nested("planner"), nested("critic")), ("false", "true"));
+    // A remote agent: gen_ai.client.operation.duration (not an inference).
+    let remote = points(&m, "gen_ai.client.operation.duration");
+    assert_eq!(remote.len(), 1, "{m:#?}");
+    assert_eq!(remote[0].attr("gen_ai.agent.name"), Some("coder"));
+    assert_eq!(
+        remote[0].attr("gen_ai.operation.name"),
+        Some("invoke_agent")
     );
+    assert_eq!(remote[0].attr("gen_ai.provider.name"), Some("a2a"));
 }
 
 #[test]
@@ -146,10 +171,10 @@ fn periodic_export_without_shutdown() {
         .expect("install");
     let _ = search(false);
     let m = rx.wait_for_metric(
-        "agent_trace.tool.duration",
+        "gen_ai.execute_tool.duration",
         std::time::Duration::from_secs(20),
     );
-    assert!(!points(&m, "agent_trace.tool.duration").is_empty());
+    assert!(!points(&m, "gen_ai.execute_tool.duration").is_empty());
 }
 
 /// CPU ticks (1/100 s) this process has used, user and system.
@@ -171,11 +196,11 @@ fn a_zero_metric_interval_does_not_spin_while_idle() {
             .expect("install");
     let _ = search(false);
     let m = rx.wait_for_metric(
-        "agent_trace.tool.duration",
+        "gen_ai.execute_tool.duration",
         std::time::Duration::from_secs(20),
     );
     assert!(
-        !points(&m, "agent_trace.tool.duration").is_empty(),
+        !points(&m, "gen_ai.execute_tool.duration").is_empty(),
         "metrics still flow"
     );
     let before = process_cpu_ticks();

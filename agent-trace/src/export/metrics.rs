@@ -1,14 +1,20 @@
-//! Metrics: GenAI client metrics and per-tool / per-agent durations, exported over OTLP beside
+//! Metrics: the GenAI and MCP metrics of the semantic conventions, exported over OTLP beside
 //! the traces (feature `metrics`, on by default).
 //!
 //! | instrument | unit | recorded by | attributes |
 //! |---|---|---|---|
-//! | `gen_ai.client.operation.duration` | `s` | `#[llm_call]` | `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name`, `gen_ai.response.model`, `error.type` |
-//! | `gen_ai.client.token.usage` | `{token}` | `#[llm_call]` (from the response) | `gen_ai.token.type` (`input`/`output`), `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name` |
-//! | `agent_trace.tool.duration` | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `error.type` |
-//! | `agent_trace.agent.duration` | `s` | `#[a2a_call]`, `a2a_span!`, `#[agent_run]` | `gen_ai.agent.name`, `gen_ai.operation.name`, `error.type` |
-//! | `mcp.client.operation.duration` | `s` | MCP requests sent with `.traced()` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` / `gen_ai.prompt.name`, `error.type` |
-//! | `mcp.server.operation.duration` | `s` | MCP requests served by `TracedService` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `network.transport`, `error.type` |
+//! | `gen_ai.client.inference.duration` (histogram) | `s` | `#[llm_call]` | `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name`, `gen_ai.response.model`, `error.type` |
+//! | `gen_ai.client.inference.usage.input_tokens`, `.output_tokens` (counters) | `{token}` | `#[llm_call]` (from the response; 0 when none came back) | as above, and `gen_ai.token.modality=unknown` (agent-trace counts totals) |
+//! | `gen_ai.execute_tool.duration` (histogram) | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `error.type` |
+//! | `gen_ai.client.operation.duration` (histogram) | `s` | `#[a2a_call]`, `a2a_span!` (remote agents) | `gen_ai.operation.name=invoke_agent`, `gen_ai.provider.name=a2a`, `gen_ai.agent.name`, `error.type` |
+//! | `gen_ai.invocation.duration` (histogram) | `s` | `#[agent_run]` (in-process agents) | `gen_ai.operation.name=invoke_agent`, `gen_ai.agent.name`, `gen_ai.invocation.is_nested`, `error.type` |
+//! | `mcp.client.operation.duration` (histogram) | `s` | MCP requests sent with `.traced()` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` / `gen_ai.prompt.name`, `error.type` |
+//! | `mcp.server.operation.duration` (histogram) | `s` | MCP requests served by `TracedService` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `network.transport`, `error.type` |
+//!
+//! Names, instruments, units and attributes are checked against the conventions' registry by
+//! the tests (`tests/tests/metrics.rs`). Earlier versions wrote `gen_ai.client.token.usage`,
+//! `agent_trace.tool.duration` and `agent_trace.agent.duration`, and chat durations under
+//! `gen_ai.client.operation.duration`; those names are gone from the registry and from here.
 //!
 //! Metrics follow the traces: with an OTLP traces exporter they go to the same collector
 //! (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT` to send elsewhere, `OTEL_METRICS_EXPORTER=none` to

@@ -1,13 +1,16 @@
 //! A2A (Agent2Agent protocol) over JSON-RPC: the attributes of the OpenTelemetry A2A
 //! semantic conventions, read from the requests and responses themselves.
 //!
-//! - **Client**: inside an [`#[a2a_call]`](crate::a2a_call) function (or `a2a_span!`), call
-//!   [`record_request`] with the JSON-RPC request you send and [`record_response`] with the
-//!   answer: the `invoke_agent` CLIENT span gets `a2a.method.name`, `a2a.message.id`,
-//!   `a2a.task.id`, `a2a.task.state`, `gen_ai.conversation.id` (the A2A `contextId`) and, for
-//!   a JSON-RPC error, `error.type` (its code) and an error status. With content capture on
-//!   (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`), the message's and the
-//!   answer's text parts as `gen_ai.input.messages` and `gen_ai.output.messages`.
+//! - **Client**: inside an [`#[a2a_call]`](crate::a2a_call) function (or `a2a_span!`), make
+//!   the request with [`send`] (reqwest, feature `reqwest`) or wrap your own client's call in
+//!   [`call`]: a CLIENT span named after the A2A method (`SendMessage`) beneath the
+//!   `invoke_agent` span, with `a2a.method.name`, `a2a.message.id`, `a2a.task.id`,
+//!   `a2a.task.state`, `gen_ai.conversation.id` (the A2A `contextId`), `server.address` and
+//!   `server.port`, and, for a JSON-RPC error, `error.type` (its code) and an error status.
+//!   With content capture on (`OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`), the
+//!   message's and the answer's text parts as `gen_ai.input.messages` and
+//!   `gen_ai.output.messages`. With a client you cannot wrap, [`record_request`] and
+//!   [`record_response`] put the same attributes on the current span.
 //! - **Server**: wrap the handler of a JSON-RPC request in [`serve`]: a SERVER span named
 //!   after the A2A method (`SendMessage`, `GetTask`, ...) with the same attributes, current
 //!   while the handler runs. Under the HTTP server layer ([`crate::server::TraceLayer`]) it
@@ -308,6 +311,121 @@ where
         None
     };
     instrument(span, handler, record_answer)
+}
+
+/// Makes one A2A JSON-RPC call in a CLIENT span named after its method (`SendMessage`; `A2A`
+/// when the request names none), with the A2A attributes of the request, and records from
+/// the answer the task id, state and context, or the JSON-RPC error (`error.type` is its
+/// code). `send` is your own client's call, best an `async` block: it runs inside the span,
+/// so an HTTP client span (`client::TraceMiddleware`) nests under it and the `traceparent`
+/// it sends names it. An `Err` of `send` marks the span with `error.type` = the error's type
+/// name; the answer and the error are returned unchanged.
+///
+/// Inside an [`#[a2a_call]`](crate::a2a_call) this gives the shape the A2A conventions
+/// describe: the agent-level `invoke_agent` CLIENT span, and beneath it the A2A request's
+/// own `SendMessage` CLIENT span. With `reqwest`, [`send`] builds the request too.
+///
+/// ```
+/// use serde_json::{json, Value};
+///
+/// #[agent_trace::a2a_call(target = "coder")]
+/// async fn ask_coder(task: &str) -> Result<Value, std::io::Error> {
+///     let request = json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage",
+///         "params": {"message": {"messageId": "m-1", "role": "ROLE_USER",
+///                                "parts": [{"text": task}]}}});
+///     agent_trace::a2a::call(&request, async {
+///         // your HTTP client here, with the A2A-Version header
+///         Ok::<_, std::io::Error>(json!({"jsonrpc": "2.0", "id": 1, "result": {"task": {
+///             "id": "t-1", "status": {"state": "TASK_STATE_COMPLETED"}}}}))
+///     })
+///     .await
+/// }
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(ask_coder("fix the bug")).unwrap();
+/// ```
+pub fn call<'a, F, E>(request: &Value, send: F) -> impl Future<Output = Result<Value, E>> + 'a
+where
+    F: Future<Output = Result<Value, E>> + 'a,
+    E: std::fmt::Display + 'a,
+{
+    call_at(request, None, send)
+}
+
+fn call_at<'a, F, E>(
+    request: &Value,
+    url: Option<&str>,
+    send: F,
+) -> impl Future<Output = Result<Value, E>> + 'a
+where
+    F: Future<Output = Result<Value, E>> + 'a,
+    E: std::fmt::Display + 'a,
+{
+    let span = if crate::is_enabled() {
+        let (method, mut attrs) = request_attributes(request);
+        if let Some(uri) = url.and_then(|u| u.parse::<http::Uri>().ok()) {
+            if let Some(host) = uri.host() {
+                attrs.push(KeyValue::new(k::SERVER_ADDRESS, text::cut(host, ID_LIMIT)));
+                let port = uri.port_u16().or(match uri.scheme_str() {
+                    Some("https") => Some(443),
+                    _ => Some(80),
+                });
+                if let Some(port) = port {
+                    attrs.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
+                }
+            }
+        }
+        let name = method.unwrap_or(Cow::Borrowed("A2A"));
+        start_span(name, SpanKind::Client, attrs, &current_or_process_parent())
+    } else {
+        None
+    };
+    instrument(span, send, |out: &Result<Value, E>, span| match out {
+        Ok(answer) => record_answer(answer, span),
+        Err(e) => span.record_error(
+            Cow::Borrowed(std::any::type_name::<E>()),
+            text::cut(&e.to_string(), crate::CAPTURE_LIMIT),
+        ),
+    })
+}
+
+/// Posts one A2A JSON-RPC request to `url` with `client` (keep
+/// [`TraceMiddleware`](crate::client::TraceMiddleware) on it for the HTTP span and the
+/// `traceparent`), with the [`VERSION_HEADER`] the official SDKs need, in the CLIENT span
+/// of [`call`], and returns the JSON-RPC answer, a JSON-RPC error answer included (it is
+/// recorded on the span). A transport error, a non-2xx status or a body that is not JSON is
+/// the `Err` (feature `reqwest`).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), reqwest_middleware::Error> {
+/// let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+///     .with(agent_trace::client::TraceMiddleware::default())
+///     .build();
+/// let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage",
+///     "params": {"message": {"messageId": "m-1", "role": "ROLE_USER",
+///                            "parts": [{"text": "fix the bug"}]}}});
+/// let answer = agent_trace::a2a::send(&client, "http://127.0.0.1:8081/a2a", &request).await?;
+/// # Ok(()) }
+/// ```
+#[cfg(feature = "reqwest")]
+pub async fn send(
+    client: &reqwest_middleware::ClientWithMiddleware,
+    url: &str,
+    request: &Value,
+) -> Result<Value, reqwest_middleware::Error> {
+    let post = async {
+        let body = serde_json::to_vec(request).map_err(reqwest_middleware::Error::middleware)?;
+        let response = client
+            .post(url)
+            .header(VERSION_HEADER, PROTOCOL_VERSION)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await?
+            .error_for_status()?;
+        let bytes = response.bytes().await?;
+        serde_json::from_slice::<Value>(&bytes).map_err(reqwest_middleware::Error::middleware)
+    };
+    call_at(request, Some(url), post).await
 }
 
 #[cfg(test)]

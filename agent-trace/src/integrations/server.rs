@@ -139,6 +139,70 @@ pub const REQUEST_ID_MAX_LEN: usize = 128;
 /// An incoming `X-Request-ID`, if it is at most [`REQUEST_ID_MAX_LEN`] characters of
 /// `A-Z a-z 0-9 - _ . : / + @`: it ends up in log lines and the response, so quotes, `=`,
 /// `,`, spaces and control characters (log-line forgery) are refused and a new id is made.
+/// The HTTP server attributes read from the request: `server.address` and `server.port` from
+/// the `Host` header (or the URI's authority), `network.protocol.version`,
+/// `user_agent.original`, and `client.address` when axum's `ConnectInfo` is there.
+fn request_attrs<B>(req: &http::Request<B>, attrs: &mut Vec<KeyValue>) {
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()));
+    if let Some((host, port)) = host.and_then(split_host_port) {
+        attrs.push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
+        if let Some(port) = port {
+            attrs.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
+        }
+    }
+    let version = match req.version() {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_2 => "2",
+        http::Version::HTTP_3 => "3",
+        _ => "1.1",
+    };
+    attrs.push(KeyValue::new(k::NETWORK_PROTOCOL_VERSION, version));
+    if let Some(ua) = req
+        .headers()
+        .get(http::header::USER_AGENT)
+        .and_then(|h| h.to_str().ok())
+    {
+        attrs.push(KeyValue::new(k::USER_AGENT_ORIGINAL, ua.to_string()));
+    }
+    #[cfg(feature = "axum")]
+    if let Some(axum::extract::ConnectInfo(peer)) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        attrs.push(KeyValue::new(k::CLIENT_ADDRESS, peer.ip().to_string()));
+    }
+}
+
+/// `host[:port]` or `[v6][:port]` split in one pass; `None` for an empty or malformed host
+/// (a port that is not a number drops the whole value rather than guess).
+fn split_host_port(value: &str) -> Option<(&str, Option<u16>)> {
+    let value = value.trim();
+    let (host, rest) = match value.strip_prefix('[') {
+        Some(v6) => {
+            let (host, rest) = v6.split_once(']')?;
+            (host, rest)
+        }
+        None => match value.rsplit_once(':') {
+            Some((host, _)) => (host, &value[host.len()..]),
+            None => (value, ""),
+        },
+    };
+    if host.is_empty() || host.contains(':') && !value.starts_with('[') {
+        return None;
+    }
+    let port = match rest.strip_prefix(':') {
+        Some(p) => Some(p.parse::<u16>().ok()?),
+        None if rest.is_empty() => None,
+        None => return None,
+    };
+    Some((host, port))
+}
+
 fn usable_request_id(v: &http::HeaderValue) -> Option<String> {
     let s = v.to_str().ok()?.trim();
     let ok = !s.is_empty()
@@ -205,6 +269,10 @@ where
         let mut attrs = vec![
             KeyValue::new(k::HTTP_REQUEST_METHOD, method),
             KeyValue::new(k::URL_PATH, req.uri().path().to_string()),
+            KeyValue::new(
+                k::URL_SCHEME,
+                req.uri().scheme_str().unwrap_or("http").to_string(),
+            ),
         ];
         if let Some(original) = original {
             attrs.push(KeyValue::new(k::HTTP_REQUEST_METHOD_ORIGINAL, original));
@@ -212,13 +280,7 @@ where
         if let Some(r) = route {
             attrs.push(KeyValue::new(k::HTTP_ROUTE, r));
         }
-        if let Some(host) = req
-            .headers()
-            .get(http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-        {
-            attrs.push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
-        }
+        request_attrs(&req, &mut attrs);
         let skipped = self.skipped.iter().any(|p| p == req.uri().path());
         let span = match skipped {
             true => None,
@@ -239,7 +301,10 @@ where
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let request_id = RequestId(request_id);
         if let Some(s) = &span {
-            s.set_attribute(KeyValue::new(k::HTTP_REQUEST_ID, request_id.0.clone()));
+            s.set_attribute(KeyValue::new(
+                k::AGENT_TRACE_REQUEST_ID,
+                request_id.0.clone(),
+            ));
         }
         req.extensions_mut().insert(request_id.clone());
         let cx = cx.with_value(request_id.clone());
@@ -335,5 +400,34 @@ where
         }
         drop(span); // ends the span
         Poll::Ready(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host_port;
+
+    #[test]
+    fn host_header_splits_into_address_and_port() {
+        assert_eq!(
+            split_host_port("127.0.0.1:3000"),
+            Some(("127.0.0.1", Some(3000)))
+        );
+        assert_eq!(split_host_port("example.com"), Some(("example.com", None)));
+        assert_eq!(split_host_port("[::1]:8080"), Some(("::1", Some(8080))));
+        assert_eq!(split_host_port("[::1]"), Some(("::1", None)));
+        for bad in [
+            "",
+            ":80",
+            "host:port",
+            "host:99999",
+            "[::1",
+            "[::1]x",
+            "a:b:c",
+        ] {
+            assert_eq!(split_host_port(bad), None, "{bad:?}");
+        }
+        let long = "h".repeat(100_000) + ":1";
+        assert_eq!(split_host_port(&long).map(|(_, p)| p), Some(Some(1)));
     }
 }

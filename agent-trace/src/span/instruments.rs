@@ -8,7 +8,13 @@
 #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) enum Measure {
     Tool(&'static str),
-    Agent(&'static str),
+    /// A remote agent (`#[a2a_call]`: `gen_ai.client.operation.duration`) or an in-process
+    /// one (`#[agent_run]`: `gen_ai.invocation.duration`, nested inside another or not).
+    Agent {
+        name: &'static str,
+        remote: bool,
+        nested: bool,
+    },
     Llm {
         model: &'static str,
         provider: Option<&'static str>,
@@ -62,11 +68,22 @@ mod meters {
                     self.push_error(&mut attrs);
                     i.tool_duration.record(secs, &attrs);
                 }
-                Measure::Agent(name) => {
-                    attrs.push(KeyValue::new(k::GEN_AI_AGENT_NAME, *name));
+                Measure::Agent {
+                    name,
+                    remote,
+                    nested,
+                } => {
                     attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
+                    attrs.push(KeyValue::new(k::GEN_AI_AGENT_NAME, *name));
+                    match remote {
+                        true => attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, k::PROVIDER_A2A)),
+                        false => attrs.push(KeyValue::new(k::GEN_AI_INVOCATION_IS_NESTED, *nested)),
+                    }
                     self.push_error(&mut attrs);
-                    i.agent_duration.record(secs, &attrs);
+                    match remote {
+                        true => i.operation_duration.record(secs, &attrs),
+                        false => i.invocation_duration.record(secs, &attrs),
+                    }
                 }
                 Measure::Llm { model, provider } => {
                     attrs.push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
@@ -74,19 +91,22 @@ mod meters {
                     if let Some(p) = provider {
                         attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, *p));
                     }
-                    if let Some(usage) = self.usage {
-                        let mut t = attrs.clone();
-                        t.push(KeyValue::new(k::GEN_AI_TOKEN_TYPE, "input"));
-                        i.token_usage.record(usage.input_tokens, &t);
-                        let last = t.len() - 1;
-                        t[last] = KeyValue::new(k::GEN_AI_TOKEN_TYPE, "output");
-                        i.token_usage.record(usage.output_tokens, &t);
-                    }
                     if let Some(m) = &self.response_model {
                         attrs.push(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m.clone()));
                     }
+                    // Every inference counts, a failed one too (0 tokens when no usage came
+                    // back); agent-trace knows totals, not their modality.
+                    let usage = self.usage.unwrap_or_default();
+                    let mut t = attrs.clone();
+                    t.push(KeyValue::new(
+                        k::GEN_AI_TOKEN_MODALITY,
+                        k::TOKEN_MODALITY_UNKNOWN,
+                    ));
+                    self.push_error(&mut t);
+                    i.input_tokens.add(usage.input_tokens, &t);
+                    i.output_tokens.add(usage.output_tokens, &t);
                     self.push_error(&mut attrs);
-                    i.operation_duration.record(secs, &attrs);
+                    i.inference_duration.record(secs, &attrs);
                 }
                 #[cfg(feature = "rmcp")]
                 Measure::Mcp { server, attributes } => {
@@ -111,11 +131,6 @@ mod meters {
     const DURATION_BUCKETS: [f64; 14] = [
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ];
-    const TOKEN_BUCKETS: [f64; 14] = [
-        1.0, 4.0, 16.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
-        4194304.0, 16777216.0, 67108864.0,
-    ];
-
     impl Instruments {
         /// The instruments on `provider`'s meter.
         pub(crate) fn new(provider: SdkMeterProvider) -> Self {
@@ -128,19 +143,38 @@ mod meters {
                     .with_boundaries(DURATION_BUCKETS.to_vec())
                     .build()
             };
+            let tokens = |name: &'static str, what: &'static str| {
+                meter
+                    .u64_counter(name)
+                    .with_unit("{token}")
+                    .with_description(what)
+                    .build()
+            };
             Instruments {
+                inference_duration: duration(
+                    k::METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
+                    "Duration of model calls",
+                ),
+                input_tokens: tokens(
+                    k::METRIC_GEN_AI_CLIENT_INFERENCE_INPUT_TOKENS,
+                    "Input tokens of model calls",
+                ),
+                output_tokens: tokens(
+                    k::METRIC_GEN_AI_CLIENT_INFERENCE_OUTPUT_TOKENS,
+                    "Output tokens of model calls",
+                ),
                 operation_duration: duration(
                     k::METRIC_GEN_AI_CLIENT_OPERATION_DURATION,
-                    "Duration of GenAI client operations",
+                    "Duration of calls to remote agents",
                 ),
-                token_usage: meter
-                    .u64_histogram(k::METRIC_GEN_AI_CLIENT_TOKEN_USAGE)
-                    .with_unit("{token}")
-                    .with_description("Tokens used per GenAI operation")
-                    .with_boundaries(TOKEN_BUCKETS.to_vec())
-                    .build(),
-                tool_duration: duration(k::METRIC_TOOL_DURATION, "Duration of tool executions"),
-                agent_duration: duration(k::METRIC_AGENT_DURATION, "Duration of agent invocations"),
+                tool_duration: duration(
+                    k::METRIC_GEN_AI_EXECUTE_TOOL_DURATION,
+                    "Duration of tool executions",
+                ),
+                invocation_duration: duration(
+                    k::METRIC_GEN_AI_INVOCATION_DURATION,
+                    "Duration of in-process agent invocations",
+                ),
                 mcp_client_duration: duration(
                     k::METRIC_MCP_CLIENT_OPERATION_DURATION,
                     "Duration of MCP requests, from the client's side",

@@ -9,12 +9,13 @@
 //! emitted (`tool.*`, `agent.*`), kept so existing dashboards and queries keep working.
 
 pub use opentelemetry_semantic_conventions::attribute::{
-    CODE_FUNCTION_NAME, DB_OPERATION_NAME, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE,
+    CLIENT_ADDRESS, CODE_FUNCTION_NAME, ERROR_TYPE, EXCEPTION_MESSAGE, EXCEPTION_TYPE,
     HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE,
     JSONRPC_REQUEST_ID, MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
-    MESSAGING_MESSAGE_BODY_SIZE, MESSAGING_OPERATION_TYPE, MESSAGING_SYSTEM, NETWORK_PROTOCOL_NAME,
-    NETWORK_TRANSPORT, RPC_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT, SERVICE_NAME,
-    SESSION_ID, URL_FULL, URL_PATH,
+    MESSAGING_MESSAGE_BODY_SIZE, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE,
+    MESSAGING_SYSTEM, NETWORK_PROTOCOL_NAME, NETWORK_PROTOCOL_VERSION, NETWORK_TRANSPORT,
+    RPC_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT, SERVICE_NAME, SESSION_ID, URL_FULL,
+    URL_PATH, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
 
 /// `gen_ai.operation.name`: `execute_tool`, `invoke_agent`, `chat`.
@@ -57,6 +58,10 @@ pub const OP_CHAT: &str = "chat";
 pub const OP_EXECUTE_TOOL: &str = "execute_tool";
 /// Operation name of agent-invocation spans.
 pub const OP_INVOKE_AGENT: &str = "invoke_agent";
+
+/// `gen_ai.provider.name` of an `#[a2a_call]` span: the remote agent's model provider is not
+/// known to its caller, so the protocol stands in.
+pub const PROVIDER_A2A: &str = "a2a";
 
 /// `tool.name` (compatibility key).
 pub const TOOL_NAME: &str = "tool.name";
@@ -104,8 +109,9 @@ pub const A2A_TASK_STATE: &str = "a2a.task.state";
 /// `a2a.tenant`.
 pub const A2A_TENANT: &str = "a2a.tenant";
 
-/// `http.request.id` (agent-trace's): the request id taken from `X-Request-ID` or made.
-pub const HTTP_REQUEST_ID: &str = "http.request.id";
+/// `agent_trace.request.id`: the request id `TraceLayer` takes from `X-Request-ID` or makes
+/// (the HTTP conventions define no such key; agent-trace's registry does).
+pub const AGENT_TRACE_REQUEST_ID: &str = "agent_trace.request.id";
 
 /// `agent_trace.result`: a `capture_result` value (Debug, cut to [`crate::CAPTURE_LIMIT`]).
 pub const AGENT_TRACE_RESULT: &str = "agent_trace.result";
@@ -121,16 +127,26 @@ pub const AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS: &str =
 /// Name of the span event a stream's first item adds.
 pub const FIRST_ITEM_EVENT: &str = "first_item";
 
-/// `gen_ai.token.type` on the token usage metric: `input` or `output`.
-pub const GEN_AI_TOKEN_TYPE: &str = "gen_ai.token.type";
-/// Metric: duration of model calls.
+/// `gen_ai.token.modality` on the token metrics: agent-trace counts totals, so `unknown`.
+pub const GEN_AI_TOKEN_MODALITY: &str = "gen_ai.token.modality";
+/// The `gen_ai.token.modality` of a total over every modality.
+pub const TOKEN_MODALITY_UNKNOWN: &str = "unknown";
+/// `gen_ai.invocation.is_nested` on `gen_ai.invocation.duration`.
+pub const GEN_AI_INVOCATION_IS_NESTED: &str = "gen_ai.invocation.is_nested";
+/// Metric: duration of model calls (`#[llm_call]`).
+pub const METRIC_GEN_AI_CLIENT_INFERENCE_DURATION: &str = "gen_ai.client.inference.duration";
+/// Metric: input tokens of model calls.
+pub const METRIC_GEN_AI_CLIENT_INFERENCE_INPUT_TOKENS: &str =
+    "gen_ai.client.inference.usage.input_tokens";
+/// Metric: output tokens of model calls.
+pub const METRIC_GEN_AI_CLIENT_INFERENCE_OUTPUT_TOKENS: &str =
+    "gen_ai.client.inference.usage.output_tokens";
+/// Metric: duration of GenAI operations other than inference: calls to remote agents.
 pub const METRIC_GEN_AI_CLIENT_OPERATION_DURATION: &str = "gen_ai.client.operation.duration";
-/// Metric: tokens per model call.
-pub const METRIC_GEN_AI_CLIENT_TOKEN_USAGE: &str = "gen_ai.client.token.usage";
 /// Metric: duration of tool executions.
-pub const METRIC_TOOL_DURATION: &str = "agent_trace.tool.duration";
-/// Metric: duration of agent invocations.
-pub const METRIC_AGENT_DURATION: &str = "agent_trace.agent.duration";
+pub const METRIC_GEN_AI_EXECUTE_TOOL_DURATION: &str = "gen_ai.execute_tool.duration";
+/// Metric: duration of in-process agent invocations (`#[agent_run]`).
+pub const METRIC_GEN_AI_INVOCATION_DURATION: &str = "gen_ai.invocation.duration";
 /// Metric: duration of MCP requests, client side.
 pub const METRIC_MCP_CLIENT_OPERATION_DURATION: &str = "mcp.client.operation.duration";
 /// Metric: duration of MCP requests, server side.

@@ -253,7 +253,7 @@ pub fn start_tool(
 }
 
 /// Starts an `invoke_agent {target}` CLIENT span, or returns `None` while tracing is off.
-/// `source` defaults to the service name.
+/// `source` defaults to the service name; `gen_ai.provider.name` is `a2a`.
 #[inline(always)]
 pub fn start_a2a(
     span_name: &'static str,
@@ -265,12 +265,21 @@ pub fn start_a2a(
         span_name,
         SpanKind::Client,
         false,
-        Some(Measure::Agent(target)),
+        Some(Measure::Agent {
+            name: target,
+            remote: true,
+            nested: false,
+        }),
         |a, service| {
             a.attributes
                 .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
             a.attributes
                 .push(KeyValue::new(k::GEN_AI_AGENT_NAME, target));
+            // Required on an invoke_agent CLIENT span; the caller of a remote agent does not
+            // know its model provider, so the protocol stands in (a later
+            // `set_attribute(gen_ai.provider.name, ..)` in the function wins).
+            a.attributes
+                .push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, k::PROVIDER_A2A));
             let source: Value = match source {
                 Some(s) => s.into(),
                 None => Value::String(service.to_string().into()),
@@ -303,6 +312,11 @@ pub fn start_llm(
     })
 }
 
+/// Marks the context of an in-process agent invocation, so one started inside it is
+/// `gen_ai.invocation.is_nested = true` on `gen_ai.invocation.duration`.
+#[derive(Debug, Clone, Copy)]
+struct InInvocation;
+
 /// Starts an `invoke_agent {name}` INTERNAL span (an agent's own handler), or `None`.
 #[inline(always)]
 pub fn start_agent_run(
@@ -310,18 +324,25 @@ pub fn start_agent_run(
     name: &'static str,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    start(
+    let nested = opentelemetry::Context::map_current(|cx| cx.get::<InInvocation>().is_some());
+    let mut span = start(
         span_name,
         SpanKind::Internal,
         false,
-        Some(Measure::Agent(name)),
+        Some(Measure::Agent {
+            name,
+            remote: false,
+            nested,
+        }),
         |a, _| {
             a.attributes
                 .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
             a.attributes.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
             extra(a)
         },
-    )
+    )?;
+    span.cx = span.cx.with_value(InInvocation);
+    Some(span)
 }
 
 /// Starts an `agent_phase {phase}` span, or returns `None` while tracing is off.

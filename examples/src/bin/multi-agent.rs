@@ -24,7 +24,7 @@ use agent_trace::export::{render_trace, RenderOptions};
 use agent_trace::mcp::{McpClientExt as _, TracedService};
 use agent_trace::server::TraceLayer;
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
-use agent_trace::{a2a_call, agent_phase, traced_tool};
+use agent_trace::{a2a_call, agent_phase, agent_run, traced_tool};
 use agent_trace_examples::{chat, http_client, serve, start_llm};
 use anyhow::Context as _;
 use axum::routing::post;
@@ -171,7 +171,7 @@ async fn redis_connection(url: &str) -> Option<redis::aio::MultiplexedConnection
     .ok()
 }
 
-#[agent_phase("handle_request", fields(request.length = request.len()), capture(request), capture_result)]
+#[agent_phase("handle_request", fields(demo.request.length = request.len()), capture(request), capture_result)]
 async fn handle_request(
     request: &str,
     llm: &str,
@@ -216,20 +216,9 @@ async fn send_message(url: &str, task: &str) -> anyhow::Result<Answer> {
             "parts": [{"text": task}],
         }},
     });
-    agent_trace::a2a::record_request(&request);
-    let response: Value = http_client()
-        .post(format!("{url}/a2a"))
-        .header(
-            agent_trace::a2a::VERSION_HEADER,
-            agent_trace::a2a::PROTOCOL_VERSION,
-        )
-        .json(&request)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    agent_trace::a2a::record_response(&response);
+    // A `SendMessage` CLIENT span under the `invoke_agent` one, the A2A-Version header, and
+    // the task id and state recorded from the answer.
+    let response = agent_trace::a2a::send(&http_client(), &format!("{url}/a2a"), &request).await?;
     if let Some(error) = response.get("error") {
         anyhow::bail!("A2A error: {error}");
     }
@@ -379,7 +368,8 @@ fn a2a_response(request: &Value, result: anyhow::Result<String>) -> Value {
     }
 }
 
-#[agent_phase("research", capture(question), capture_result)]
+// The research agent's own invocation: an in-process `invoke_agent` INTERNAL span.
+#[agent_run(name = "research-agent", capture(question), capture_result)]
 async fn research(llm: &str, question: &str) -> anyhow::Result<String> {
     let docs = lookup_docs(question).await?;
     // The search backend is flaky: the first attempt fails, the retry succeeds.
@@ -437,7 +427,7 @@ impl agent_trace::ErrorType for SearchError {
     }
 }
 
-#[traced_tool(name = "web_search", fields(attempt = attempt), capture(query), capture_result)]
+#[traced_tool(name = "web_search", fields(demo.search.attempt = attempt), capture(query), capture_result)]
 async fn web_search(query: &str, attempt: u32) -> Result<Vec<String>, SearchError> {
     tokio::time::sleep(Duration::from_millis(30)).await;
     if attempt == 1 {

@@ -267,11 +267,15 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, Context), DecodeE
     Ok((payload, cx))
 }
 
-fn messaging_attrs(destination: &str, operation: &'static str) -> Vec<KeyValue> {
+/// The attributes of a messaging span; `operation` is both `messaging.operation.type` and
+/// `messaging.operation.name` (`send`, `process`), so the span name
+/// `{messaging.operation.name} {destination}` is the conventions' format.
+pub(super) fn messaging_attrs(destination: &str, operation: &'static str) -> Vec<KeyValue> {
     vec![
         KeyValue::new(k::MESSAGING_SYSTEM, "redis"),
         KeyValue::new(k::MESSAGING_DESTINATION_NAME, destination.to_string()),
         KeyValue::new(k::MESSAGING_OPERATION_TYPE, operation),
+        KeyValue::new(k::MESSAGING_OPERATION_NAME, operation),
     ]
 }
 

@@ -15,13 +15,11 @@
 //! ```
 
 use opentelemetry::trace::SpanKind;
-use opentelemetry::KeyValue;
 use redis::aio::ConnectionLike;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::envelope::{consume, DecodeError, Envelope, TraceFields};
-use crate::span::semconv as k;
+use super::envelope::{consume, messaging_attrs, DecodeError, Envelope, TraceFields};
 use crate::span::{current_or_process_parent, instrument, start_span};
 
 async fn send<T: Serialize, C: ConnectionLike + Send>(
@@ -34,12 +32,7 @@ async fn send<T: Serialize, C: ConnectionLike + Send>(
     let span = start_span(
         format!("send {destination}").into(),
         SpanKind::Producer,
-        vec![
-            KeyValue::new(k::MESSAGING_SYSTEM, "redis"),
-            KeyValue::new(k::MESSAGING_DESTINATION_NAME, destination.to_string()),
-            KeyValue::new(k::MESSAGING_OPERATION_TYPE, "send"),
-            KeyValue::new(k::DB_OPERATION_NAME, command),
-        ],
+        messaging_attrs(destination, "send"),
         &parent,
     );
     let cx = span.as_ref().map(|s| s.context().clone()).unwrap_or(parent);

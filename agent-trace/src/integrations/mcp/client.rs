@@ -105,7 +105,7 @@ impl TracedClient<'_> {
         };
         instrument(span, exchange, |out, span| match out {
             Ok(result) => record_answer(result, span),
-            Err(ServiceError::McpError(e)) => record_jsonrpc_error(e, span),
+            Err(ServiceError::McpError(e)) => record_jsonrpc_error(e, span, false),
             Err(e) => {
                 let message = text::display(e, crate::CAPTURE_LIMIT);
                 span.record_error(service_error_type(e), message);

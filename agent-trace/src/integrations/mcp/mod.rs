@@ -256,9 +256,20 @@ fn record_tool_answer(result: Option<&CallToolResult>, span: &mut ActiveSpan) {
     span.record_ok();
 }
 
-fn record_jsonrpc_error(e: &ErrorData, span: &mut ActiveSpan) {
+/// JSON-RPC error codes by which a server says the caller sent what it cannot serve; the MCP
+/// conventions say a SERVER span does not count them as errors (a client span does).
+const CALLER_FAULT_CODES: [i32; 5] = [-32700, -32600, -32601, -32602, -32002];
+
+/// Records a JSON-RPC error answer: `rpc.response.status_code` always; the error (status,
+/// `error.type`, exception event) on every client span and on a server span unless the code
+/// is one of [`CALLER_FAULT_CODES`].
+fn record_jsonrpc_error(e: &ErrorData, span: &mut ActiveSpan, server: bool) {
     let code = e.code.0.to_string();
     span.set_attribute(KeyValue::new(k::RPC_RESPONSE_STATUS_CODE, code.clone()));
+    if server && CALLER_FAULT_CODES.contains(&e.code.0) {
+        span.record_ok();
+        return;
+    }
     span.record_error(code.into(), text::cut(&e.message, crate::CAPTURE_LIMIT));
 }
 

@@ -127,7 +127,7 @@ where
     };
     instrument(span, handled.with_context(cx), move |out, span| match out {
         Ok(answer) => record_tool_answer(tool_result(answer), span),
-        Err(e) => record_jsonrpc_error(e, span),
+        Err(e) => record_jsonrpc_error(e, span, true),
     })
 }
 
@@ -177,16 +177,23 @@ macro_rules! forward_notification {
 
 #[allow(deprecated)] // forwards `subscribe`/`unsubscribe` for older protocol versions
 impl<S: ServerHandler> ServerHandler for TracedService<S> {
+    // The session's lifecycle (`initialize`, `ping`) is forwarded untraced: the MCP
+    // conventions deprecate both method names (removed from the 2026-07-28 protocol), and a
+    // span per handshake or keep-alive is noise. The negotiated protocol version is on every
+    // later span as `mcp.protocol.version`.
     fn ping(
         &self,
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<(), ErrorData>> + MaybeSendFuture + '_ {
-        serve_traced(
-            || Described::method("ping"),
-            &context.clone(),
-            no_tool_result,
-            move || self.inner.ping(context),
-        )
+        self.inner.ping(context)
+    }
+
+    fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> impl Future<Output = Result<InitializeResult, ErrorData>> + MaybeSendFuture + '_ {
+        self.inner.initialize(request, context)
     }
 
     fn discover(
@@ -199,8 +206,6 @@ impl<S: ServerHandler> ServerHandler for TracedService<S> {
         })
     }
 
-    traced_request!(initialize(InitializeRequestParams) -> InitializeResult,
-        |_| Described::method("initialize"));
     traced_request!(complete(CompleteRequestParams) -> CompleteResult,
         |_| Described::method("completion/complete"));
     traced_request!(set_level(SetLevelRequestParams) -> (),

@@ -1,0 +1,133 @@
+//! The conformance check: the demo runs as a user runs it (content capture and metrics on),
+//! its processes export over real OTLP to a receiver here, and every span and metric point
+//! is checked against the semantic conventions' registry in `semconv/` (read from its YAML)
+//! plus agent-trace's own registry (`semconv/agent-trace/registry.yaml`).
+
+mod common;
+
+use std::time::Duration;
+
+use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace_tests::semconv::{self, Severity};
+use agent_trace_tests::RedisServer;
+
+#[test]
+fn demo_spans_and_metrics_follow_the_registry() {
+    let demo_registry = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("semconv");
+    let reg = semconv::load(&[demo_registry]);
+    assert!(
+        reg.spans.len() > 20 && reg.metrics.len() > 10,
+        "registry read"
+    );
+    let rx = OtlpReceiver::start().expect("receiver");
+    let redis = RedisServer::start_or_skip("conformance of the queue hop");
+    common::run_demo(
+        &rx,
+        redis.as_ref(),
+        &[
+            ("OTEL_METRICS_EXPORTER", "otlp"),
+            ("OTEL_METRIC_EXPORT_INTERVAL", "100"),
+            ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true"),
+        ],
+    );
+    let requests = rx.take_requests();
+    let mut report = semconv::check_spans(&reg, &requests);
+    let metrics = rx.wait_for_metric("gen_ai.client.operation.duration", Duration::from_secs(5));
+    semconv::check_metrics(&reg, &metrics, &mut report);
+    println!("{}", report.render());
+    readme_documents_every_key_and_kind(&reg, &requests);
+    assert!(report.span_types.len() > 5, "{:?}", report.span_types);
+    assert_eq!(report.count(Severity::Violation), 0, "{}", report.render());
+}
+
+/// The README's tables against what went over the wire: every attribute key an exported span
+/// carries is named in the README (the demo's own `demo.*` keys aside), every key the README
+/// names is defined in the registry and not deprecated, and each row of "What the macros
+/// record" has the kind its spans were exported with.
+fn readme_documents_every_key_and_kind(
+    reg: &semconv::Registry,
+    requests: &[semconv::proto::tonic::collector::trace::v1::ExportTraceServiceRequest],
+) {
+    let readme = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"),
+    )
+    .expect("README.md");
+    let spans: Vec<_> = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .collect();
+    let mut missing = std::collections::BTreeSet::new();
+    for span in &spans {
+        for kv in &span.attributes {
+            let key = kv.key.as_str();
+            let named = match key.strip_prefix("agent_trace.arg.") {
+                Some(_) => readme.contains("`agent_trace.arg.<name>`"),
+                None => {
+                    readme.contains(&format!("`{key}`")) || readme.contains(&format!("`{key}="))
+                }
+            };
+            if !key.starts_with("demo.") && !named {
+                missing.insert(format!("{key} (on {})", span.name));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys on the wire the README does not name: {missing:#?}"
+    );
+    let table = readme
+        .split("## What the macros record")
+        .nth(1)
+        .and_then(|t| t.split("\n\n").nth(1))
+        .expect("the macros table");
+    let mut rows = 0;
+    for row in table.lines().skip(2) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        let (Some(name), Some(kind), Some(attrs)) = (cells.get(1), cells.get(2), cells.get(3))
+        else {
+            continue;
+        };
+        rows += 1;
+        for (i, part) in attrs.split('`').enumerate() {
+            let key = part.split('=').next().unwrap_or_default();
+            if i % 2 == 1 && key.contains('.') && !key.contains(' ') && !key.contains('"') {
+                let def = reg.attribute(key);
+                assert!(
+                    def.is_some(),
+                    "README names `{key}`, which no registry defines"
+                );
+                assert!(
+                    def.unwrap().deprecated.is_none(),
+                    "README names deprecated `{key}`"
+                );
+            }
+        }
+        // `invoke_agent {target}` → spans named `invoke_agent …` of that kind.
+        let prefix = name.trim_matches('`').split(' ').next().unwrap_or_default();
+        let exported: Vec<&str> = spans
+            .iter()
+            .filter(|s| s.name.split(' ').next() == Some(prefix))
+            .map(|s| match s.kind {
+                1 => "INTERNAL",
+                2 => "SERVER",
+                3 => "CLIENT",
+                _ => "OTHER",
+            })
+            .collect();
+        if prefix != "as" && !exported.is_empty() {
+            assert!(
+                exported.iter().any(|k| k == kind),
+                "README says {prefix} spans are {kind}, exported as {exported:?}"
+            );
+        }
+    }
+    assert!(rows >= 5, "read {rows} rows of the macros table");
+    assert!(
+        spans
+            .iter()
+            .any(|s| s.name.starts_with("invoke_agent ") && s.kind == 1),
+        "the demo has an in-process agent (#[agent_run]) for the table's INTERNAL row"
+    );
+}
