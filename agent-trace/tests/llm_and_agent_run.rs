@@ -16,7 +16,9 @@ fn openai(question: &str) -> Result<Value, std::io::Error> {
             {"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"},
             {"index": 1, "message": {"role": "assistant", "content": "Paris!"}, "finish_reason": "length"}
         ],
-        "usage": {"prompt_tokens": 14, "completion_tokens": 3, "total_tokens": 17}
+        "usage": {"prompt_tokens": 14, "completion_tokens": 3, "total_tokens": 17,
+                  "prompt_tokens_details": {"cached_tokens": 8},
+                  "completion_tokens_details": {"reasoning_tokens": 2}}
     }))
 }
 
@@ -28,7 +30,8 @@ async fn anthropic() -> Value {
         "model": "claude-sonnet-4-20250514",
         "content": [{"type": "text", "text": "Bonjour"}],
         "stop_reason": "end_turn",
-        "usage": {"input_tokens": 21, "output_tokens": 5}
+        "usage": {"input_tokens": 21, "output_tokens": 5,
+                  "cache_read_input_tokens": 9, "cache_creation_input_tokens": 4}
     })
 }
 
@@ -54,8 +57,13 @@ fn plain_text() -> Result<String, String> {
     Err("model overloaded".into())
 }
 
+/// The content-capture switch is process-wide: under `cargo test` (one process, tests on
+/// threads) the test that turns it on must not overlap the one that expects it off.
+static CAPTURE_SWITCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn usage_and_model_from_real_response_shapes() {
+    let _serial = CAPTURE_SWITCH.lock().unwrap_or_else(|e| e.into_inner());
     let cap = Capture::start();
     cap.in_scope(|| {
         openai("capital of France?").unwrap();
@@ -77,6 +85,16 @@ fn usage_and_model_from_real_response_shapes() {
     );
     assert_eq!(o.attr("gen_ai.usage.input_tokens").as_deref(), Some("14"));
     assert_eq!(o.attr("gen_ai.usage.output_tokens").as_deref(), Some("3"));
+    assert_eq!(o.attr("gen_ai.response.id").as_deref(), Some("chatcmpl-1"));
+    assert_eq!(
+        o.attr("gen_ai.usage.cache_read.input_tokens").as_deref(),
+        Some("8")
+    );
+    assert_eq!(
+        o.attr("gen_ai.usage.reasoning.output_tokens").as_deref(),
+        Some("2")
+    );
+    assert_eq!(o.attr("gen_ai.usage.cache_write.input_tokens"), None);
     assert_eq!(
         o.attr("gen_ai.response.finish_reasons").as_deref(),
         Some(r#"["stop","length"]"#)
@@ -102,6 +120,16 @@ async fn anthropic_shape_async() {
     let a = tree.find("chat claude-sonnet-4").unwrap();
     assert_eq!(a.attr("gen_ai.usage.input_tokens").as_deref(), Some("21"));
     assert_eq!(a.attr("gen_ai.usage.output_tokens").as_deref(), Some("5"));
+    assert_eq!(a.attr("gen_ai.response.id").as_deref(), Some("msg_1"));
+    assert_eq!(
+        a.attr("gen_ai.usage.cache_read.input_tokens").as_deref(),
+        Some("9")
+    );
+    assert_eq!(
+        a.attr("gen_ai.usage.cache_write.input_tokens").as_deref(),
+        Some("4")
+    );
+    assert_eq!(a.attr("gen_ai.usage.reasoning.output_tokens"), None);
     assert_eq!(
         a.attr("gen_ai.response.finish_reasons").as_deref(),
         Some(r#"["end_turn"]"#)
@@ -114,6 +142,7 @@ async fn anthropic_shape_async() {
 
 #[test]
 fn content_capture_when_switched_on_is_cut() {
+    let _serial = CAPTURE_SWITCH.lock().unwrap_or_else(|e| e.into_inner());
     let _guard = agent_trace::builder()
         .service_name("capture-on")
         .env(|k| (k == "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT").then(|| "true".into()))
@@ -130,9 +159,9 @@ fn content_capture_when_switched_on_is_cut() {
         output,
         serde_json::json!([{
             "role": "assistant",
-            "parts": [{"type": "text", "content": "Paris."}],
-            "finish_reason": "stop"
-        }])
+            "parts": [{"type": "text", "content": "Paris."}]
+        }]),
+        "the finish reason is gen_ai.response.finish_reasons, not part of the message"
     );
     let input: serde_json::Value = serde_json::from_str(&o.attr("gen_ai.input.messages").unwrap())
         .expect("valid JSON after the cut");
@@ -141,6 +170,12 @@ fn content_capture_when_switched_on_is_cut() {
     let content = input[0]["parts"][0]["content"].as_str().unwrap();
     assert_eq!(content.chars().count(), agent_trace::CAPTURE_LIMIT + 1);
     assert!(content.ends_with('…'));
+    // The switch outlives the guard: put it back for the other tests of this process.
+    drop(_guard);
+    let _off = agent_trace::builder()
+        .service_name("capture-off")
+        .env(|_| None)
+        .install();
 }
 
 #[agent_run(name = "coder", conversation_id = session)]

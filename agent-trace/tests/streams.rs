@@ -51,12 +51,15 @@ async fn consumed_stream_records_items_first_item_and_errors() {
         span.attr("agent_trace.stream.completed").as_deref(),
         Some("true")
     );
-    let ttfi: f64 = span
-        .attr("agent_trace.stream.time_to_first_item_ms")
+    // A model's stream: the GenAI streaming keys (seconds), not agent-trace's own.
+    assert_eq!(span.attr("gen_ai.request.stream").as_deref(), Some("true"));
+    let ttfc: f64 = span
+        .attr("gen_ai.response.time_to_first_chunk")
         .unwrap()
         .parse()
         .unwrap();
-    assert!(ttfi >= 0.0);
+    assert!((0.0..60.0).contains(&ttfc));
+    assert_eq!(span.attr("agent_trace.stream.time_to_first_item_ms"), None);
     assert!(span.events.iter().any(|(n, _)| n == "first_item"));
     assert_eq!(
         span.error().as_deref(),
@@ -96,6 +99,10 @@ async fn boxed_dyn_stream() {
     assert_eq!(lines, ["line 0", "line 1", "line 2"]);
     let span = cap.tree().find("execute_tool lines").unwrap().clone();
     assert_eq!(span.attr("agent_trace.stream.items").as_deref(), Some("3"));
+    assert!(span
+        .attr("agent_trace.stream.time_to_first_item_ms")
+        .is_some());
+    assert_eq!(span.attr("gen_ai.request.stream"), None, "not a model call");
     assert_eq!(
         span.attr("agent_trace.stream.completed").as_deref(),
         Some("true")

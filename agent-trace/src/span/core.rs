@@ -20,6 +20,9 @@ use crate::state::capture_message_content;
 pub struct ActiveSpan {
     pub(super) cx: Context,
     pub(super) tool: bool,
+    /// A model call (`#[llm_call]`): a stream it returns is described with the GenAI
+    /// streaming attributes.
+    pub(super) llm: bool,
     #[cfg(feature = "metrics")]
     pub(super) metrics: Option<super::instruments::SpanMetrics>,
 }
@@ -93,6 +96,7 @@ pub(crate) fn start_span_measured(
     Some(ActiveSpan {
         cx: parent.with_span(span),
         tool: false,
+        llm: false,
         #[cfg(feature = "metrics")]
         metrics: span_metrics(measure, installed),
     })
@@ -236,8 +240,29 @@ impl ActiveSpan {
         if let Some(m) = response_model {
             span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
         }
+        if let Some(id) = text::contained(None, || r.response_id()) {
+            span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_ID, text::cut(&id, 256)));
+        }
+        let counts = [
+            (
+                k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+                text::contained(None, || r.cache_read_input_tokens()),
+            ),
+            (
+                k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+                text::contained(None, || r.cache_write_input_tokens()),
+            ),
+            (
+                k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+                text::contained(None, || r.reasoning_output_tokens()),
+            ),
+        ];
+        for (key, count) in counts {
+            if let Some(n) = count {
+                span.set_attribute(KeyValue::new(key, i64::try_from(n).unwrap_or(i64::MAX)));
+            }
+        }
         let reasons = text::contained(Vec::new(), || r.finish_reasons());
-        let reasons_first = reasons.first().cloned();
         if !reasons.is_empty() {
             let reasons: Vec<opentelemetry::StringValue> =
                 reasons.into_iter().map(Into::into).collect();
@@ -248,10 +273,11 @@ impl ActiveSpan {
         }
         if capture_message_content() {
             if let Some(output) = text::contained(None, || r.output_text()) {
-                let finish = reasons_first.as_deref().unwrap_or("stop");
+                // The finish reason is `gen_ai.response.finish_reasons`; the output-messages
+                // schema no longer carries it.
                 span.set_attribute(KeyValue::new(
                     k::GEN_AI_OUTPUT_MESSAGES,
-                    text_messages("assistant", text::cut(&output, CAPTURE_LIMIT), Some(finish)),
+                    text_messages("assistant", text::cut(&output, CAPTURE_LIMIT)),
                 ));
             }
         }
@@ -298,14 +324,11 @@ impl Drop for ActiveSpan {
 /// One text message in the GenAI semantic conventions' JSON shape, as the attribute value:
 /// `[{"role":..,"parts":[{"type":"text","content":..}]}]`, with `finish_reason` on output
 /// messages. The text is cut before it is serialized, so the JSON stays valid.
-pub(super) fn text_messages(role: &str, content: String, finish_reason: Option<&str>) -> String {
-    let mut message = serde_json::json!({
+pub(super) fn text_messages(role: &str, content: String) -> String {
+    let message = serde_json::json!({
         "role": role,
         "parts": [{ "type": "text", "content": content }],
     });
-    if let Some(reason) = finish_reason {
-        message["finish_reason"] = reason.into();
-    }
     serde_json::Value::Array(vec![message]).to_string()
 }
 

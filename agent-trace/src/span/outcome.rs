@@ -42,9 +42,12 @@ pub struct TokenUsage {
 /// What `#[llm_call]` reads from a model's response. Implement it for your client's response
 /// type; every method has a default, so implement only what the type knows.
 ///
-/// `serde_json::Value` implements it for the OpenAI chat-completions shape (`usage.prompt_tokens`,
-/// `choices[].finish_reason`, `choices[0].message.content`) and the Anthropic messages shape
-/// (`usage.input_tokens`, `stop_reason`, `content[0].text`).
+/// `serde_json::Value` implements it for the OpenAI chat-completions shape (`id`,
+/// `usage.prompt_tokens`, `usage.prompt_tokens_details.cached_tokens`,
+/// `usage.completion_tokens_details.reasoning_tokens`, `choices[].finish_reason`,
+/// `choices[0].message.content`) and the Anthropic messages shape (`id`, `usage.input_tokens`,
+/// `usage.cache_read_input_tokens`, `usage.cache_creation_input_tokens`, `stop_reason`,
+/// `content[0].text`).
 ///
 /// ```
 /// use agent_trace::{LlmResponse, TokenUsage};
@@ -73,6 +76,24 @@ pub trait LlmResponse {
     fn output_text(&self) -> Option<String> {
         None
     }
+    /// The provider's id of this response (`gen_ai.response.id`).
+    fn response_id(&self) -> Option<String> {
+        None
+    }
+    /// Input tokens served from the provider's cache
+    /// (`gen_ai.usage.cache_read.input_tokens`).
+    fn cache_read_input_tokens(&self) -> Option<u64> {
+        None
+    }
+    /// Input tokens written to the provider's cache
+    /// (`gen_ai.usage.cache_write.input_tokens`).
+    fn cache_write_input_tokens(&self) -> Option<u64> {
+        None
+    }
+    /// Reasoning tokens among the output tokens (`gen_ai.usage.reasoning.output_tokens`).
+    fn reasoning_output_tokens(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl LlmResponse for serde_json::Value {
@@ -98,6 +119,30 @@ impl LlmResponse for serde_json::Value {
             .and_then(|v| v.as_str())
             .map(|s| vec![s.to_string()])
             .unwrap_or_default()
+    }
+    fn response_id(&self) -> Option<String> {
+        self.get("id")?.as_str().map(str::to_string)
+    }
+    fn cache_read_input_tokens(&self) -> Option<u64> {
+        // OpenAI chat completions, OpenAI responses, Anthropic messages.
+        [
+            "/usage/prompt_tokens_details/cached_tokens",
+            "/usage/input_tokens_details/cached_tokens",
+            "/usage/cache_read_input_tokens",
+        ]
+        .iter()
+        .find_map(|p| self.pointer(p)?.as_u64())
+    }
+    fn cache_write_input_tokens(&self) -> Option<u64> {
+        self.pointer("/usage/cache_creation_input_tokens")?.as_u64()
+    }
+    fn reasoning_output_tokens(&self) -> Option<u64> {
+        [
+            "/usage/completion_tokens_details/reasoning_tokens",
+            "/usage/output_tokens_details/reasoning_tokens",
+        ]
+        .iter()
+        .find_map(|p| self.pointer(p)?.as_u64())
     }
     fn output_text(&self) -> Option<String> {
         if let Some(c) = self.pointer("/choices/0/message/content") {

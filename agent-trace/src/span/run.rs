@@ -118,6 +118,12 @@ where
     S: futures_core::Stream,
     R: FnMut(&S::Item, &mut ActiveSpan),
 {
+    if let Some(span) = span.as_ref().filter(|s| s.llm) {
+        // A model call that returns a stream is a streaming request.
+        span.cx
+            .span()
+            .set_attribute(KeyValue::new(k::GEN_AI_REQUEST_STREAM, true));
+    }
     InstrumentedStream {
         inner: stream,
         span,
@@ -188,11 +194,16 @@ where
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Some(item))) => {
                 if *this.items == 0 {
-                    let ms = this.started.elapsed().as_secs_f64() * 1000.0;
-                    span.cx.span().set_attribute(KeyValue::new(
-                        k::AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS,
-                        ms,
-                    ));
+                    let elapsed = this.started.elapsed().as_secs_f64();
+                    // A model's stream: the GenAI key, in seconds; any other stream: ours.
+                    let first = match span.llm {
+                        true => KeyValue::new(k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, elapsed),
+                        false => KeyValue::new(
+                            k::AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS,
+                            elapsed * 1000.0,
+                        ),
+                    };
+                    span.cx.span().set_attribute(first);
                     span.cx.span().add_event(k::FIRST_ITEM_EVENT, vec![]);
                 }
                 *this.items += 1;

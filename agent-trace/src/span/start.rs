@@ -117,7 +117,7 @@ impl Attrs {
         if capture_message_content() {
             self.attributes.push(KeyValue::new(
                 k::GEN_AI_INPUT_MESSAGES,
-                text_messages("user", text::display(&value, CAPTURE_LIMIT), None),
+                text_messages("user", text::display(&value, CAPTURE_LIMIT)),
             ));
         }
     }
@@ -300,7 +300,7 @@ pub fn start_llm(
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
     let measure = Some(Measure::Llm { model, provider });
-    start(span_name, SpanKind::Client, false, measure, |a, _| {
+    let mut span = start(span_name, SpanKind::Client, false, measure, |a, _| {
         a.attributes
             .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
         a.attributes
@@ -309,7 +309,9 @@ pub fn start_llm(
             a.attributes.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
         }
         extra(a)
-    })
+    })?;
+    span.llm = true;
+    Some(span)
 }
 
 /// Marks the context of an in-process agent invocation, so one started inside it is
@@ -396,6 +398,7 @@ fn start(
     Some(ActiveSpan {
         cx: parent.with_span(span),
         tool,
+        llm: false,
         #[cfg(feature = "metrics")]
         metrics: super::core::span_metrics(measure, installed),
     })
