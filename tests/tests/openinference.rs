@@ -169,3 +169,36 @@ fn off_by_default_nothing_is_added() {
         }
     }
 }
+
+#[a2a_call(target = "reviewer")]
+async fn review() -> Result<serde_json::Value, String> {
+    let request = json!({"jsonrpc": "2.0", "id": 2, "method": "SendMessage",
+        "params": {"message": {"messageId": "m2", "parts": [{"text": "review it"}]}}});
+    agent_trace::a2a::call(&request, async {
+        Ok(
+            json!({"jsonrpc": "2.0", "id": 2, "result": {"task": {"id": "t2",
+            "status": {"state": "TASK_STATE_COMPLETED"}}}}),
+        )
+    })
+    .await
+}
+
+#[test]
+fn one_agent_per_a2a_call_the_a2a_client_span_is_a_chain() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::builder_for("oi-a2a", &rx.grpc_endpoint(), Protocol::Grpc)
+        .openinference(true)
+        .install()
+        .expect("install");
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(review())
+        .expect("answer");
+    guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    let kind = |name: &str| span(&spans, name).attr("openinference.span.kind");
+    assert_eq!(kind("invoke_agent reviewer"), Some("AGENT"));
+    assert_eq!(kind("SendMessage"), Some("CHAIN"));
+}

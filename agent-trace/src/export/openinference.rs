@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | `#[llm_call]` (`gen_ai.operation.name=chat`) | `LLM` | `llm.model_name`, `llm.provider`, `llm.token_count.{prompt,completion,total}`, `llm.input_messages.*`, `llm.output_messages.*`, `input.value`/`output.value` (the message JSON) |
 //! | `#[traced_tool]`, MCP `tools/call` (`execute_tool`) | `TOOL` | `input.value` (tool call arguments or captured arguments), `output.value` (tool call result or captured result) |
-//! | `#[a2a_call]`, `#[agent_run]` (`invoke_agent`), A2A server spans | `AGENT` | `agent.name`; input and output: the A2A message and answer (content capture), or what was captured |
+//! | `#[a2a_call]`, `#[agent_run]` (`invoke_agent`), A2A server spans (an A2A client span is a `CHAIN` under its `invoke_agent`) | `AGENT` | `agent.name`; input and output: the A2A message and answer (content capture), or what was captured |
 //! | everything else (phases, HTTP, queues, other MCP requests) | `CHAIN` | captured input and output |
 //!
 //! `gen_ai.conversation.id` is copied to `session.id`. A span that already has an
@@ -52,14 +52,20 @@ fn find_i64(attrs: &[KeyValue], key: &str) -> Option<i64> {
     }
 }
 
-/// The OpenInference kind for a span's attributes.
-fn kind_of(attrs: &[KeyValue]) -> &'static str {
+/// The OpenInference kind for a span's attributes. An A2A CLIENT span is a `CHAIN`: the
+/// agent is the `invoke_agent` span above it, so Langfuse and Phoenix show one agent per
+/// call, as the GenAI kind says.
+fn kind_of(attrs: &[KeyValue], span_kind: &opentelemetry::trace::SpanKind) -> &'static str {
     match find_str(attrs, k::GEN_AI_OPERATION_NAME).as_deref() {
         Some("chat" | "text_completion" | "generate_content") => "LLM",
         Some("execute_tool") => "TOOL",
         Some("invoke_agent" | "create_agent") => "AGENT",
         Some("embeddings") => "EMBEDDING",
-        _ if find(attrs, k::A2A_METHOD_NAME).is_some() => "AGENT",
+        _ if find(attrs, k::A2A_METHOD_NAME).is_some()
+            && *span_kind != opentelemetry::trace::SpanKind::Client =>
+        {
+            "AGENT"
+        }
         _ => "CHAIN",
     }
 }
@@ -186,7 +192,7 @@ pub(crate) fn enrich(span: &mut SpanData) {
     if find(attrs, k::OPENINFERENCE_SPAN_KIND).is_some() {
         return;
     }
-    let kind = kind_of(attrs);
+    let kind = kind_of(attrs, &span.span_kind);
     let mut out = vec![KeyValue::new(k::OPENINFERENCE_SPAN_KIND, kind)];
     match kind {
         "LLM" => llm_attributes(attrs, &mut out),
