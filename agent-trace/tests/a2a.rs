@@ -303,3 +303,111 @@ async fn a2a_call_makes_the_a2a_client_span_under_invoke_agent() {
     );
     assert_eq!(failed.error().as_deref(), Some("connection refused"));
 }
+
+#[tokio::test]
+async fn streamed_a2a_calls_record_updates_until_the_end_or_the_drop() {
+    use futures_util::StreamExt as _;
+    use serde_json::json;
+
+    fn events() -> Vec<serde_json::Value> {
+        vec![
+            json!({"result": {"task": {"id": "t-3", "contextId": "c-3",
+                "status": {"state": "TASK_STATE_SUBMITTED"}}}}),
+            json!({"result": {"statusUpdate": {"taskId": "t-3",
+                "status": {"state": "TASK_STATE_WORKING"}}}}),
+            json!({"result": {"artifactUpdate": {"taskId": "t-3",
+                "artifact": {"artifactId": "a-1", "parts": [{"text": "HELLO"}]}}}}),
+            // 0.3 shape of the last update.
+            json!({"result": {"kind": "status-update", "taskId": "t-3",
+                "status": {"state": "completed"}}}),
+        ]
+    }
+    let request = json!({"jsonrpc": "2.0", "id": 3, "method": "SendStreamingMessage",
+        "params": {"message": {"messageId": "m-3", "parts": [{"text": "hello"}]}}});
+
+    #[a2a_call(target = "streamer")]
+    async fn whole(request: &serde_json::Value) -> usize {
+        let served = agent_trace::a2a::serve_stream(request, futures_util::stream::iter(events()));
+        let answers = served.map(Ok::<_, std::io::Error>);
+        agent_trace::a2a::call_stream(request, answers)
+            .collect::<Vec<_>>()
+            .await
+            .len()
+    }
+
+    #[a2a_call(target = "streamer")]
+    async fn first_only(request: &serde_json::Value) {
+        let served = agent_trace::a2a::serve_stream(request, futures_util::stream::iter(events()));
+        let mut answers = Box::pin(agent_trace::a2a::call_stream(
+            request,
+            served.map(Ok::<_, std::io::Error>),
+        ));
+        let _ = answers.next().await;
+    }
+
+    let cap = Capture::start();
+    assert_eq!(
+        cap.future(whole(&request)).await,
+        4,
+        "every event passes through"
+    );
+    let spans = cap.spans();
+    let named: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "SendStreamingMessage")
+        .collect();
+    assert_eq!(named.len(), 2, "a CLIENT and a SERVER span");
+    for s in &named {
+        assert_eq!(
+            s.attr("a2a.task.state").as_deref(),
+            Some("TASK_STATE_COMPLETED")
+        );
+        assert_eq!(s.attr("a2a.task.id").as_deref(), Some("t-3"));
+        assert_eq!(s.attr("gen_ai.conversation.id").as_deref(), Some("c-3"));
+        let states: Vec<String> = s
+            .events
+            .iter()
+            .filter(|(n, _)| n == "a2a.status_update")
+            .map(|(_, a)| a[0].1.to_string())
+            .collect();
+        assert_eq!(states, ["TASK_STATE_WORKING", "TASK_STATE_COMPLETED"]);
+        let artifact = s.event("a2a.artifact_update").expect("artifact event");
+        assert_eq!(artifact[0].1, "a-1");
+        assert_eq!(s.error(), None);
+    }
+    let client = named
+        .iter()
+        .find(|s| s.kind == opentelemetry::trace::SpanKind::Client)
+        .unwrap();
+    let server = named
+        .iter()
+        .find(|s| s.kind == opentelemetry::trace::SpanKind::Server)
+        .unwrap();
+    assert_eq!(server.trace_id, client.trace_id);
+    let agent = spans
+        .iter()
+        .find(|s| s.name == "invoke_agent streamer")
+        .unwrap();
+    assert_eq!(client.parent_span_id.as_ref(), Some(&agent.span_id));
+
+    let cap = Capture::start();
+    cap.future(first_only(&request)).await;
+    let spans = cap.spans();
+    let dropped: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "SendStreamingMessage")
+        .collect();
+    assert_eq!(dropped.len(), 2);
+    for s in dropped {
+        assert_eq!(
+            s.attr("error.type").as_deref(),
+            Some("cancelled"),
+            "{:?}",
+            s.kind
+        );
+        assert_eq!(
+            s.attr("a2a.task.state").as_deref(),
+            Some("TASK_STATE_SUBMITTED")
+        );
+    }
+}

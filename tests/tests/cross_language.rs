@@ -195,31 +195,30 @@ fn python_mcp_client_to_rust_traced_service_is_one_trace() {
     );
 }
 
+fn traced_client() -> reqwest_middleware::ClientWithMiddleware {
+    reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(agent_trace::client::TraceMiddleware::default())
+        .build()
+}
+
 /// A Rust `#[a2a_call]` asks an agent built on the official Python A2A SDK.
 #[agent_trace::a2a_call(target = "upper", url = url)]
 async fn ask_upper(url: &str, text: &str) -> Result<serde_json::Value, reqwest_middleware::Error> {
     let request = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "SendMessage",
         "params": {"message": {"messageId": "m-1", "role": "ROLE_USER", "parts": [{"text": text}]}}});
-    agent_trace::a2a::record_request(&request);
-    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
-        .with(agent_trace::client::TraceMiddleware::default())
-        .build();
-    let response: serde_json::Value = client
-        .post(url)
-        .header(
-            agent_trace::a2a::VERSION_HEADER,
-            agent_trace::a2a::PROTOCOL_VERSION,
-        )
-        .header("content-type", "application/json")
-        .body(request.to_string())
-        .send()
-        .await?
-        .text()
+    agent_trace::a2a::send(&traced_client(), url, &request).await
+}
+
+/// The same agent, asked with `SendStreamingMessage`: the answers of its server-sent events.
+#[agent_trace::a2a_call(target = "upper", url = url)]
+async fn stream_upper(url: &str, text: &str) -> Vec<serde_json::Value> {
+    use futures_util::StreamExt as _;
+    let request = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "SendStreamingMessage",
+        "params": {"message": {"messageId": "m-2", "role": "ROLE_USER", "parts": [{"text": text}]}}});
+    agent_trace::a2a::send_stream(&traced_client(), url, &request)
+        .filter_map(|event| async move { event.ok() })
+        .collect()
         .await
-        .map(|t| serde_json::from_str(&t).unwrap_or_default())
-        .map_err(reqwest_middleware::Error::Reqwest)?;
-    agent_trace::a2a::record_response(&response);
-    Ok(response)
 }
 
 /// Kills the child when dropped (the test stops it by its PID, whatever happens).
@@ -231,18 +230,14 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn rust_a2a_call_to_python_a2a_server_is_one_trace() {
-    agent_trace::isolate!();
-    if !python_ready() {
-        return;
-    }
-    let rx = OtlpReceiver::start().expect("receiver");
+/// Starts the Python A2A agent (tests/python/a2a_server.py) on a free loopback port,
+/// exporting to `rx`; returns it (stopped by its PID when dropped) and its URL.
+fn start_python_a2a(rx: &OtlpReceiver) -> (KillOnDrop, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let _server = KillOnDrop(
+    let server = KillOnDrop(
         std::process::Command::new("python3")
             .arg(script("a2a_server.py"))
             .arg(port.to_string())
@@ -261,56 +256,127 @@ fn rust_a2a_call_to_python_a2a_server_is_one_trace() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+    (server, format!("http://127.0.0.1:{port}/a2a"))
+}
+
+/// Runs `call` (given the agent's URL) in a traced Rust process against the Python A2A agent;
+/// returns its output and the spans of both sides.
+fn against_python_a2a<T, F: std::future::Future<Output = T>>(
+    call: impl FnOnce(String) -> F,
+) -> (T, Vec<ReceivedSpan>) {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let (_server, url) = start_python_a2a(&rx);
     let guard = agent_trace_tests::init_to(&rx, "rust-caller", Protocol::Grpc);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    let url = format!("http://127.0.0.1:{port}/a2a");
-    let answer = runtime
-        .block_on(ask_upper(&url, "hello"))
-        .expect("an answer");
+    let out = runtime.block_on(call(url));
     guard.shutdown().expect("delivered");
-    let task = &answer["result"]["task"];
-    assert_eq!(
-        task["artifacts"][0]["parts"][0]["text"], "HELLO",
-        "{answer}"
-    );
+    (out, spans_after_python_server(&rx))
+}
 
-    // The Python side sends each span as it ends; its HTTP SERVER span ends last.
+/// The spans received once the Python side's HTTP SERVER span (it ends last) is in.
+fn spans_after_python_server(rx: &OtlpReceiver) -> Vec<ReceivedSpan> {
     let started = std::time::Instant::now();
-    let spans = loop {
+    loop {
         let spans = rx.spans();
         let done = spans
             .iter()
             .any(|s| s.service == "python-a2a" && s.name == "POST /a2a");
         if done || started.elapsed() > Duration::from_secs(20) {
-            break spans;
+            return spans;
         }
         std::thread::sleep(Duration::from_millis(100));
-    };
-    let agent = span(&spans, "rust-caller", "invoke_agent upper");
+    }
+}
+
+/// Checks the chain invoke_agent > {method} CLIENT > POST CLIENT > Python `POST /a2a` SERVER
+/// > Python `upper body`, all in one trace; returns the A2A CLIENT span.
+fn assert_a2a_chain<'a>(spans: &'a [ReceivedSpan], method: &str) -> &'a ReceivedSpan {
+    let agent = span(spans, "rust-caller", "invoke_agent upper");
+    let a2a = span(spans, "rust-caller", method);
     let post = spans
         .iter()
         .find(|s| s.service == "rust-caller" && s.kind == "CLIENT" && s.name == "POST")
         .expect("the HTTP CLIENT span");
-    let server = span(&spans, "python-a2a", "POST /a2a");
+    let server = span(spans, "python-a2a", "POST /a2a");
     assert_eq!(server.kind, "SERVER", "{server:?}");
-    let body = span(&spans, "python-a2a", "upper body");
-    for s in [post, server, body] {
+    let body = span(spans, "python-a2a", "upper body");
+    for s in [a2a, post, server, body] {
         assert_eq!(s.trace_id, agent.trace_id, "one trace: {s:?}");
     }
-    assert_eq!(post.parent_span_id.as_deref(), Some(agent.span_id.as_str()));
+    assert_eq!(a2a.kind, "CLIENT");
+    assert_eq!(a2a.parent_span_id.as_deref(), Some(agent.span_id.as_str()));
+    assert_eq!(post.parent_span_id.as_deref(), Some(a2a.span_id.as_str()));
     assert_eq!(
         server.parent_span_id.as_deref(),
         Some(post.span_id.as_str()),
         "the Python server's span is the child of the Rust HTTP CLIENT span"
     );
+    assert_eq!(a2a.attr("a2a.method.name"), Some(method));
+    assert_eq!(a2a.attr("a2a.protocol.version"), Some("1.0"));
+    a2a
+}
+
+#[test]
+fn rust_a2a_call_to_python_a2a_server_is_one_trace() {
+    agent_trace::isolate!();
+    if !python_ready() {
+        return;
+    }
+    let (answer, spans) = against_python_a2a(|url| async move { ask_upper(&url, "hello").await });
+    let answer = answer.expect("an answer");
+    let task = &answer["result"]["task"];
+    assert_eq!(
+        task["artifacts"][0]["parts"][0]["text"], "HELLO",
+        "{answer}"
+    );
+    let a2a = assert_a2a_chain(&spans, "SendMessage");
     // The A2A attributes, recorded from the real answer.
-    assert_eq!(agent.attr("a2a.method.name"), Some("SendMessage"));
-    assert_eq!(agent.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
-    assert_eq!(agent.attr("a2a.task.id"), task["id"].as_str());
+    assert_eq!(a2a.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
+    assert_eq!(a2a.attr("a2a.task.id"), task["id"].as_str());
+}
+
+#[test]
+fn rust_streaming_a2a_call_to_python_a2a_server_is_one_trace() {
+    agent_trace::isolate!();
+    if !python_ready() {
+        return;
+    }
+    let (events, spans) =
+        against_python_a2a(|url| async move { stream_upper(&url, "hello").await });
+    // The SDK streams the task, then status and artifact updates until the task completes.
+    let last = events.last().expect("events");
+    assert_eq!(
+        last["result"]["statusUpdate"]["status"]["state"], "TASK_STATE_COMPLETED",
+        "{events:#?}"
+    );
+    let artifacts = events
+        .iter()
+        .filter(|e| e["result"].get("artifactUpdate").is_some())
+        .count();
+    let updates = events
+        .iter()
+        .filter(|e| e["result"].get("statusUpdate").is_some())
+        .count();
+    assert!(artifacts >= 1 && updates >= 2, "{events:#?}");
+
+    let a2a = assert_a2a_chain(&spans, "SendStreamingMessage");
+    // Recorded from the real stream: every update an event, the last state, no error.
+    let count = |name: &str| a2a.events.iter().filter(|(n, _)| n == name).count();
+    assert_eq!(count("a2a.status_update"), updates);
+    assert_eq!(count("a2a.artifact_update"), artifacts);
+    assert_eq!(a2a.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
+    assert_eq!(
+        a2a.attr("a2a.task.id"),
+        last["result"]["statusUpdate"]["taskId"].as_str()
+    );
+    assert_eq!(a2a.status_code, 0, "{}", a2a.status_message);
+    // The span covers the stream: it ends after the Python server's HTTP span started.
+    let server = span(&spans, "python-a2a", "POST /a2a");
+    assert!(a2a.end_ns >= server.start_ns);
 }
 
 /// A Rust A2A agent: `TraceLayer` on the route, `a2a::serve` around the handler.

@@ -118,6 +118,14 @@ pub const A2A_MESSAGE_ID: &str = "a2a.message.id";
 pub const A2A_TASK_ID: &str = "a2a.task.id";
 /// `a2a.task.state`.
 pub const A2A_TASK_STATE: &str = "a2a.task.state";
+/// `a2a.protocol.version`: the A2A version a request was sent with.
+pub const A2A_PROTOCOL_VERSION: &str = "a2a.protocol.version";
+/// Span event of a streamed A2A task status update (with `a2a.task.state`).
+pub const A2A_STATUS_UPDATE_EVENT: &str = "a2a.status_update";
+/// Span event of a streamed A2A artifact update (with `agent_trace.a2a.artifact.id`).
+pub const A2A_ARTIFACT_UPDATE_EVENT: &str = "a2a.artifact_update";
+/// `agent_trace.a2a.artifact.id`: the artifact of an `a2a.artifact_update` event.
+pub const AGENT_TRACE_A2A_ARTIFACT_ID: &str = "agent_trace.a2a.artifact.id";
 /// `a2a.tenant`.
 pub const A2A_TENANT: &str = "a2a.tenant";
 

@@ -70,8 +70,10 @@ pub struct CaptureProcessor {
 impl SpanProcessor for CaptureProcessor {
     fn on_start(&self, _span: &mut opentelemetry_sdk::trace::Span, _cx: &Context) {}
 
-    fn on_end(&self, span: SpanData) {
+    fn on_end(&self, mut span: SpanData) {
         if TAP_COUNT.load(Ordering::Relaxed) > 0 {
+            // As the export path does: one value per key, the later write winning.
+            crate::export::pipeline::unique_keys(&mut span);
             if let Some(list) = taps()
                 .as_mut()
                 .and_then(|m| m.get_mut(&span.span_context.trace_id()))
@@ -203,7 +205,8 @@ pub struct CapturedSpan {
     pub span_id: String,
     /// Parent span id; `None` for the capture's top-level spans.
     pub parent_span_id: Option<String>,
-    /// Attributes, in the order they were set.
+    /// Attributes, in the order they were first set, one value per key (the later write
+    /// wins, as on the export path).
     pub attributes: Vec<(String, Value)>,
     /// Events: name and attributes.
     pub events: Vec<(String, Vec<(String, Value)>)>,

@@ -64,6 +64,14 @@ use crate::span::semconv as k;
 use crate::span::text;
 use crate::span::{current_or_process_parent, instrument, start_span, ActiveSpan};
 
+#[cfg(feature = "reqwest")]
+mod sse;
+mod stream;
+
+#[cfg(feature = "reqwest")]
+pub use sse::send_stream;
+pub use stream::{call_stream, serve_stream, A2aEvent, A2aStream};
+
 /// Method names and ids longer than this are cut.
 const ID_LIMIT: usize = 256;
 
@@ -362,17 +370,8 @@ where
 {
     let span = if crate::is_enabled() {
         let (method, mut attrs) = request_attributes(request);
-        if let Some(uri) = url.and_then(|u| u.parse::<http::Uri>().ok()) {
-            if let Some(host) = uri.host() {
-                attrs.push(KeyValue::new(k::SERVER_ADDRESS, text::cut(host, ID_LIMIT)));
-                let port = uri.port_u16().or(match uri.scheme_str() {
-                    Some("https") => Some(443),
-                    _ => Some(80),
-                });
-                if let Some(port) = port {
-                    attrs.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
-                }
-            }
+        if let Some(url) = url {
+            attrs.extend(address_attributes(url));
         }
         let name = method.unwrap_or(Cow::Borrowed("A2A"));
         start_span(name, SpanKind::Client, attrs, &current_or_process_parent())
@@ -386,6 +385,23 @@ where
             text::cut(&e.to_string(), crate::CAPTURE_LIMIT),
         ),
     })
+}
+
+/// `server.address` and `server.port` of the URL an A2A request goes to, and
+/// `a2a.protocol.version` (the helpers that know the URL send [`VERSION_HEADER`]).
+fn address_attributes(url: &str) -> Vec<KeyValue> {
+    let mut attrs = vec![KeyValue::new(k::A2A_PROTOCOL_VERSION, PROTOCOL_VERSION)];
+    if let Ok(uri) = url.parse::<http::Uri>() {
+        if let Some(host) = uri.host() {
+            attrs.push(KeyValue::new(k::SERVER_ADDRESS, text::cut(host, ID_LIMIT)));
+            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
+                Some("https") => 443,
+                _ => 80,
+            });
+            attrs.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
+        }
+    }
+    attrs
 }
 
 /// Posts one A2A JSON-RPC request to `url` with `client` (keep
