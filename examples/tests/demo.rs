@@ -227,3 +227,62 @@ fn demo_draws_the_trace_itself_without_a_collector() {
         "only the request's trace is drawn:\n{stdout}"
     );
 }
+
+/// `DEMO_PYTHON_CODER=1`: the coder is an agent on the official Python A2A SDK; the trace
+/// stays one, the Python server span the child of the Rust HTTP CLIENT span.
+#[test]
+fn demo_with_the_python_coder_is_still_one_trace() {
+    if !agent_trace_tests::python_ready() {
+        return;
+    }
+    let rx = OtlpReceiver::start().expect("receiver");
+    let http = rx.http_endpoint();
+    let out = common::run_demo(
+        &rx,
+        None,
+        &[
+            ("DEMO_PYTHON_CODER", "1"),
+            ("DEMO_PYTHON_OTLP_ENDPOINT", http.as_str()),
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("def answer()"), "{stdout}");
+    // The Python side sends each span as it ends; its HTTP SERVER span ends last.
+    let started = std::time::Instant::now();
+    let spans = loop {
+        let spans = rx.spans();
+        let python: Vec<&ReceivedSpan> = spans
+            .iter()
+            .filter(|s| s.service == "coder-agent-python")
+            .collect();
+        if python.iter().any(|s| s.kind == "SERVER") || started.elapsed().as_secs() > 20 {
+            break spans;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let root = find(&spans, "agent_phase handle_request");
+    assert_eq!(root.len(), 1);
+    let trace = &root[0].trace_id;
+    assert!(spans.iter().all(|s| &s.trace_id == trace), "one trace");
+    let server = spans
+        .iter()
+        .find(|s| s.service == "coder-agent-python" && s.kind == "SERVER")
+        .expect("the Python agent's HTTP SERVER span");
+    let post = spans
+        .iter()
+        .find(|s| Some(s.span_id.as_str()) == server.parent_span_id.as_deref())
+        .expect("its parent");
+    assert_eq!(
+        (post.service.as_str(), post.kind, post.name.as_str()),
+        ("orchestrator", "CLIENT", "POST")
+    );
+    let send = spans
+        .iter()
+        .find(|s| Some(s.span_id.as_str()) == post.parent_span_id.as_deref())
+        .expect("the A2A CLIENT span");
+    assert_eq!(send.name, "SendMessage");
+    assert_eq!(send.attr("a2a.task.state"), Some("TASK_STATE_COMPLETED"));
+    assert!(spans
+        .iter()
+        .any(|s| s.service == "coder-agent-python" && s.name == "invoke_agent coder-agent-python"));
+}

@@ -146,3 +146,32 @@ pub fn loss(
         other => panic!("expected an honest report of loss, got {other:?}"),
     }
 }
+
+/// The pinned Python packages `.ci/run` installs for the cross-language tests and the demo's
+/// Python agent.
+pub const PYTHON_PACKAGES: &str = "mcp==2.3.0 a2a-sdk[telemetry,http-server]==1.3.0 \
+    uvicorn==0.54.0 opentelemetry-sdk==1.45.1 opentelemetry-exporter-otlp-proto-http==1.45.1 \
+    opentelemetry-instrumentation-starlette==0.66b1 opentelemetry-instrumentation-httpx==0.66b1";
+
+/// Whether python3 has those packages: `false` (after saying SKIPPED) outside CI, a failure
+/// in CI (`CI` set), where `.ci/run` installs them.
+pub fn python_ready() -> bool {
+    let imports = "import mcp, a2a, uvicorn, opentelemetry.sdk, \
+                   opentelemetry.exporter.otlp.proto.http, opentelemetry.instrumentation.starlette, \
+                   opentelemetry.instrumentation.httpx";
+    let ok = std::process::Command::new("python3")
+        .args(["-c", imports])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var("CI").is_err(),
+            "the Python packages are required in CI (.ci/run installs them): {PYTHON_PACKAGES}"
+        );
+        eprintln!(
+            "SKIPPED: python3 lacks the official MCP/A2A SDKs or OpenTelemetry: pip install {PYTHON_PACKAGES}"
+        );
+    }
+    ok
+}

@@ -21,32 +21,8 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use rmcp::ServiceExt as _;
 
-/// The pinned Python packages `.ci/run` installs.
-const PIP: &str = "mcp==2.3.0 a2a-sdk[telemetry,http-server]==1.3.0 uvicorn==0.54.0 \
-                   opentelemetry-sdk==1.45.1 opentelemetry-exporter-otlp-proto-http==1.45.1 \
-                   opentelemetry-instrumentation-starlette==0.66b1 \
-                   opentelemetry-instrumentation-httpx==0.66b1";
-
-/// Whether python3 has the packages; `false` (after saying SKIPPED) outside CI, a failure in CI.
 fn python_ready() -> bool {
-    let imports = "import mcp, a2a, uvicorn, opentelemetry.sdk, \
-                   opentelemetry.exporter.otlp.proto.http, opentelemetry.instrumentation.starlette, \
-                   opentelemetry.instrumentation.httpx";
-    let ok = std::process::Command::new("python3")
-        .args(["-c", imports])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").is_err(),
-            "the Python packages are required in CI (.ci/run installs them): {PIP}"
-        );
-        eprintln!(
-            "SKIPPED: python3 lacks the official MCP/A2A SDKs or OpenTelemetry: pip install {PIP}"
-        );
-    }
-    ok
+    agent_trace_tests::python_ready()
 }
 
 fn script(name: &str) -> String {

@@ -539,3 +539,54 @@ fn traced_service_forwards_every_server_handler_method() {
         rmcp["version"]
     );
 }
+
+/// rmcp 3.11 answers a method whose capability the server did not advertise with an error
+/// before any handler runs. `TracedService` advertises exactly what the wrapped handler does
+/// (here: tools only), so a client sees the same answers with and without it.
+#[test]
+fn traced_service_advertises_exactly_the_inner_capabilities() {
+    agent_trace::isolate!();
+    async fn answers(traced: bool) -> (bool, Option<i32>, usize) {
+        let (server_io, client_io) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(async move {
+            match traced {
+                true => {
+                    if let Ok(r) = TracedService::new(Tools::default()).serve(server_io).await {
+                        let _ = r.waiting().await;
+                    }
+                }
+                false => {
+                    if let Ok(r) = Tools::default().serve(server_io).await {
+                        let _ = r.waiting().await;
+                    }
+                }
+            }
+        });
+        let client = ().serve(client_io).await.expect("initialize");
+        let caps = client.peer_info().map(|i| {
+            (
+                i.capabilities.tools.is_some(),
+                i.capabilities.prompts.is_some(),
+            )
+        });
+        let prompts = client.list_prompts(None).await;
+        let code = match prompts {
+            Err(ServiceError::McpError(e)) => Some(e.code.0),
+            _ => None,
+        };
+        let tools = client.list_tools(None).await.expect("tools").tools.len();
+        client.cancel().await.expect("close");
+        server.abort();
+        assert_eq!(caps, Some((true, false)), "tools advertised, prompts not");
+        (caps.is_some(), code, tools)
+    }
+    let rt = runtime();
+    let bare = rt.block_on(answers(false));
+    let traced = rt.block_on(answers(true));
+    assert_eq!(traced, bare);
+    assert!(
+        bare.1.is_some(),
+        "an unadvertised method is refused: {bare:?}"
+    );
+    assert_eq!(bare.2, 3);
+}

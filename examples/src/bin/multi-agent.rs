@@ -107,7 +107,26 @@ async fn launcher() -> anyhow::Result<()> {
     }
 
     let research = Agent::spawn("research", &child_env).await?;
-    let coder = Agent::spawn("coder", &child_env).await?;
+    // DEMO_PYTHON_CODER=1: the coder is an agent on the official Python A2A SDK
+    // (examples/python/coder_agent.py), exporting OTLP/HTTP to the same place.
+    let python_coder = std::env::var("DEMO_PYTHON_CODER").is_ok_and(|v| v == "1" || v == "true");
+    let coder = match python_coder {
+        true => {
+            // The Python agent speaks OTLP/HTTP: to the local receiver, or to
+            // DEMO_PYTHON_OTLP_ENDPOINT (a collector's OTLP/HTTP address) or the configured one.
+            let otlp_http = match &receiver {
+                Some(rx) => rx.http_endpoint(),
+                None => std::env::var("DEMO_PYTHON_OTLP_ENDPOINT")
+                    .ok()
+                    .or_else(|| user_endpoint.clone())
+                    .unwrap_or_default(),
+            };
+            Agent::spawn_python_coder(&otlp_http).await?
+        }
+        false => Agent::spawn("coder", &child_env).await?,
+    };
+    // The Python coder reports nothing on the queue: do not wait for it there.
+    let redis = redis.filter(|_| !python_coder);
     eprintln!(
         "orchestrator: agents up (research on {}, coder on {}); handling one request...",
         research.url, coder.url
@@ -248,7 +267,15 @@ async fn next_event(conn: &mut redis::aio::MultiplexedConnection) -> Option<Stri
 struct Agent {
     child: tokio::process::Child,
     url: String,
+    /// The Python coder: stopped with SIGTERM (uvicorn then flushes its spans).
+    python: bool,
 }
+
+/// The Python packages the Python coder needs.
+const PYTHON_PIP: &str = "python3 -m pip install \"a2a-sdk[telemetry,http-server]==1.3.0\" \
+    \"uvicorn==0.54.0\" \"opentelemetry-sdk==1.45.1\" \
+    \"opentelemetry-exporter-otlp-proto-http==1.45.1\" \
+    \"opentelemetry-instrumentation-starlette==0.66b1\"";
 
 impl Agent {
     async fn spawn(name: &str, env: &[(String, String)]) -> anyhow::Result<Agent> {
@@ -273,10 +300,61 @@ impl Agent {
         Ok(Agent {
             child,
             url: format!("http://127.0.0.1:{port}"),
+            python: false,
+        })
+    }
+
+    /// Starts examples/python/coder_agent.py on a free loopback port.
+    async fn spawn_python_coder(otlp_http: &str) -> anyhow::Result<Agent> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/coder_agent.py");
+        let mut child = tokio::process::Command::new("python3")
+            .arg(script)
+            .arg(port.to_string())
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", otlp_http)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting python3 {script}"))?;
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            if child.try_wait()?.is_some() || started.elapsed() > Duration::from_secs(30) {
+                anyhow::bail!(
+                    "the Python coder did not start; it needs the official A2A SDK: {PYTHON_PIP}"
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(Agent {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            python: true,
         })
     }
 
     async fn stop(mut self) {
+        if self.python {
+            if let Some(pid) = self.child.id() {
+                let _ = tokio::process::Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status()
+                    .await;
+            }
+            if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = self.child.kill().await;
+            }
+            return;
+        }
         let _ = reqwest::Client::new()
             .post(format!("{}/shutdown", self.url))
             .send()
