@@ -91,6 +91,28 @@ pub(crate) static ACTIVE: ArcSwapOption<Installed> = ArcSwapOption::const_empty(
 /// load costs tens of nanoseconds; measured in `benches/overhead.rs`).
 pub(crate) static ENABLED: AtomicBool = AtomicBool::new(false);
 
+/// Set once `init` (or any install, tracing on or off) ran, or once the note below was given:
+/// until then a traced function that runs is a wiring mistake worth one line.
+pub(crate) static INIT_SEEN: AtomicBool = AtomicBool::new(false);
+
+/// Says, once per process, that a traced function ran before any `init`: through `tracing`
+/// when the application has a subscriber, else on stderr (nothing else would show it).
+#[cold]
+#[inline(never)]
+pub(crate) fn note_no_init() {
+    if INIT_SEEN.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    let message = "agent-trace: a traced function ran before agent_trace::init (or \
+                   builder().install()) was called, so its span is not recorded; call init at \
+                   start-up (README: \"No traces, or my trace is split in two\")";
+    if tracing::dispatcher::has_been_set() {
+        tracing::warn!(target: "agent_trace", "{message}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
 /// Held while a pipeline is installed or removed.
 pub(crate) static INSTALL: Mutex<()> = Mutex::new(());
 
@@ -100,6 +122,16 @@ pub(crate) static PROPAGATOR_SET: AtomicBool = AtomicBool::new(false);
 /// The trace context this process was started in (`TRACEPARENT` from its parent process),
 /// used as the parent of spans that have no other parent.
 pub(crate) static PROCESS_PARENT: ArcSwapOption<Context> = ArcSwapOption::const_empty();
+
+/// Mirrors `PROCESS_PARENT.is_some()`, so a root span in a process without one pays a relaxed
+/// load instead of an `ArcSwap` load.
+pub(crate) static HAS_PROCESS_PARENT: AtomicBool = AtomicBool::new(false);
+
+/// Sets the process parent.
+pub(crate) fn set_process_parent(cx: Context) {
+    PROCESS_PARENT.store(Some(Arc::new(cx)));
+    HAS_PROCESS_PARENT.store(true, Ordering::SeqCst);
+}
 
 /// Sets (or clears) the active pipeline; callers hold [`INSTALL`].
 pub(crate) fn set_active(installed: Option<Arc<Installed>>) -> Option<Arc<Installed>> {

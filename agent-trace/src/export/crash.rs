@@ -62,7 +62,9 @@ fn before_abort(payload: &(dyn std::any::Any + Send)) {
 /// server's graceful shutdown, then let the [`TraceGuard`](crate::TraceGuard) drop (or call
 /// its `shutdown`): every span ended before the signal is delivered, within the guard's
 /// shutdown timeout. Without it, SIGTERM ends the process at once and the queued spans are
-/// lost. Needs a Tokio runtime with I/O enabled (`#[tokio::main]` has it).
+/// lost. Needs a Tokio runtime with I/O enabled (`#[tokio::main]` has it). Called inside the
+/// runtime, the handlers are registered at the call, so a signal that arrives between the
+/// call and the first poll is not missed (outside one, at the first poll).
 ///
 /// ```no_run
 /// # async fn serve_until(_stop: impl std::future::Future<Output = ()>) {}
@@ -74,31 +76,50 @@ fn before_abort(payload: &(dyn std::any::Any + Send)) {
 /// # Ok(())
 /// # }
 /// ```
-pub async fn shutdown_signal() {
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    // Registered now when called inside a runtime (so a signal right after this call is not
+    // missed), else on the first poll.
     #[cfg(unix)]
-    {
-        use std::future::Future as _;
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
-                std::future::poll_fn(|cx| {
-                    let term = term.poll_recv(cx).is_ready();
-                    match term || ctrl_c.as_mut().poll(cx).is_ready() {
-                        true => std::task::Poll::Ready(()),
-                        false => std::task::Poll::Pending,
-                    }
-                })
-                .await;
-            }
-            // No signal handler could be registered: Ctrl-C alone.
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+    let early = tokio::runtime::Handle::try_current()
+        .ok()
+        .and_then(|_| signals().ok());
+    async move {
+        #[cfg(unix)]
+        {
+            let registered = match early {
+                Some(s) => Ok(s),
+                None => signals(),
+            };
+            match registered {
+                Ok((mut term, mut int)) => {
+                    std::future::poll_fn(|cx| {
+                        let term = term.poll_recv(cx).is_ready();
+                        match term || int.poll_recv(cx).is_ready() {
+                            true => std::task::Poll::Ready(()),
+                            false => std::task::Poll::Pending,
+                        }
+                    })
+                    .await;
+                }
+                // No signal handler could be registered: Ctrl-C alone.
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+}
+
+/// SIGTERM and SIGINT (Ctrl-C) handlers.
+#[cfg(unix)]
+fn signals() -> std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
+    use tokio::signal::unix::{signal, SignalKind};
+    Ok((
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    ))
 }

@@ -371,6 +371,9 @@ fn start(
     attrs: impl FnOnce(&mut Attrs, &str),
 ) -> Option<ActiveSpan> {
     if !crate::state::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
+        if !crate::state::INIT_SEEN.load(std::sync::atomic::Ordering::Relaxed) {
+            crate::state::note_no_init();
+        }
         return None;
     }
     let active = crate::state::ACTIVE.load();

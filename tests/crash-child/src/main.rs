@@ -47,8 +47,10 @@ fn main() {
 async fn sigterm() {
     let guard = agent_trace::init("crash-child").expect("init");
     let total: u64 = (0..600).map(work).sum();
+    // The handler is registered when shutdown_signal is called: only then say "ready".
+    let stop = agent_trace::shutdown_signal();
     println!("ready ({total})");
-    agent_trace::shutdown_signal().await;
+    stop.await;
     match guard.shutdown() {
         Ok(stats) => println!("delivered {} of {}", stats.exported, stats.ended),
         Err(e) => println!("not delivered: {e}"),
