@@ -71,6 +71,9 @@ pub(crate) type MakeExporter = Box<dyn FnOnce() -> ExportTarget + Send>;
 #[derive(Default)]
 struct State {
     queue: VecDeque<SpanData>,
+    /// Spans the export thread took from the queue (all at once, swapping buffers) and has
+    /// not yet handed to the exporter; they count against the queue's bound.
+    taken: u64,
     in_flight: u64,
     stats: ExportStats,
     flush_requested: u64,
@@ -163,7 +166,7 @@ impl Shared {
     pub(crate) fn stats(&self) -> ExportStats {
         let st = self.lock();
         let mut s = st.stats;
-        s.pending = st.queue.len() as u64 + st.in_flight;
+        s.pending = st.queue.len() as u64 + st.taken + st.in_flight;
         s
     }
 
@@ -215,11 +218,12 @@ impl Shared {
             if now >= deadline {
                 // The export thread is stuck in an export; it will give up at its own timeout
                 // and exit. What is still queued will not be sent: say so now.
-                let lost = st.queue.len() as u64 + st.in_flight;
+                let lost = st.queue.len() as u64 + st.taken + st.in_flight;
                 st.stats.lost_at_shutdown += st.queue.len() as u64;
                 st.queue.clear();
                 let mut s = st.stats;
-                s.pending = st.in_flight;
+                // What the export thread holds it counts itself, as sent or lost.
+                s.pending = st.taken + st.in_flight;
                 debug_assert!(lost >= s.pending);
                 return s;
             }
@@ -230,7 +234,7 @@ impl Shared {
                 .0;
         }
         let mut s = st.stats;
-        s.pending = st.queue.len() as u64 + st.in_flight;
+        s.pending = st.queue.len() as u64 + st.taken + st.in_flight;
         s
     }
 }
@@ -255,11 +259,12 @@ pub(crate) struct QueueProcessor {
 impl SpanProcessor for QueueProcessor {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
-    fn on_end(&self, mut span: SpanData) {
+    fn on_end(&self, span: SpanData) {
+        // The application thread only queues: truncation, unique keys, redaction and the
+        // OpenInference copies happen on the export thread.
         if !span.span_context.is_sampled() {
             return;
         }
-        truncate_span(&mut span, self.shared.attribute_value_limit);
         let shared = &self.shared;
         let mut st = shared.lock();
         st.stats.ended += 1;
@@ -267,7 +272,7 @@ impl SpanProcessor for QueueProcessor {
             st.stats.lost_at_shutdown += 1;
             return;
         }
-        if st.queue.len() >= shared.batch.max_queue_size {
+        if st.queue.len() + st.taken as usize >= shared.batch.max_queue_size {
             st.stats.dropped_queue_full += 1;
             let dropped = st.stats.dropped_queue_full;
             drop(st);
@@ -446,6 +451,7 @@ pub(crate) fn start(
                 shared: worker_shared,
                 runtime,
                 target,
+                taken: VecDeque::new(),
             }
             .run();
         })?;
@@ -477,6 +483,9 @@ struct Worker {
     shared: Arc<Shared>,
     runtime: tokio::runtime::Runtime,
     target: ExportTarget,
+    /// Spans taken from the queue in one swap (so the application threads never wait on a
+    /// batch being moved), exported from here batch by batch.
+    taken: VecDeque<SpanData>,
 }
 
 impl Worker {
@@ -487,14 +496,17 @@ impl Worker {
                 self.export(batch, shutdown_deadline);
             }
             let mut st = self.shared.lock();
-            if st.queue.is_empty() && st.flush_completed < st.flush_requested {
+            let drained = st.queue.is_empty() && self.taken.is_empty();
+            if drained && st.flush_completed < st.flush_requested {
                 st.flush_completed = st.flush_requested;
                 self.shared.progress.notify_all();
             }
             if let Some(deadline) = st.shutdown_deadline {
-                if st.queue.is_empty() || Instant::now() >= deadline {
-                    st.stats.lost_at_shutdown += st.queue.len() as u64;
+                if drained || Instant::now() >= deadline {
+                    st.stats.lost_at_shutdown += (st.queue.len() + self.taken.len()) as u64;
                     st.queue.clear();
+                    self.taken.clear();
+                    st.taken = 0;
                     drop(st);
                     let budget = deadline
                         .saturating_duration_since(Instant::now())
@@ -520,41 +532,52 @@ impl Worker {
     /// a flush was asked for, or shutdown. An empty queue is waited on, never polled: with
     /// `OTEL_BSP_SCHEDULE_DELAY=0` an idle pipeline still sleeps (the first span into an
     /// empty queue wakes it).
-    fn next_batch(&self) -> (Vec<SpanData>, Option<Instant>) {
+    fn next_batch(&mut self) -> (Vec<SpanData>, Option<Instant>) {
         let shared = &self.shared;
+        let max = shared.batch.max_export_batch_size;
         let mut st = shared.lock();
-        let mut wake_at: Option<Instant> = None;
-        loop {
-            let urgent = st.shutdown_deadline.is_some() || st.flush_requested > st.flush_completed;
-            if urgent || st.queue.len() >= shared.batch.max_export_batch_size {
-                break;
-            }
-            let now = Instant::now();
-            let wait = if st.queue.is_empty() {
-                wake_at = None;
-                IDLE_WAIT
-            } else {
-                let at =
-                    *wake_at.get_or_insert_with(|| deadline_after(shared.batch.schedule_delay));
-                if now >= at {
+        if self.taken.is_empty() {
+            let mut wake_at: Option<Instant> = None;
+            loop {
+                let urgent =
+                    st.shutdown_deadline.is_some() || st.flush_requested > st.flush_completed;
+                if urgent || st.queue.len() >= max {
                     break;
                 }
-                at - now
-            };
-            st = shared
-                .work
-                .wait_timeout(st, wait)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
+                let now = Instant::now();
+                let wait = if st.queue.is_empty() {
+                    wake_at = None;
+                    IDLE_WAIT
+                } else {
+                    let at =
+                        *wake_at.get_or_insert_with(|| deadline_after(shared.batch.schedule_delay));
+                    if now >= at {
+                        break;
+                    }
+                    at - now
+                };
+                st = shared
+                    .work
+                    .wait_timeout(st, wait)
+                    .unwrap_or_else(|p| p.into_inner())
+                    .0;
+            }
+            // Everything queued, in O(1): the producers get the empty buffer (its capacity
+            // kept) and never wait for spans being moved.
+            std::mem::swap(&mut st.queue, &mut self.taken);
         }
-        let n = st.queue.len().min(shared.batch.max_export_batch_size);
-        let batch: Vec<SpanData> = st.queue.drain(..n).collect();
+        let n = self.taken.len().min(max);
+        st.taken = (self.taken.len() - n) as u64;
         st.in_flight = n as u64;
-        (batch, st.shutdown_deadline)
+        let deadline = st.shutdown_deadline;
+        drop(st);
+        (self.taken.drain(..n).collect(), deadline)
     }
 
     fn export(&mut self, mut batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
         let n = batch.len() as u64;
+        let limit = self.shared.attribute_value_limit;
+        batch.iter_mut().for_each(|span| truncate_span(span, limit));
         self.shared.before_export.apply(&mut batch);
         let mut deadline = deadline_after(self.shared.export_timeout);
         if let Some(sd) = shutdown_deadline {

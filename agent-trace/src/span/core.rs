@@ -39,7 +39,9 @@ impl fmt::Debug for ActiveSpan {
 /// (`TRACEPARENT` from the parent process).
 pub(crate) fn current_or_process_parent() -> Context {
     let current = Context::current();
-    if current.has_active_span() {
+    if current.has_active_span()
+        || !crate::state::HAS_PROCESS_PARENT.load(std::sync::atomic::Ordering::Relaxed)
+    {
         return current;
     }
     match crate::state::PROCESS_PARENT.load().as_ref() {
@@ -322,8 +324,8 @@ impl Drop for ActiveSpan {
 }
 
 /// One text message in the GenAI semantic conventions' JSON shape, as the attribute value:
-/// `[{"role":..,"parts":[{"type":"text","content":..}]}]`, with `finish_reason` on output
-/// messages. The text is cut before it is serialized, so the JSON stays valid.
+/// `[{"role":..,"parts":[{"type":"text","content":..}]}]`. The text is cut before it is
+/// serialized, so the JSON stays valid.
 pub(super) fn text_messages(role: &str, content: String) -> String {
     let message = serde_json::json!({
         "role": role,

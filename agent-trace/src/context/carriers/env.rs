@@ -11,7 +11,6 @@
 //! ```
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use opentelemetry::propagation::{Extractor, Injector};
 use opentelemetry::trace::TraceContextExt as _;
@@ -114,7 +113,7 @@ pub(crate) fn adopt_process_parent(env: Option<&EnvLookup>) {
         None => extract_from(|k| std::env::var(k).ok()),
     };
     if cx.span().span_context().is_valid() {
-        crate::state::PROCESS_PARENT.store(Some(Arc::new(cx)));
+        crate::state::set_process_parent(cx);
     } else {
         let raw = match env {
             Some(lookup) => lookup("TRACEPARENT").ok().flatten(),
