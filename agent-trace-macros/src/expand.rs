@@ -425,9 +425,9 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
                 Typing::Known,
             );
             quote_spanned!(Span::mixed_site()=>
-                let mut #span = #start;
-                let #result = #krate::__private::call(&mut #span, move || { #fake #(#stmts)* });
-                if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(&mut #span) {
+                let mut #span = #krate::__private::SpanSlot::new(#start);
+                let #result = #krate::__private::call(#span.get_mut(), move || { #fake #(#stmts)* });
+                if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(#span.get_mut()) {
                     #rec
                 }
                 #result

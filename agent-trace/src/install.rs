@@ -404,7 +404,7 @@ impl Builder {
 
     /// Resolves the settings and installs the pipeline.
     pub fn install(self) -> Result<TraceGuard, InitError> {
-        crate::state::INIT_SEEN.store(true, std::sync::atomic::Ordering::Relaxed);
+        crate::state::init_seen();
         let mut config = match &self.env {
             Some(lookup) => config::resolve(&self.o, lookup.as_ref())?,
             None => config::resolve(&self.o, &process_env)?,

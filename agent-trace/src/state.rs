@@ -7,7 +7,7 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwapOption;
@@ -87,20 +87,37 @@ impl Head {
 /// `None` while tracing is off.
 pub(crate) static ACTIVE: ArcSwapOption<Installed> = ArcSwapOption::const_empty();
 
-/// Mirrors `ACTIVE.is_some()`: the macros' fast path is this one relaxed load (an `ArcSwap`
-/// load costs tens of nanoseconds; measured in `benches/overhead.rs`).
-pub(crate) static ENABLED: AtomicBool = AtomicBool::new(false);
+/// Whether tracing is on (`ACTIVE.is_some()`), off, or was never set up (no `init` yet): the
+/// macros' fast path is this one relaxed load (an `ArcSwap` load costs tens of nanoseconds;
+/// measured in `benches/interleaved.rs`).
+pub(crate) static TRACING: AtomicU8 = AtomicU8::new(NEVER_SET_UP);
+/// [`TRACING`]: no `init` ran yet (and no note about it was given).
+pub(crate) const NEVER_SET_UP: u8 = 0;
+/// [`TRACING`]: off.
+pub(crate) const OFF: u8 = 1;
+/// [`TRACING`]: on.
+pub(crate) const ON: u8 = 2;
 
-/// Set once `init` (or any install, tracing on or off) ran, or once the note below was given:
-/// until then a traced function that runs is a wiring mistake worth one line.
-pub(crate) static INIT_SEEN: AtomicBool = AtomicBool::new(false);
+/// Whether tracing is on.
+#[inline(always)]
+pub(crate) fn enabled() -> bool {
+    TRACING.load(Ordering::Relaxed) == ON
+}
+
+/// Records that an `init` ran (tracing on or off): no note about a missing one.
+pub(crate) fn init_seen() {
+    let _ = TRACING.compare_exchange(NEVER_SET_UP, OFF, Ordering::SeqCst, Ordering::Relaxed);
+}
 
 /// Says, once per process, that a traced function ran before any `init`: through `tracing`
 /// when the application has a subscriber, else on stderr (nothing else would show it).
 #[cold]
 #[inline(never)]
 pub(crate) fn note_no_init() {
-    if INIT_SEEN.swap(true, Ordering::Relaxed) {
+    if TRACING
+        .compare_exchange(NEVER_SET_UP, OFF, Ordering::SeqCst, Ordering::Relaxed)
+        .is_err()
+    {
         return;
     }
     let message = "agent-trace: a traced function ran before agent_trace::init (or \
@@ -137,7 +154,7 @@ pub(crate) fn set_process_parent(cx: Context) {
 pub(crate) fn set_active(installed: Option<Arc<Installed>>) -> Option<Arc<Installed>> {
     let enabled = installed.is_some();
     let old = ACTIVE.swap(installed);
-    ENABLED.store(enabled, Ordering::SeqCst);
+    TRACING.store(if enabled { ON } else { OFF }, Ordering::SeqCst);
     old
 }
 

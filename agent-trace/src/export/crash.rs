@@ -42,7 +42,7 @@ pub(crate) fn install_panic_hook() {
 #[cfg(panic = "abort")]
 fn before_abort(payload: &(dyn std::any::Any + Send)) {
     use std::sync::atomic::Ordering;
-    if !crate::state::ENABLED.load(Ordering::Relaxed) || crate::state::in_export_thread() {
+    if !crate::state::enabled() || crate::state::in_export_thread() {
         return;
     }
     let message = crate::span::panic_message(payload);

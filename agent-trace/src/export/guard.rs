@@ -7,9 +7,7 @@ use std::time::Duration;
 
 use super::pipeline::Shared;
 use super::tail::{TailSampler, TailStats};
-use crate::state::{
-    set_active, ExportStats, Installed, ACTIVE, ENABLED, GUARDS, INSTALL, LAST_STATS,
-};
+use crate::state::{set_active, ExportStats, Installed, ACTIVE, GUARDS, INSTALL, LAST_STATS};
 
 /// What `install` keeps beside the state's `Installed`: the export pipeline and the tail
 /// sampler, for flush, stats and shutdown.
@@ -179,5 +177,5 @@ pub fn tail_stats() -> Option<TailStats> {
 
 /// Whether spans are being recorded in this process.
 pub fn is_enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    crate::state::enabled()
 }

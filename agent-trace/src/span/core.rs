@@ -313,6 +313,55 @@ impl ActiveSpan {
     }
 }
 
+/// An optional span whose drop, when it is empty, is one inlined check: the drop glue of an
+/// `Option<ActiveSpan>` is an out-of-line call even for `None`, paid on every call of a
+/// traced function while tracing is off. The expansions of the macros and [`Instrumented`]
+/// hold their span in one.
+///
+/// [`Instrumented`]: super::run::Instrumented
+pub struct SpanSlot(std::mem::ManuallyDrop<Option<ActiveSpan>>);
+
+impl SpanSlot {
+    /// Holds `span`.
+    #[inline(always)]
+    pub fn new(span: Option<ActiveSpan>) -> Self {
+        SpanSlot(std::mem::ManuallyDrop::new(span))
+    }
+
+    /// The span, if any.
+    #[inline(always)]
+    pub fn get_mut(&mut self) -> &mut Option<ActiveSpan> {
+        &mut self.0
+    }
+
+    /// Takes the span out (it then ends when the caller drops it).
+    #[inline(always)]
+    pub fn take(&mut self) -> Option<ActiveSpan> {
+        self.0.take()
+    }
+}
+
+impl Drop for SpanSlot {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            end_slot(&mut self.0);
+        }
+    }
+}
+
+/// Ends a span still in its slot (what is left in the `ManuallyDrop` is `None`).
+#[inline(never)]
+fn end_slot(slot: &mut Option<ActiveSpan>) {
+    drop(slot.take());
+}
+
+impl fmt::Debug for SpanSlot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("SpanSlot").field(&*self.0).finish()
+    }
+}
+
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
         self.cx.span().end();

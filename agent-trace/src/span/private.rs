@@ -1,7 +1,7 @@
 //! `agent_trace::__private`: what the macro expansions call, and nothing else. Not a public
 //! API: names and signatures change freely. The behaviour lives in the modules named here.
 
-pub use super::core::{panic_message, ActiveSpan};
+pub use super::core::{panic_message, ActiveSpan, SpanSlot};
 pub use super::probes::{
     CaptureHead, CaptureOk, CaptureOkHead, CaptureValue, CaptureValueHead, CaptureWhole, HeadDebug,
     LlmAny, LlmResult, LlmValue, Probe, RecordAny, RecordDebugResult, RecordDebugTypedResult,

@@ -12,7 +12,7 @@ use std::time::Instant;
 use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::KeyValue;
 
-use super::core::ActiveSpan;
+use super::core::{ActiveSpan, SpanSlot};
 use super::semconv as k;
 
 /// Runs a sync body with the span current; records a panic and lets it continue.
@@ -45,7 +45,7 @@ pub fn instrument<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)>(
 ) -> Instrumented<F, R> {
     Instrumented {
         inner: future,
-        span,
+        span: SpanSlot::new(span),
         record: Some(record),
     }
 }
@@ -56,7 +56,7 @@ pin_project_lite::pin_project! {
     pub struct Instrumented<F, R> {
         #[pin]
         inner: F,
-        span: Option<ActiveSpan>,
+        span: SpanSlot,
         record: Option<R>,
     }
 
@@ -83,7 +83,7 @@ impl<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)> Future for Instrumented<
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let Some(span) = this.span.as_mut() else {
+        let Some(span) = this.span.get_mut().as_mut() else {
             return this.inner.poll(cx);
         };
         let guard = span.attach();

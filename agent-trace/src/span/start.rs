@@ -370,8 +370,9 @@ fn start(
     measure: Option<Measure>,
     attrs: impl FnOnce(&mut Attrs, &str),
 ) -> Option<ActiveSpan> {
-    if !crate::state::ENABLED.load(std::sync::atomic::Ordering::Relaxed) {
-        if !crate::state::INIT_SEEN.load(std::sync::atomic::Ordering::Relaxed) {
+    let tracing = crate::state::TRACING.load(std::sync::atomic::Ordering::Relaxed);
+    if tracing != crate::state::ON {
+        if tracing == crate::state::NEVER_SET_UP {
             crate::state::note_no_init();
         }
         return None;
