@@ -69,7 +69,7 @@ mod sse;
 mod stream;
 
 #[cfg(feature = "reqwest")]
-pub use sse::send_stream;
+pub use sse::{send_stream, SseEvents};
 pub use stream::{call_stream, serve_stream, A2aEvent, A2aStream};
 
 /// Method names and ids longer than this are cut.

@@ -9,6 +9,10 @@ use serde_json::Value;
 use super::stream::{stream_span, A2aStream};
 use super::{address_attributes, PROTOCOL_VERSION, VERSION_HEADER};
 
+/// The JSON-RPC answers of a streaming A2A call's server-sent events, as [`send_stream`]
+/// reads them (boxed, so the stream is `Unpin`).
+pub type SseEvents = std::pin::Pin<Box<dyn Stream<Item = Result<Value, Error>> + Send>>;
+
 /// The largest server-sent event read; a larger one ends the stream with an error rather
 /// than grow without bound.
 const MAX_EVENT: usize = 16 << 20;
@@ -38,7 +42,7 @@ pub fn send_stream(
     client: &ClientWithMiddleware,
     url: &str,
     request: &Value,
-) -> A2aStream<impl Stream<Item = Result<Value, Error>>> {
+) -> A2aStream<SseEvents> {
     let span = stream_span(request, SpanKind::Client, address_attributes(url));
     let post = client
         .post(url)
@@ -93,7 +97,8 @@ pub fn send_stream(
             }
         }
     });
-    A2aStream::new(events, span)
+    // Boxed so the stream is `Unpin`: `.next().await` works on it as returned.
+    A2aStream::new(Box::pin(events), span)
 }
 
 enum State {
