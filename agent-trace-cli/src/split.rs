@@ -2,6 +2,11 @@
 //! another trace, a CLIENT span to the same path that was in flight the whole time the server
 //! span lasted. That is what a caller without `TraceMiddleware` (or any `traceparent`
 //! injection) produces. Whichever of the two traces is drawn second gets a note.
+//!
+//! A callee without `TraceLayer` has no HTTP SERVER span at all: its first spans (an
+//! `a2a::serve` span, an `#[agent_run]`, a phase) are roots. A root of another service that
+//! has no HTTP path and ran entirely inside an HTTP client call of another trace gets a
+//! softer note ("if it serves that call ...").
 
 use std::collections::VecDeque;
 
@@ -28,6 +33,8 @@ struct Seen {
 pub(crate) struct SplitTraces {
     clients: VecDeque<Seen>,
     server_roots: VecDeque<Seen>,
+    /// Roots with no HTTP path (no `TraceLayer` in front of them).
+    bare_roots: VecDeque<Seen>,
 }
 
 fn seen(s: &SpanView, path: String) -> Seen {
@@ -62,6 +69,24 @@ fn matches(client: &Seen, server: &Seen) -> bool {
         && server.end_ns <= client.end_ns + SKEW_NS
 }
 
+/// Whether `root` (no HTTP path) ran inside `client`, in another trace and another service.
+fn inside(client: &Seen, root: &Seen) -> bool {
+    client.trace_id != root.trace_id
+        && client.service != root.service
+        && client.start_ns <= root.start_ns + SKEW_NS
+        && root.end_ns <= client.end_ns + SKEW_NS
+}
+
+fn bare_note(client: &Seen, root: &Seen) -> String {
+    format!(
+        "⚠ split trace? the root `{}` [{}] of trace {} ran inside the call `{}` [{}] of trace \
+         {} and has no HTTP SERVER span: if it serves that call, nothing read the caller's \
+         traceparent. Is TraceLayer on the callee's router? See the README's \"No traces, or \
+         my trace is split in two\".\n",
+        root.name, root.service, root.trace_id, client.name, client.service, client.trace_id
+    )
+}
+
 fn remember(list: &mut VecDeque<Seen>, s: Seen) {
     if list.len() == REMEMBERED {
         list.pop_front();
@@ -85,7 +110,14 @@ impl SplitTraces {
     pub(crate) fn check(&mut self, spans: &[SpanView]) -> String {
         let mut notes = String::new();
         for s in spans {
-            if s.kind == "SERVER" && s.parent_span_id.is_none() {
+            let root = s.parent_span_id.is_none() && s.kind != "CLIENT" && s.kind != "PRODUCER";
+            if root && attr(s, "url.path").is_none() {
+                let root = seen(s, String::new());
+                for client in self.clients.iter().filter(|c| inside(c, &root)) {
+                    notes.push_str(&bare_note(client, &root));
+                }
+                remember(&mut self.bare_roots, root);
+            } else if s.kind == "SERVER" && s.parent_span_id.is_none() {
                 let Some(path) = attr(s, "url.path").map(str::to_string) else {
                     continue;
                 };
@@ -103,6 +135,11 @@ impl SplitTraces {
                 let client = seen(s, path);
                 for server in self.server_roots.iter().filter(|r| matches(&client, r)) {
                     notes.push_str(&note(&client, server));
+                }
+                if attr(s, "url.full").is_some() {
+                    for root in self.bare_roots.iter().filter(|r| inside(&client, r)) {
+                        notes.push_str(&bare_note(&client, root));
+                    }
                 }
                 remember(&mut self.clients, client);
             }
@@ -163,6 +200,44 @@ mod tests {
             let note = split.check(&[order[1].clone()]);
             assert!(note.contains("split trace"), "{note}");
             assert!(note.contains("TraceMiddleware"), "{note}");
+        }
+    }
+
+    #[test]
+    fn a_callee_without_trace_layer_is_flagged_either_order() {
+        let client = span(
+            "aa",
+            "CLIENT",
+            Some("p"),
+            &[("url.full", "http://127.0.0.1:9/a2a")],
+            (100, 900_000_000),
+        );
+        // The callee's `a2a::serve` span, with no HTTP SERVER span above it.
+        let root = span(
+            "bb",
+            "SERVER",
+            None,
+            &[("a2a.method.name", "SendMessage")],
+            (200, 800),
+        );
+        for order in [[&client, &root], [&root, &client]] {
+            let mut split = SplitTraces::default();
+            assert!(split.check(&[order[0].clone()]).is_empty());
+            let note = split.check(&[order[1].clone()]);
+            assert!(note.contains("TraceLayer on the callee"), "{note}");
+        }
+        // Not flagged: the same service, the same trace, outside the call, or a child.
+        let mut split = SplitTraces::default();
+        split.check(&[client]);
+        let mut same_service = span("bb", "INTERNAL", None, &[], (200, 800));
+        same_service.service = "client".into();
+        for other in [
+            same_service,
+            span("aa", "INTERNAL", None, &[], (200, 800)),
+            span("bb", "INTERNAL", None, &[], (5_000_000_000, 5_000_000_100)),
+            span("bb", "INTERNAL", Some("x"), &[], (200, 800)),
+        ] {
+            assert_eq!(split.check(&[other]), "");
         }
     }
 
