@@ -6,7 +6,7 @@
 //! of the crate (`tests/layout.rs` checks), so the rest can be read top-down without cycles.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -170,10 +170,11 @@ pub(crate) fn process_parent() -> Context {
 std::thread_local! {
     static EXPORT_THREAD: Cell<bool> = const { Cell::new(false) };
 
-    /// The span id of the agent-trace span made current last on this thread, while it is.
-    /// `tracing` events are recorded on it when it is also the innermost OpenTelemetry span
-    /// (no `tracing` span entered inside it).
-    static INNERMOST: Cell<Option<SpanId>> = const { Cell::new(None) };
+    /// The agent-trace spans current on this thread, outermost first: id and (when it is a
+    /// static name) name. `tracing` events are recorded on the last one when it is also the
+    /// innermost OpenTelemetry span (no `tracing` span entered inside it), and JSON log lines
+    /// list them under `spans`.
+    static OURS: RefCell<Vec<(SpanId, Option<&'static str>)>> = const { RefCell::new(Vec::new()) };
 
     /// Set while agent-trace formats a user's value (`Debug`/`Display`) inside
     /// `catch_unwind`: a panic there is contained, so the panic hook stays silent for it.
@@ -231,16 +232,42 @@ pub(crate) fn in_export_thread() -> bool {
     EXPORT_THREAD.with(Cell::get)
 }
 
-/// Marks `id` as the innermost agent-trace span of this thread; returns the previous one.
+/// Marks `id` as the innermost agent-trace span of this thread, until [`pop_ours`].
 #[inline]
-pub(crate) fn replace_innermost(id: Option<SpanId>) -> Option<SpanId> {
-    INNERMOST.with(|c| c.replace(id))
+pub(crate) fn push_ours(id: SpanId, name: Option<&'static str>) {
+    OURS.with(|v| {
+        if let Ok(mut v) = v.try_borrow_mut() {
+            v.push((id, name));
+        }
+    });
+}
+
+/// Undoes the last [`push_ours`].
+#[inline]
+pub(crate) fn pop_ours() {
+    OURS.with(|v| {
+        if let Ok(mut v) = v.try_borrow_mut() {
+            v.pop();
+        }
+    });
 }
 
 /// The innermost agent-trace span of this thread, if any.
 #[inline]
 pub(crate) fn innermost() -> Option<SpanId> {
-    INNERMOST.with(Cell::get)
+    OURS.with(|v| {
+        v.try_borrow()
+            .ok()
+            .and_then(|v| v.last().map(|(id, _)| *id))
+    })
+}
+
+/// Calls `f` with this thread's current agent-trace spans, outermost first.
+pub(crate) fn with_ours<R>(f: impl FnOnce(&[(SpanId, Option<&'static str>)]) -> R) -> R {
+    OURS.with(|v| match v.try_borrow() {
+        Ok(v) => f(v.as_slice()),
+        Err(_) => f(&[]),
+    })
 }
 
 /// Whether prompt, completion, tool arguments and results may be recorded

@@ -97,6 +97,9 @@ fn json_log_lines_carry_the_trace_id() {
     assert_eq!(v["span_id"], step.span_id.as_str());
     assert_eq!(v["level"], "INFO");
     assert_eq!(v["input"], "from the parent");
+    // agent-trace's own span is listed under `spans`, like a `tracing` span would be.
+    assert_eq!(v["spans"][0]["name"], "execute_tool child_step", "{line}");
+    assert_eq!(v["spans"][0]["span_id"], step.span_id.as_str(), "{line}");
 }
 
 #[test]

@@ -380,25 +380,37 @@ where
         if let Some(request_id) = current_request_id() {
             obj.insert("request_id".into(), request_id.into());
         }
-        if let Some(scope) = ctx.event_scope() {
-            // The current span and its parents, root first, each with its fields.
-            let spans: Vec<serde_json::Value> = scope
-                .from_root()
-                .map(|span| {
+        // agent-trace's own current spans first (outermost first: name when static, and
+        // span id), then the `tracing` spans in scope, root first, each with its fields.
+        let mut spans: Vec<serde_json::Value> = crate::state::with_ours(|ours| {
+            ours.iter()
+                .map(|(id, name)| {
                     let mut entry = serde_json::Map::new();
-                    entry.insert("name".into(), span.name().into());
-                    let ext = span.extensions();
-                    let recorded = ext
-                        .get::<tracing_subscriber::fmt::FormattedFields<N>>()
-                        .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok());
-                    if let Some(serde_json::Value::Object(fields)) = recorded {
-                        for (k, v) in fields {
-                            entry.entry(k).or_insert(v);
-                        }
+                    if let Some(name) = name {
+                        entry.insert("name".into(), (*name).into());
                     }
+                    entry.insert("span_id".into(), id.to_string().into());
                     entry.into()
                 })
-                .collect();
+                .collect()
+        });
+        if let Some(scope) = ctx.event_scope() {
+            spans.extend(scope.from_root().map(|span| {
+                let mut entry = serde_json::Map::new();
+                entry.insert("name".into(), span.name().into());
+                let ext = span.extensions();
+                let recorded = ext
+                    .get::<tracing_subscriber::fmt::FormattedFields<N>>()
+                    .and_then(|f| serde_json::from_str::<serde_json::Value>(f).ok());
+                if let Some(serde_json::Value::Object(fields)) = recorded {
+                    for (k, v) in fields {
+                        entry.entry(k).or_insert(v);
+                    }
+                }
+                serde_json::Value::from(entry)
+            }));
+        }
+        if !spans.is_empty() {
             obj.insert("spans".into(), spans.into());
         }
         // The event's own fields; one named like ours (`trace_id`, `level`, ...) is kept as

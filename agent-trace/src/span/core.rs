@@ -19,6 +19,8 @@ use crate::state::capture_message_content;
 /// A started span and the context it is current in.
 pub struct ActiveSpan {
     pub(super) cx: Context,
+    /// Its name when static (every macro span's), for the JSON log lines' `spans`.
+    pub(super) name: Option<&'static str>,
     pub(super) tool: bool,
     /// A model call (`#[llm_call]`): a stream it returns is described with the GenAI
     /// streaming attributes.
@@ -86,6 +88,10 @@ pub(crate) fn start_span_measured(
     if crate::state::in_export_thread() {
         return None;
     }
+    let static_name = match &name {
+        Cow::Borrowed(s) => Some(*s),
+        Cow::Owned(_) => None,
+    };
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(name)
@@ -97,6 +103,7 @@ pub(crate) fn start_span_measured(
     let _ = measure;
     Some(ActiveSpan {
         cx: parent.with_span(span),
+        name: static_name,
         tool: false,
         llm: false,
         #[cfg(feature = "metrics")]
@@ -125,7 +132,6 @@ pub(super) fn span_metrics(
 
 /// Keeps a span current (its context attached, and it marked innermost) until dropped.
 pub(crate) struct Attached {
-    previous: Option<opentelemetry::trace::SpanId>,
     _context: opentelemetry::ContextGuard,
 }
 
@@ -133,7 +139,7 @@ impl Drop for Attached {
     fn drop(&mut self) {
         #[cfg(panic = "abort")]
         crate::state::pop_open();
-        crate::state::replace_innermost(self.previous);
+        crate::state::pop_ours();
     }
 }
 
@@ -165,13 +171,12 @@ impl ActiveSpan {
     /// Makes this span current on this thread until the guard is dropped.
     pub(crate) fn attach(&self) -> Attached {
         let id = self.cx.span().span_context().span_id();
-        let previous = crate::state::replace_innermost(Some(id));
+        crate::state::push_ours(id, self.name);
         // Under `panic = "abort"` nothing unwinds, so the panic hook ends the open spans
         // itself: it needs to know them. (With unwinding this costs nothing: not compiled.)
         #[cfg(panic = "abort")]
         crate::state::push_open(self.cx.clone(), self.tool);
         Attached {
-            previous,
             _context: self.cx.clone().attach(),
         }
     }

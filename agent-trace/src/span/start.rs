@@ -401,6 +401,7 @@ fn start(
     let _ = measure;
     Some(ActiveSpan {
         cx: parent.with_span(span),
+        name: Some(span_name),
         tool,
         llm: false,
         #[cfg(feature = "metrics")]
