@@ -311,14 +311,24 @@ pub fn serve<'a, F>(request: &Value, handler: F) -> impl Future<Output = Value> 
 where
     F: Future<Output = Value> + 'a,
 {
-    let span = if crate::is_enabled() {
-        let (method, attrs) = request_attributes(request);
-        let name = method.unwrap_or(Cow::Borrowed("A2A"));
-        start_span(name, SpanKind::Server, attrs, &current_or_process_parent())
-    } else {
-        None
-    };
-    instrument(span, handler, record_answer)
+    instrument(
+        a2a_span(request, SpanKind::Server, Vec::new()),
+        handler,
+        record_answer,
+    )
+}
+
+/// The span of one A2A request, unary or streaming, client or server side: named after its
+/// method (`A2A` when the request names none), with the request's attributes and `extra`;
+/// `None` while tracing is off.
+fn a2a_span(request: &Value, kind: SpanKind, extra: Vec<KeyValue>) -> Option<ActiveSpan> {
+    if !crate::is_enabled() {
+        return None;
+    }
+    let (method, mut attrs) = request_attributes(request);
+    attrs.extend(extra);
+    let name = method.unwrap_or(Cow::Borrowed("A2A"));
+    start_span(name, kind, attrs, &current_or_process_parent())
 }
 
 /// Makes one A2A JSON-RPC call in a CLIENT span named after its method (`SendMessage`; `A2A`
@@ -368,16 +378,8 @@ where
     F: Future<Output = Result<Value, E>> + 'a,
     E: std::fmt::Display + 'a,
 {
-    let span = if crate::is_enabled() {
-        let (method, mut attrs) = request_attributes(request);
-        if let Some(url) = url {
-            attrs.extend(address_attributes(url));
-        }
-        let name = method.unwrap_or(Cow::Borrowed("A2A"));
-        start_span(name, SpanKind::Client, attrs, &current_or_process_parent())
-    } else {
-        None
-    };
+    let extra = url.map(address_attributes).unwrap_or_default();
+    let span = a2a_span(request, SpanKind::Client, extra);
     instrument(span, send, |out: &Result<Value, E>, span| match out {
         Ok(answer) => record_answer(answer, span),
         Err(e) => span.record_error(

@@ -6,8 +6,8 @@ use opentelemetry::trace::SpanKind;
 use reqwest_middleware::{ClientWithMiddleware, Error};
 use serde_json::Value;
 
-use super::stream::{stream_span, A2aStream};
-use super::{address_attributes, PROTOCOL_VERSION, VERSION_HEADER};
+use super::stream::A2aStream;
+use super::{a2a_span, address_attributes, PROTOCOL_VERSION, VERSION_HEADER};
 
 /// The JSON-RPC answers of a streaming A2A call's server-sent events, as [`send_stream`]
 /// reads them (boxed, so the stream is `Unpin`).
@@ -43,7 +43,7 @@ pub fn send_stream(
     url: &str,
     request: &Value,
 ) -> A2aStream<SseEvents> {
-    let span = stream_span(request, SpanKind::Client, address_attributes(url));
+    let span = a2a_span(request, SpanKind::Client, address_attributes(url));
     let post = client
         .post(url)
         .header(VERSION_HEADER, PROTOCOL_VERSION)

@@ -12,10 +12,10 @@ use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::KeyValue;
 use serde_json::Value;
 
-use super::{record_answer, request_attributes, str_at, task_state, Answer, ID_LIMIT};
+use super::{a2a_span, record_answer, str_at, task_state, Answer, ID_LIMIT};
 use crate::span::semconv as k;
 use crate::span::text;
-use crate::span::{current_or_process_parent, start_span, ActiveSpan};
+use crate::span::ActiveSpan;
 
 /// One item of an A2A event stream: a JSON-RPC answer, or (on the client) the error that
 /// ended the transport.
@@ -174,20 +174,6 @@ fn record_event(item: &dyn A2aEvent, span: &mut ActiveSpan) -> bool {
     }
 }
 
-pub(super) fn stream_span(
-    request: &Value,
-    kind: SpanKind,
-    extra: Vec<KeyValue>,
-) -> Option<ActiveSpan> {
-    if !crate::is_enabled() {
-        return None;
-    }
-    let (method, mut attrs) = request_attributes(request);
-    attrs.extend(extra);
-    let name = method.unwrap_or(Cow::Borrowed("A2A"));
-    start_span(name, kind, attrs, &current_or_process_parent())
-}
-
 /// A streaming A2A call (`SendStreamingMessage`, `SubscribeToTask`) from the client side:
 /// a CLIENT span named after the method that lasts until `events` (your client's stream of
 /// JSON-RPC answers, one per server-sent event) ends. Each task status update becomes an
@@ -220,7 +206,7 @@ where
     S: Stream,
     S::Item: A2aEvent,
 {
-    A2aStream::new(events, stream_span(request, SpanKind::Client, Vec::new()))
+    A2aStream::new(events, a2a_span(request, SpanKind::Client, Vec::new()))
 }
 
 /// The server side of [`call_stream`]: a SERVER span named after the method, current while
@@ -230,5 +216,5 @@ pub fn serve_stream<S>(request: &Value, events: S) -> A2aStream<S>
 where
     S: Stream<Item = Value>,
 {
-    A2aStream::new(events, stream_span(request, SpanKind::Server, Vec::new()))
+    A2aStream::new(events, a2a_span(request, SpanKind::Server, Vec::new()))
 }
