@@ -12,19 +12,28 @@
 //! has arrived and nothing new came for `--quiet-ms` (default 500). A trace whose root never
 //! comes is printed after 30 s, marked incomplete. `--json` writes each trace instead as one
 //! line of OTLP JSON (`ExportTraceServiceRequest`), the form `--file` reads back.
+//!
+//! Services run with `AGENT_TRACE_PENDING_SPANS=true` also send a marker when a span starts
+//! (`agent_trace.span.pending=true`, same span id). While a trace has running spans and no
+//! ended root, each time new spans arrive and then `--quiet-ms` pass, the viewer prints the
+//! trace so far, the running spans marked `⋯ running` up to now; such a trace waits for its
+//! root 10 minutes after the last thing received instead of 30 s. The ended span replaces its
+//! marker, in whichever order they come; `--json` prints ended spans only.
 
 mod split;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use agent_trace::export::{render_trace, RenderOptions};
+use agent_trace::semconv::AGENT_TRACE_SPAN_PENDING;
 use agent_trace::testing::receiver::{spans_from_request, OtlpReceiver};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans};
+use opentelemetry_proto::tonic::common::v1::any_value;
+use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
 
 const USAGE: &str = "\
 usage: agent-trace view [--grpc ADDR] [--http ADDR] [--attributes] [--json]
@@ -107,21 +116,73 @@ fn parse(args: &[String]) -> Result<Options, String> {
     Ok(o)
 }
 
+/// How long a trace with running spans waits for its root after the last thing received.
+const RUNNING_WAIT: Duration = Duration::from_secs(600);
+
 /// The spans of one trace, as received, with the resource and scope each came with.
 #[derive(Default)]
 struct TraceBuf {
+    /// Ended spans.
     parts: Vec<ResourceSpans>,
+    /// Span ids of the ended spans.
+    ended: HashSet<Vec<u8>>,
+    /// Markers of spans that started and have not ended, by span id.
+    running: HashMap<Vec<u8>, ResourceSpans>,
     has_root: bool,
     first_seen: Option<Instant>,
     last_seen: Option<Instant>,
+    /// Something arrived since the trace was last printed in progress.
+    changed: bool,
 }
 
 impl TraceBuf {
-    fn request(&self) -> ExportTraceServiceRequest {
-        ExportTraceServiceRequest {
-            resource_spans: self.parts.clone(),
+    /// The ended spans, and the running ones when `running` (ending now, still marked).
+    fn request(&self, running: bool) -> ExportTraceServiceRequest {
+        let mut resource_spans = self.parts.clone();
+        if running {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            let mut markers: Vec<ResourceSpans> = self.running.values().cloned().collect();
+            for rs in &mut markers {
+                for span in rs.scope_spans.iter_mut().flat_map(|ss| ss.spans.iter_mut()) {
+                    span.end_time_unix_nano = now.max(span.start_time_unix_nano);
+                }
+            }
+            resource_spans.extend(markers);
+        }
+        ExportTraceServiceRequest { resource_spans }
+    }
+
+    /// Whether to print the trace so far: spans are running, no root has ended, something
+    /// came since the last such print, and then nothing for `quiet`.
+    fn in_progress_due(&self, now: Instant, quiet: Duration) -> bool {
+        !self.has_root
+            && !self.running.is_empty()
+            && self.changed
+            && self.last_seen.is_some_and(|l| now - l >= quiet)
+    }
+
+    /// Whether to stop waiting for the root.
+    fn stale(&self, now: Instant) -> bool {
+        if self.running.is_empty() {
+            self.first_seen
+                .is_some_and(|f| now - f >= Duration::from_secs(30))
+        } else {
+            self.last_seen.is_some_and(|l| now - l >= RUNNING_WAIT)
         }
     }
+}
+
+/// Whether `span` is a pending-span marker.
+fn is_marker(span: &Span) -> bool {
+    span.attributes.iter().any(|kv| {
+        kv.key == AGENT_TRACE_SPAN_PENDING
+            && kv
+                .value
+                .as_ref()
+                .is_some_and(|v| v.value == Some(any_value::Value::BoolValue(true)))
+    })
 }
 
 /// Splits requests by trace id, keeping each span's resource and scope.
@@ -138,12 +199,14 @@ fn split_by_trace(
                     order.push(span.trace_id.clone());
                     TraceBuf::default()
                 });
-                if span.parent_span_id.is_empty() || span.parent_span_id.iter().all(|b| *b == 0) {
-                    buf.has_root = true;
-                }
                 buf.first_seen.get_or_insert(now);
                 buf.last_seen = Some(now);
-                buf.parts.push(ResourceSpans {
+                buf.changed = true;
+                let marker = is_marker(&span);
+                let root =
+                    span.parent_span_id.is_empty() || span.parent_span_id.iter().all(|b| *b == 0);
+                let id = span.span_id.clone();
+                let part = ResourceSpans {
                     resource: rs.resource.clone(),
                     schema_url: rs.schema_url.clone(),
                     scope_spans: vec![ScopeSpans {
@@ -151,14 +214,25 @@ fn split_by_trace(
                         schema_url: ss.schema_url.clone(),
                         spans: vec![span],
                     }],
-                });
+                };
+                if marker {
+                    // A marker that comes after its span (another batch) is stale.
+                    if !buf.ended.contains(&id) {
+                        buf.running.insert(id, part);
+                    }
+                    continue;
+                }
+                buf.running.remove(&id);
+                buf.ended.insert(id);
+                buf.has_root |= root;
+                buf.parts.push(part);
             }
         }
     }
 }
 
 fn emit(buf: &TraceBuf, o: &Options, note: &str, split: &mut split::SplitTraces) -> String {
-    let req = buf.request();
+    let req = buf.request(!o.json);
     if o.json {
         return match serde_json::to_string(&req) {
             Ok(s) => format!("{s}\n"),
@@ -217,7 +291,8 @@ fn listen(o: &Options) -> Result<(), String> {
     let _ = writeln!(
         std::io::stderr(),
         "agent-trace view: run your services with\n  OTEL_EXPORTER_OTLP_ENDPOINT=http://{} \
-         OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_BSP_SCHEDULE_DELAY=100",
+         OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_BSP_SCHEDULE_DELAY=100 \
+         AGENT_TRACE_PENDING_SPANS=true",
         rx.http_addr()
     );
     let started = Instant::now();
@@ -234,18 +309,26 @@ fn listen(o: &Options) -> Result<(), String> {
         for t in &order {
             let b = &traces[t];
             let quiet = b.last_seen.is_some_and(|l| now - l >= o.quiet);
-            let stale = b
-                .first_seen
-                .is_some_and(|f| now - f >= Duration::from_secs(30));
-            if (b.has_root && quiet) || stale {
+            if (b.has_root && quiet) || b.stale(now) {
                 done.push((t.clone(), !b.has_root));
+            }
+        }
+        if !o.json {
+            for b in traces.values_mut() {
+                if b.in_progress_due(now, o.quiet) {
+                    b.changed = false;
+                    let note = format!("(in progress: {} running)\n", b.running.len());
+                    if !print(&emit(b, o, &note, &mut split::SplitTraces::default())) {
+                        return Ok(());
+                    }
+                }
             }
         }
         for (t, incomplete) in done {
             if let Some(buf) = traces.remove(&t) {
                 order.retain(|x| *x != t);
                 let note = if incomplete && !o.json {
-                    "(incomplete: no root span arrived within 30 s)\n"
+                    "(incomplete: no root span arrived in time)\n"
                 } else {
                     ""
                 };

@@ -275,3 +275,92 @@ async fn a_caller_that_sends_no_trace_context_is_named() {
     assert!(out.contains("⚠ split trace"), "{out}");
     assert!(out.contains("TraceMiddleware"), "{out}");
 }
+
+#[agent_phase("long")]
+fn long_run(release: std::sync::mpsc::Receiver<()>) {
+    lookup(false).expect("lookup");
+    // Bounded: the test releases it as soon as it saw the run in progress.
+    let _ = release.recv_timeout(Duration::from_secs(60));
+}
+
+/// Reads the viewer's output as blocks (a trace and its notes, ended by a blank line) on a
+/// thread, so the test can wait for one with a bound.
+fn blocks(child: &mut Child) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        let mut block = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.is_empty() {
+                if tx.send(std::mem::take(&mut block)).is_err() {
+                    break;
+                }
+            } else {
+                block.push_str(&line);
+                block.push('\n');
+            }
+        }
+    });
+    rx
+}
+
+/// A long run is visible while it runs: with `AGENT_TRACE_PENDING_SPANS` (what the viewer's
+/// banner prints), the viewer draws the trace so far with the running span marked, then the
+/// whole trace once its root ends, with nothing marked running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_run_is_shown_while_it_runs() {
+    agent_trace::isolate!();
+    let (mut viewer, _grpc, http) = start_viewer(&[
+        "--bar-width",
+        "0",
+        "--mask-durations",
+        "--exit-after-traces",
+        "1",
+    ]);
+    let blocks = blocks(&mut viewer);
+    let guard = agent_trace::builder()
+        .service_name("sender-long")
+        .endpoint(format!("http://{http}"))
+        .protocol(Protocol::HttpProtobuf)
+        .schedule_delay(Duration::from_millis(100))
+        .env(|name| (name == "AGENT_TRACE_PENDING_SPANS").then(|| "true".to_string()))
+        .install()
+        .expect("install");
+    let (release, wait) = std::sync::mpsc::channel();
+    let run = std::thread::spawn(move || long_run(wait));
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let in_progress = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let block = blocks
+            .recv_timeout(left)
+            .expect("an in-progress view within 30 s");
+        if block.contains("execute_tool lookup") {
+            break block;
+        }
+    };
+    assert_eq!(
+        mask_ids(&in_progress),
+        "\
+trace <id> · 2 spans · 1 service · <dur>
+    <dur>  sender-long  agent_phase long [INTERNAL]  ⋯ running
+    <dur>  sender-long  └─ execute_tool lookup [INTERNAL]
+(in progress: 1 running)"
+    );
+    release.send(()).expect("release");
+    run.join().expect("run");
+    tokio::task::spawn_blocking(move || guard.shutdown().expect("delivered"))
+        .await
+        .expect("shutdown");
+    let last = blocks
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the ended trace");
+    assert_eq!(
+        mask_ids(&last),
+        "\
+trace <id> · 2 spans · 1 service · <dur>
+    <dur>  sender-long  agent_phase long [INTERNAL]
+    <dur>  sender-long  └─ execute_tool lookup [INTERNAL]"
+    );
+    assert!(viewer.wait().expect("wait").success());
+}

@@ -250,6 +250,20 @@ impl Builder {
         self
     }
 
+    /// Pending-span markers for `agent-trace view` (default off; wins over
+    /// `AGENT_TRACE_PENDING_SPANS`): when a span starts, a copy of it marked
+    /// `agent_trace.span.pending=true` is exported too, so that the viewer shows a long run's
+    /// spans while they run. Only a span still running when the export thread takes the queue
+    /// gets one (at most one per schedule delay after its start); markers are never counted
+    /// in [`export_stats`](crate::export_stats). Honoured only when the OTLP endpoint is a
+    /// loopback address and tail sampling is off, so no other backend receives markers.
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_PENDING_SPANS`.
+    pub fn pending_spans(mut self, on: bool) -> Self {
+        self.o.pending_spans = Some(on);
+        self
+    }
+
     /// Metrics on or off (wins over `OTEL_METRICS_EXPORTER`); they need an OTLP exporter.
     ///
     /// Corresponding environment variable: `OTEL_METRICS_EXPORTER`.

@@ -129,9 +129,14 @@ pub(crate) fn outcome(config: &Config, custom_exporter: bool) -> String {
         (false, _) => "the console".to_string(),
     };
     let propagators: Vec<&str> = config.propagators.iter().map(|p| propagator(*p)).collect();
+    let pending = if config.pending_spans {
+        ", pending-span markers on"
+    } else {
+        ""
+    };
     format!(
         "agent-trace: tracing is on for {}: spans to {exporter}, sampler {}, propagators {}, \
-         message content {}, redaction {}, tail sampling {}, metrics {}",
+         message content {}, redaction {}, tail sampling {}, metrics {}{pending}",
         config.service_name,
         sampler(config.sampler),
         if propagators.is_empty() {

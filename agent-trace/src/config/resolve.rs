@@ -126,6 +126,8 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
     let sampler = sampler(o, &env)?;
     let limits = limits(o, &env)?;
     let metrics_endpoint = metrics_endpoint(o, &env, disabled, &transport)?;
+    let tail = tail(o, &env, sampler)?;
+    let pending_spans = pending_spans(o, &env, &transport, tail.is_some())?;
     Ok(Config {
         service_name: service_name(o, &env)?,
         disabled,
@@ -148,7 +150,8 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         event_count_limit: limits.event_count,
         log_format: pick(o.log_format, || log_format(&env), || LogFormat::Text)?,
         install_subscriber: o.install_subscriber.unwrap_or(true),
-        tail: tail(o, &env, sampler)?,
+        tail,
+        pending_spans,
         sampler,
         metrics_endpoint,
         // A zero interval makes the SDK's periodic reader export in a loop: raised, like a
@@ -620,6 +623,41 @@ fn tail(o: &Overrides, env: &Env<'_>, sampler: Sampler) -> Result<Option<TailCon
         max_spans: env.positive(AGENT_TRACE_TAIL_MAX_SPANS)?.unwrap_or(10_000),
         max_traces: env.positive(AGENT_TRACE_TAIL_MAX_TRACES)?.unwrap_or(1_000),
     }))
+}
+
+/// Pending-span markers (`AGENT_TRACE_PENDING_SPANS`), kept only where they cannot reach
+/// another backend: the OTLP endpoint is a loopback address (where `agent-trace view`
+/// listens) and tail sampling is off (a marker of a trace the tail sampler leaves out would
+/// stay "running" for ever). A custom exporter gets them when asked for: its owner chose it.
+fn pending_spans(
+    o: &Overrides,
+    env: &Env<'_>,
+    transport: &Transport,
+    tail: bool,
+) -> Result<bool, InitError> {
+    let asked = pick(
+        o.pending_spans,
+        || env.bool(AGENT_TRACE_PENDING_SPANS),
+        || false,
+    )?;
+    let local = transport.exporter != Exporter::Otlp || is_loopback_url(&transport.endpoint);
+    Ok(asked && local && !tail)
+}
+
+/// Whether `url`'s host is `localhost` or a loopback IP address (`127.0.0.0/8`, `::1`).
+pub(crate) fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return false;
+    };
+    match uri.host() {
+        Some(h) if h.eq_ignore_ascii_case("localhost") => true,
+        Some(h) => h
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
 }
 
 /// The resource of a service: the SDK's telemetry attributes, `extra`, and the name.

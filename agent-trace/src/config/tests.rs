@@ -379,6 +379,52 @@ fn metrics_follow_the_traces_endpoint() {
     );
 }
 
+/// Pending-span markers only where no other backend can receive them: a loopback endpoint,
+/// tail sampling off.
+#[test]
+fn pending_spans_only_to_a_loopback_endpoint_without_tail_sampling() {
+    let on = |vars: &[(&str, &str)]| env(vars).unwrap().pending_spans;
+    let asked = ("AGENT_TRACE_PENDING_SPANS", "true");
+    for local in [
+        "http://127.0.0.1:4318",
+        "http://localhost:4317",
+        "http://[::1]:4318",
+        "http://127.3.2.1:4318",
+    ] {
+        assert!(
+            on(&[asked, ("OTEL_EXPORTER_OTLP_ENDPOINT", local)]),
+            "{local}"
+        );
+        assert!(!on(&[("OTEL_EXPORTER_OTLP_ENDPOINT", local)]), "not asked");
+    }
+    for remote in [
+        "http://collector:4318",
+        "https://10.0.0.1:4317",
+        "http://localhost.example.com:4318",
+    ] {
+        assert!(
+            !on(&[asked, ("OTEL_EXPORTER_OTLP_ENDPOINT", remote)]),
+            "{remote}"
+        );
+    }
+    assert!(!on(&[
+        asked,
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318"),
+        ("AGENT_TRACE_KEEP_ERRORS", "true"),
+    ]));
+    assert!(on(&[asked, ("OTEL_TRACES_EXPORTER", "console")]));
+    let o = Overrides {
+        pending_spans: Some(true),
+        endpoint: Some("http://127.0.0.1:4318".into()),
+        ..Overrides::default()
+    };
+    assert!(resolve_with(&[], o).unwrap().pending_spans);
+    assert_eq!(
+        err_var(&[("AGENT_TRACE_PENDING_SPANS", "maybe")]),
+        "AGENT_TRACE_PENDING_SPANS"
+    );
+}
+
 #[test]
 fn code_overrides_env() {
     let o = Overrides {

@@ -178,6 +178,8 @@ pub(crate) struct Config {
     pub(crate) openinference: bool,
     /// Whether libraries' `tracing` spans may start traces of their own.
     pub(crate) library_root_spans: bool,
+    /// Whether a marker is exported when a span starts (for `agent-trace view`).
+    pub(crate) pending_spans: bool,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -229,6 +231,7 @@ pub(crate) struct Overrides {
     pub(crate) capture_message_content: Option<bool>,
     pub(crate) keep_errors: Option<bool>,
     pub(crate) keep_slower_than: Option<Duration>,
+    pub(crate) pending_spans: Option<bool>,
     pub(crate) metrics: Option<bool>,
     pub(crate) metrics_interval: Option<Duration>,
 }

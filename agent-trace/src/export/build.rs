@@ -40,6 +40,7 @@ pub(crate) fn start_pipeline(
                 None => None,
             },
         },
+        config.pending_spans,
         make,
     )
     .map_err(|e| InitError::Pipeline(e.to_string()))

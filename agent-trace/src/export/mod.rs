@@ -4,15 +4,15 @@
 //!   bounded shutdown, around any SDK `SpanExporter`;
 //! - `build.rs`: the exporter and the export thread for a resolved configuration;
 //! - `tail.rs`: tail sampling in front of the pipeline;
-//! - `redact.rs`, `openinference.rs`: what the export thread does to a span before the
-//!   exporter sees it;
+//! - `prepare.rs`: what the export thread does to a span before the exporter sees it
+//!   (truncation, one value per key, then `redact.rs` and `openinference.rs`);
 //! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;
 //! - `render.rs`: the waterfall drawing (also used by `agent-trace view`);
 //! - `metrics.rs`: the meter provider over OTLP (feature `metrics`);
 //! - `crash.rs`: the panic hook (bounded flush under `panic = "abort"`) and `shutdown_signal`.
 //!
 //! Layering inside the folder: `render`, `redact`, `openinference` are leaves; `console` uses
-//! `render`; `pipeline` uses `redact` and `openinference`; `tail` feeds `pipeline`; `build`
+//! `render`; `prepare` uses `redact` and `openinference`; `pipeline` uses `prepare`; `tail` feeds `pipeline`; `build`
 //! uses everything but `tail` and `metrics`.
 //!
 //! Besides any OpenTelemetry SDK `SpanExporter` given to
@@ -29,6 +29,7 @@ pub(crate) mod openinference;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) mod otlp;
 pub(crate) mod pipeline;
+mod prepare;
 pub(crate) mod redact;
 mod render;
 pub(crate) mod tail;

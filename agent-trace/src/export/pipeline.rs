@@ -24,13 +24,13 @@ use std::time::{Duration, Instant};
 
 use crate::state::ExportStats;
 
-use opentelemetry::trace::Status;
-use opentelemetry::{Context, Key, KeyValue, Value};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::config::BatchConfig;
+pub(crate) use crate::export::prepare::{truncate_span, unique_keys, BeforeExport};
 
 /// A boxed future, as [`DynExporter`] returns.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -71,6 +71,10 @@ pub(crate) type MakeExporter = Box<dyn FnOnce() -> ExportTarget + Send>;
 #[derive(Default)]
 struct State {
     queue: VecDeque<SpanData>,
+    /// Pending-span markers (`AGENT_TRACE_PENDING_SPANS`): copies of spans as they started,
+    /// for `agent-trace view`. Not spans: never counted in the stats, dropped beyond
+    /// [`MAX_MARKERS`] and at shutdown.
+    markers: VecDeque<SpanData>,
     /// Spans the export thread took from the queue (all at once, swapping buffers) and has
     /// not yet handed to the exporter; they count against the queue's bound.
     taken: u64,
@@ -94,59 +98,12 @@ pub(crate) struct Shared {
     warn: RateLimit,
     /// Applied on the export thread, before the exporter sees a batch.
     before_export: BeforeExport,
+    /// Whether a marker is queued when a span starts.
+    pending_spans: bool,
 }
 
-/// What the export thread does to each span before the exporter sees it: redaction first,
-/// then the OpenInference attributes, copied from the redacted values (so no copy can hold a
-/// secret, and redaction never has to look into the copies' JSON).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct BeforeExport {
-    pub(crate) openinference: bool,
-    pub(crate) redactor: Option<crate::export::redact::Redactor>,
-}
-
-/// One value per attribute key, the later write winning (the SDK appends on every
-/// `set_attribute`; the specification says a later value replaces the earlier one, and a
-/// backend keeps an arbitrary one of two). The first occurrence keeps its place. Linear in the
-/// number of attributes; up to 16 of them are compared directly, without allocating.
-pub(crate) fn unique_keys(span: &mut SpanData) {
-    let attrs = &mut span.attributes;
-    let n = attrs.len();
-    let repeated = if n <= 16 {
-        (1..n).any(|i| attrs[..i].iter().any(|kv| kv.key == attrs[i].key))
-    } else {
-        let mut seen = std::collections::HashSet::with_capacity(n);
-        attrs.iter().any(|kv| !seen.insert(&kv.key))
-    };
-    if !repeated {
-        return;
-    }
-    let mut last: std::collections::HashMap<Key, Value> = std::collections::HashMap::new();
-    for kv in attrs.iter() {
-        last.insert(kv.key.clone(), kv.value.clone());
-    }
-    let mut out = Vec::with_capacity(last.len());
-    for kv in attrs.drain(..) {
-        if let Some(value) = last.remove(&kv.key) {
-            out.push(KeyValue::new(kv.key, value));
-        }
-    }
-    *attrs = out;
-}
-
-impl BeforeExport {
-    fn apply(&self, batch: &mut [SpanData]) {
-        batch.iter_mut().for_each(unique_keys);
-        if let Some(r) = &self.redactor {
-            batch.iter_mut().for_each(|span| r.span(span));
-        }
-        if self.openinference {
-            batch
-                .iter_mut()
-                .for_each(crate::export::openinference::enrich);
-        }
-    }
-}
+/// Markers waiting at most; more are dropped (a marker only shows a running span sooner).
+const MAX_MARKERS: usize = 1024;
 
 impl std::fmt::Debug for Shared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -168,6 +125,32 @@ impl Shared {
         let mut s = st.stats;
         s.pending = st.queue.len() as u64 + st.taken + st.in_flight;
         s
+    }
+
+    /// Queues a marker of a span that just started: its copy, ended when it started, with
+    /// `agent_trace.span.pending=true`. The export thread sends it only if the span is still
+    /// running when the marker is taken from the queue.
+    fn mark_started(&self, span: &Span) {
+        use opentelemetry::trace::Span as _;
+        if !span.span_context().is_sampled() {
+            return;
+        }
+        let Some(mut marker) = span.exported_data() else {
+            return;
+        };
+        marker.end_time = marker.start_time;
+        marker.attributes.push(KeyValue::new(
+            crate::span::semconv::AGENT_TRACE_SPAN_PENDING,
+            true,
+        ));
+        let mut st = self.lock();
+        if st.shutdown_deadline.is_some() || st.markers.len() >= MAX_MARKERS {
+            return;
+        }
+        st.markers.push_back(marker);
+        if st.markers.len() == 1 && st.queue.is_empty() {
+            self.work.notify_one();
+        }
     }
 
     /// Counts spans the tail sampler left out: they ended, and are accounted for.
@@ -257,7 +240,11 @@ pub(crate) struct QueueProcessor {
 }
 
 impl SpanProcessor for QueueProcessor {
-    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+    fn on_start(&self, span: &mut Span, _cx: &Context) {
+        if self.shared.pending_spans {
+            self.shared.mark_started(span);
+        }
+    }
 
     fn on_end(&self, span: SpanData) {
         // The application thread only queues: truncation, unique keys, redaction and the
@@ -317,57 +304,6 @@ impl SpanProcessor for QueueProcessor {
     fn set_resource(&mut self, _resource: &Resource) {}
 }
 
-/// Cuts every string a span carries to `limit` characters: its name, its status description,
-/// and string values of span, event and link attributes (and event names). A client-chosen
-/// HTTP method or a huge error message must not make a span, or the batch it is sent in,
-/// too large to export.
-pub(crate) fn truncate_span(span: &mut SpanData, limit: usize) {
-    if let Some(cut) = cut_point(&span.name, limit) {
-        span.name = span.name[..cut].to_string().into();
-    }
-    if let Status::Error { description } = &mut span.status {
-        if let Some(cut) = cut_point(description, limit) {
-            *description = description[..cut].to_string().into();
-        }
-    }
-    for kv in span.attributes.iter_mut() {
-        truncate_value(kv, limit);
-    }
-    for event in span.events.events.iter_mut() {
-        if let Some(cut) = cut_point(&event.name, limit) {
-            event.name = event.name[..cut].to_string().into();
-        }
-        for kv in event.attributes.iter_mut() {
-            truncate_value(kv, limit);
-        }
-    }
-    for link in span.links.links.iter_mut() {
-        for kv in link.attributes.iter_mut() {
-            truncate_value(kv, limit);
-        }
-    }
-}
-
-fn truncate_value(kv: &mut KeyValue, limit: usize) {
-    match &mut kv.value {
-        Value::String(s) => {
-            if let Some(cut) = cut_point(s.as_str(), limit) {
-                *s = s.as_str()[..cut].to_string().into();
-            }
-        }
-        Value::Array(opentelemetry::Array::String(items)) => {
-            for s in items.iter_mut() {
-                if let Some(cut) = cut_point(s.as_str(), limit) {
-                    *s = s.as_str()[..cut].to_string().into();
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-pub(crate) use crate::span::text::cut_point;
-
 /// Logs at most one warning per interval; counts what it held back.
 #[derive(Debug)]
 pub(crate) struct RateLimit {
@@ -410,6 +346,7 @@ pub(crate) fn start(
     export_timeout: Duration,
     attribute_value_limit: usize,
     before_export: BeforeExport,
+    pending_spans: bool,
     make_exporter: MakeExporter,
 ) -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
@@ -421,6 +358,7 @@ pub(crate) fn start(
         attribute_value_limit,
         warn: RateLimit::new(Duration::from_secs(10)),
         before_export,
+        pending_spans,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -452,6 +390,7 @@ pub(crate) fn start(
                 runtime,
                 target,
                 taken: VecDeque::new(),
+                markers: VecDeque::new(),
             }
             .run();
         })?;
@@ -486,17 +425,22 @@ struct Worker {
     /// Spans taken from the queue in one swap (so the application threads never wait on a
     /// batch being moved), exported from here batch by batch.
     taken: VecDeque<SpanData>,
+    /// Markers taken from the queue with the spans.
+    markers: VecDeque<SpanData>,
 }
 
 impl Worker {
     fn run(mut self) {
         loop {
             let (batch, shutdown_deadline) = self.next_batch();
+            if !self.markers.is_empty() {
+                self.export_markers(&batch, shutdown_deadline);
+            }
             if !batch.is_empty() {
                 self.export(batch, shutdown_deadline);
             }
             let mut st = self.shared.lock();
-            let drained = st.queue.is_empty() && self.taken.is_empty();
+            let drained = st.queue.is_empty() && st.markers.is_empty() && self.taken.is_empty();
             if drained && st.flush_completed < st.flush_requested {
                 st.flush_completed = st.flush_requested;
                 self.shared.progress.notify_all();
@@ -505,6 +449,7 @@ impl Worker {
                 if drained || Instant::now() >= deadline {
                     st.stats.lost_at_shutdown += (st.queue.len() + self.taken.len()) as u64;
                     st.queue.clear();
+                    st.markers.clear();
                     self.taken.clear();
                     st.taken = 0;
                     drop(st);
@@ -545,7 +490,7 @@ impl Worker {
                     break;
                 }
                 let now = Instant::now();
-                let wait = if st.queue.is_empty() {
+                let wait = if st.queue.is_empty() && st.markers.is_empty() {
                     wake_at = None;
                     IDLE_WAIT
                 } else {
@@ -565,6 +510,7 @@ impl Worker {
             // Everything queued, in O(1): the producers get the empty buffer (its capacity
             // kept) and never wait for spans being moved.
             std::mem::swap(&mut st.queue, &mut self.taken);
+            std::mem::swap(&mut st.markers, &mut self.markers);
         }
         let n = self.taken.len().min(max);
         st.taken = (self.taken.len() - n) as u64;
@@ -574,8 +520,36 @@ impl Worker {
         (self.taken.drain(..n).collect(), deadline)
     }
 
-    fn export(&mut self, mut batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
-        let n = batch.len() as u64;
+    /// Sends the markers of spans that are still running: not those of the spans in `batch`
+    /// or still taken (they ended). Linear in the markers and spans; the outcome is not
+    /// counted (markers are not spans) and a failure is not retried.
+    fn export_markers(&mut self, batch: &[SpanData], shutdown_deadline: Option<Instant>) {
+        let ended: std::collections::HashSet<opentelemetry::trace::SpanId> = batch
+            .iter()
+            .chain(self.taken.iter())
+            .map(|s| s.span_context.span_id())
+            .collect();
+        let running: Vec<SpanData> = self
+            .markers
+            .drain(..)
+            .filter(|m| !ended.contains(&m.span_context.span_id()))
+            .collect();
+        if running.is_empty() || shutdown_deadline.is_some() {
+            return;
+        }
+        let _ = self.send(running, shutdown_deadline);
+        if let Some(r) = &self.target.rejected {
+            r.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Prepares `batch` (truncation, then the before-export steps) and hands it to the
+    /// exporter, within the export timeout and the shutdown deadline.
+    fn send(
+        &self,
+        mut batch: Vec<SpanData>,
+        shutdown_deadline: Option<Instant>,
+    ) -> Result<(), String> {
         let limit = self.shared.attribute_value_limit;
         batch.iter_mut().for_each(|span| truncate_span(span, limit));
         self.shared.before_export.apply(&mut batch);
@@ -595,13 +569,18 @@ impl Worker {
                 }
             })
         }));
-        let outcome = match outcome {
+        match outcome {
             Ok(r) => r,
             Err(payload) => Err(format!(
                 "exporter panicked: {}",
                 crate::span::panic_message(&*payload)
             )),
-        };
+        }
+    }
+
+    fn export(&mut self, batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
+        let n = batch.len() as u64;
+        let outcome = self.send(batch, shutdown_deadline);
         let rejected = match &self.target.rejected {
             Some(r) => r.swap(0, Ordering::Relaxed).min(n),
             None => 0,

@@ -1,6 +1,8 @@
 //! Tests of the export pipeline.
 
 use super::*;
+use crate::export::prepare::cut_point;
+use opentelemetry::trace::Status;
 use std::sync::atomic::AtomicUsize;
 
 fn span(i: u64) -> SpanData {
@@ -49,6 +51,7 @@ fn pipeline(batch: BatchConfig, t: Scripted) -> QueueProcessor {
         Duration::from_secs(5),
         10,
         BeforeExport::default(),
+        false,
         Box::new(move || ExportTarget {
             exporter: Box::new(t),
             rejected,
@@ -182,6 +185,64 @@ fn rate_limit_counts_suppressed() {
     }
     assert_eq!(logged, vec![0]);
     assert_eq!(rl.suppressed.load(Ordering::Relaxed), 4);
+}
+
+/// Pending-span markers: one for a span still running when the export thread takes the queue,
+/// none for a span that ended before that, never counted as spans, none when the option is off.
+#[test]
+fn markers_go_out_for_running_spans_only_and_are_not_counted() {
+    use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    for pending in [true, false] {
+        let memory = InMemorySpanExporter::default();
+        let exporter = memory.clone();
+        let shared = start(
+            batch(100, 100),
+            Duration::from_secs(5),
+            1024,
+            BeforeExport::default(),
+            pending,
+            Box::new(move || ExportTarget {
+                exporter: Box::new(exporter),
+                rejected: None,
+            }),
+        )
+        .expect("start");
+        let provider = SdkTracerProvider::builder()
+            .with_span_processor(QueueProcessor {
+                shared: shared.clone(),
+            })
+            .build();
+        let tracer = provider.tracer("t");
+        let mut long = tracer.start("long");
+        shared.flush(Duration::from_secs(10)).expect("flush");
+        let mut short = tracer.start("short");
+        short.end();
+        shared.flush(Duration::from_secs(10)).expect("flush");
+        long.end();
+        shared.flush(Duration::from_secs(10)).expect("flush");
+        let stats = shared.stats();
+        assert_eq!((stats.ended, stats.exported), (2, 2), "{stats:?}");
+        let got: Vec<(String, bool)> = memory
+            .get_finished_spans()
+            .expect("spans")
+            .iter()
+            .map(|s| {
+                let marker = s.attributes.iter().any(|kv| {
+                    kv.key.as_str() == crate::span::semconv::AGENT_TRACE_SPAN_PENDING
+                        && kv.value == true.into()
+                });
+                assert!(!marker || s.end_time == s.start_time);
+                (s.name.to_string(), marker)
+            })
+            .collect();
+        let mut want = vec![("short".to_string(), false), ("long".to_string(), false)];
+        if pending {
+            want.insert(0, ("long".to_string(), true));
+        }
+        assert_eq!(got, want, "pending spans {pending}");
+        shared.shutdown(Duration::from_secs(10));
+    }
 }
 
 /// A finished span for unit tests: sampled, `name` "s", no attributes; adjust with `..`.

@@ -260,6 +260,7 @@ impl Layout {
         let status = match &s.error {
             Some(msg) if msg.is_empty() => "  ✗ ERROR".to_string(),
             Some(msg) => format!("  ✗ ERROR: {}", one_line(msg, 120)),
+            None if is_running(s) => "  ⋯ running".to_string(),
             None => String::new(),
         };
         let svc_width = self.svc_width;
@@ -308,6 +309,14 @@ impl Layout {
         }
         child_prefix
     }
+}
+
+/// Whether `s` is a pending-span marker (`agent_trace.span.pending=true`): a span that had
+/// started and not ended when it was drawn.
+fn is_running(s: &SpanView) -> bool {
+    s.attributes
+        .iter()
+        .any(|(k, v)| k == crate::span::semconv::AGENT_TRACE_SPAN_PENDING && v == "true")
 }
 
 fn one_line(s: &str, max: usize) -> String {

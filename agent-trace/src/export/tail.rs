@@ -316,6 +316,7 @@ mod tests {
             Duration::from_secs(5),
             1024,
             Default::default(),
+            false,
             Box::new(|| ExportTarget {
                 exporter: Box::new(InMemorySpanExporter::default()),
                 rejected: None,

@@ -144,6 +144,9 @@ pub const AGENT_TRACE_STREAM_COMPLETED: &str = "agent_trace.stream.completed";
 /// `agent_trace.stream.time_to_first_item_ms`.
 pub const AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS: &str =
     "agent_trace.stream.time_to_first_item_ms";
+/// `agent_trace.span.pending`: `true` on a pending-span marker, the copy of a span as it
+/// started that `AGENT_TRACE_PENDING_SPANS` sends for `agent-trace view`.
+pub const AGENT_TRACE_SPAN_PENDING: &str = "agent_trace.span.pending";
 /// Name of the span event a stream's first item adds.
 pub const FIRST_ITEM_EVENT: &str = "first_item";
 
