@@ -186,7 +186,9 @@ fn capture_arg(
         let #v = #value;
         #bind
         #[allow(unused_imports)]
-        use #krate::__private::{CaptureHead as _, CaptureWhole as _};
+        use #krate::__private::{
+            CaptureHead as _, CaptureHeadJson as _, CaptureSerialize as _, CaptureWhole as _,
+        };
         #krate::__private::probe!(capture_arg, #v).__agent_trace_capture_arg(#attrs, #key, #d);
     })
 }
@@ -228,7 +230,9 @@ fn record(opts: &Options, value: &TokenStream, s: &syn::Ident, typing: Typing) -
         out.extend(quote_spanned!(Span::mixed_site()=>
             #[allow(unused_imports)]
             use #krate::__private::{
-                CaptureOk as _, CaptureOkHead as _, CaptureValue as _, CaptureValueHead as _,
+                CaptureOk as _, CaptureOkHead as _, CaptureOkHeadJson as _,
+                CaptureOkSerialize as _, CaptureValue as _, CaptureValueHead as _,
+                CaptureValueHeadJson as _, CaptureValueSerialize as _,
             };
         ));
         out.extend(quote_spanned!(span=>

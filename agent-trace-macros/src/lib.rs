@@ -27,8 +27,12 @@ use parse::MacroKind;
 /// Options:
 /// - `name = "search"`: the tool name (default: the function's name);
 /// - `call_id = expr`: `gen_ai.tool.call.id`, evaluated at call time;
-/// - `capture(arg, ...)`: record these arguments (Debug) as `agent_trace.arg.<name>`;
-/// - `capture_result`: record the `Ok` value (or the whole value) as `agent_trace.result`;
+/// - `capture(arg, ...)`: record these arguments (Debug) as `agent_trace.arg.<name>`; with
+///   message content capture on, also as the JSON object `gen_ai.tool.call.arguments` (a
+///   string as itself, a `serde::Serialize` value as its JSON, anything else as its `Debug`
+///   text in a JSON string);
+/// - `capture_result`: record the `Ok` value (or the whole value) as `agent_trace.result`,
+///   and with content capture on as the JSON `gen_ai.tool.call.result` (the same rules);
 /// - `fields(key = expr, key = ?debug_expr, key = %display_expr)`: extra attributes;
 /// - `err(Debug)`: an `Err`'s message is its `Debug` form (for error types whose `Display` is
 ///   unhelpful or missing); `err(Display)`, the default, uses `Display` (with the `source()`

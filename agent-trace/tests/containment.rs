@@ -169,7 +169,12 @@ fn eight_mib_arguments_keep_the_tool_call_arguments_json_valid() {
     let json: serde_json::Value =
         serde_json::from_str(&span.attr("gen_ai.tool.call.arguments").expect("arguments"))
             .expect("valid JSON");
-    assert_eq!(json["bytes"].as_str(), Some(cut_debug(&bytes).as_str()));
+    // Bytes are `Serialize`: their JSON array, cut, as a JSON string (still valid JSON).
+    let head = serde_json::to_string(&bytes[..agent_trace::CAPTURE_LIMIT + 1]).expect("json");
+    assert_eq!(
+        json["bytes"].as_str(),
+        Some(format!("{}…", &head[..agent_trace::CAPTURE_LIMIT]).as_str())
+    );
     // A string argument is a JSON string of its own text, cut the same way.
     let mut head: String = text.chars().take(agent_trace::CAPTURE_LIMIT).collect();
     head.push('…');
@@ -212,6 +217,90 @@ struct Point {
 #[traced_tool(capture(topic, count, flag, point, ratio), capture_result)]
 fn typed_arguments(topic: &str, count: u32, flag: bool, point: Point, ratio: f64) -> String {
     format!("{topic} {count} {flag} {} {ratio}", point.x)
+}
+
+#[derive(Debug, serde::Serialize)]
+struct Query {
+    q: String,
+    n: u8,
+}
+
+/// A `Serialize` implementation that fails (as serde_json does for a map with non-string
+/// keys) or panics.
+#[derive(Debug)]
+struct Unserializable(bool);
+
+impl serde::Serialize for Unserializable {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        if self.0 {
+            panic!("serialize panicked");
+        }
+        Err(serde::ser::Error::custom("no"))
+    }
+}
+
+#[traced_tool(capture(query, tags, maybe, odd), capture_result)]
+fn serde_arguments(
+    query: Query,
+    tags: Vec<&str>,
+    maybe: Option<u32>,
+    odd: Unserializable,
+) -> Result<Query, String> {
+    let _ = (tags, maybe, odd);
+    Ok(query)
+}
+
+/// `Serialize` arguments and results are their JSON (objects, arrays, `null`); a failing
+/// `Serialize` falls back to the `Debug` text as a JSON string, and a panicking one is
+/// contained.
+#[test]
+fn serialize_arguments_and_results_are_their_json() {
+    agent_trace::isolate!();
+    let _guard = agent_trace::builder()
+        .service_name("serde-args")
+        .capture_message_content(true)
+        .install()
+        .expect("install");
+    let cap = Capture::start();
+    let query = || Query {
+        q: "rust".into(),
+        n: 2,
+    };
+    cap.in_scope(|| serde_arguments(query(), vec!["a", "b"], None, Unserializable(false)))
+        .expect("ok");
+    cap.in_scope(|| serde_arguments(query(), vec![], Some(4), Unserializable(true)))
+        .expect("ok");
+    let spans = cap.spans();
+    let json = |i: usize, key: &str| -> serde_json::Value {
+        serde_json::from_str(&spans[i].attr(key).expect(key)).expect("JSON")
+    };
+    assert_eq!(
+        json(0, "gen_ai.tool.call.arguments"),
+        serde_json::json!({
+            "query": {"q": "rust", "n": 2}, "tags": ["a", "b"], "maybe": null,
+            "odd": "Unserializable(false)"
+        })
+    );
+    assert_eq!(
+        json(1, "gen_ai.tool.call.arguments"),
+        serde_json::json!({
+            "query": {"q": "rust", "n": 2}, "tags": [], "maybe": 4,
+            "odd": "<unprintable: its formatting implementation panicked>"
+        })
+    );
+    assert_eq!(
+        json(0, "gen_ai.tool.call.result"),
+        serde_json::json!({"q": "rust", "n": 2})
+    );
+    // Our own attributes keep the Debug forms.
+    assert_eq!(
+        spans[0].attr("agent_trace.arg.query").as_deref(),
+        Some("Query { q: \"rust\", n: 2 }")
+    );
+    assert!(
+        !matches!(spans[1].status, opentelemetry::trace::Status::Error { .. }),
+        "a contained panic is no error"
+    );
 }
 
 /// Tool arguments and results as the GenAI conventions want them: a string is a JSON string

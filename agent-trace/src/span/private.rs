@@ -3,10 +3,11 @@
 
 pub use super::core::{panic_message, ActiveSpan, SpanSlot};
 pub use super::probes::{
-    CaptureHead, CaptureOk, CaptureOkHead, CaptureValue, CaptureValueHead, CaptureWhole, HeadDebug,
-    LlmAny, LlmResult, LlmValue, Probe, RecordAny, RecordDebugResult, RecordDebugTypedResult,
-    RecordErrorResult, RecordItemAny, RecordItemResult, RecordResult, RecordTypedErrorResult,
-    RecordTypedResult,
+    CaptureHead, CaptureHeadJson, CaptureOk, CaptureOkHead, CaptureOkHeadJson, CaptureOkSerialize,
+    CaptureSerialize, CaptureValue, CaptureValueHead, CaptureValueHeadJson, CaptureValueSerialize,
+    CaptureWhole, HeadDebug, HeadJson, LlmAny, LlmResult, LlmValue, Probe, RecordAny,
+    RecordDebugResult, RecordDebugTypedResult, RecordErrorResult, RecordItemAny, RecordItemResult,
+    RecordResult, RecordTypedErrorResult, RecordTypedResult,
 };
 pub use super::run::{call, instrument, instrument_stream, Instrumented, InstrumentedStream};
 pub use super::semconv::AGENT_TRACE_RESULT;

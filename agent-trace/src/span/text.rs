@@ -107,6 +107,65 @@ pub(crate) fn debug_str(s: &str, limit: usize) -> String {
     debug(&head, limit)
 }
 
+/// `value` as JSON, bounded in size and work: the serializer writes into a buffer that
+/// refuses more than `limit` bytes, and stops at the first refused write. JSON that fits is
+/// returned as its value; longer JSON as a JSON string of its first bytes (cut on a character
+/// boundary) and `…`, so the attribute that holds it stays valid JSON. `None` when the
+/// `Serialize` implementation fails (the caller records the `Debug` text instead); a
+/// panicking one gives [`PANICKED`], contained as in [`bounded`].
+pub(crate) fn json<T: serde::Serialize + ?Sized>(
+    value: &T,
+    limit: usize,
+) -> Option<serde_json::Value> {
+    struct Capped {
+        out: Vec<u8>,
+        left: usize,
+        cut: bool,
+    }
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if buf.len() <= self.left {
+                self.out.extend_from_slice(buf);
+                self.left -= buf.len();
+                return Ok(buf.len());
+            }
+            self.out.extend_from_slice(&buf[..self.left]);
+            self.left = 0;
+            self.cut = true;
+            Err(std::io::Error::other("over the capture limit"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let outcome = crate::state::while_formatting(|| {
+        catch_unwind(AssertUnwindSafe(|| {
+            let mut w = Capped {
+                out: Vec::new(),
+                left: limit,
+                cut: false,
+            };
+            let ok = serde_json::to_writer(&mut w, value).is_ok();
+            (ok, w)
+        }))
+    });
+    let (ok, w) = match outcome {
+        Ok(r) => r,
+        Err(_) => return Some(serde_json::Value::String(PANICKED.to_string())),
+    };
+    if w.cut {
+        let text = match std::str::from_utf8(&w.out) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&w.out[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        return Some(serde_json::Value::String(format!("{text}…")));
+    }
+    if !ok {
+        return None;
+    }
+    serde_json::from_slice(&w.out).ok()
+}
+
 /// A captured value's `Debug` text as the JSON value the GenAI conventions want for tool
 /// arguments and results: a number or `true`/`false` as itself, anything else as a JSON
 /// string of the text (strings themselves are recorded raw by the probes, not through here).
