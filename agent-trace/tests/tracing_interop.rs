@@ -95,7 +95,10 @@ fn tracing_events_become_events_of_the_span_they_happen_in() {
         .unwrap_or_else(|| panic!("{tree}"));
     assert!(event.contains(&("attempt".into(), "2".into())), "{event:?}");
     assert!(
-        event.contains(&("level".into(), "INFO".into())),
+        event.contains(&(
+            agent_trace::semconv::AGENT_TRACE_LOG_LEVEL.into(),
+            "INFO".into()
+        )),
         "{event:?}"
     );
     assert!(noisy.event("the cache looked stale").is_some(), "{tree}");

@@ -17,6 +17,7 @@
 //! let _guard = agent_trace::builder().service_name("svc").install_subscriber(false).install();
 //! ```
 
+use crate::span::semconv as k;
 use crate::state::in_export_thread;
 use std::fmt;
 
@@ -89,8 +90,8 @@ impl<S: Subscriber> Layer<S> for EventsOnOurSpans {
         let mut fields = EventAttributes {
             message: None,
             attributes: vec![
-                KeyValue::new("level", meta.level().as_str()),
-                KeyValue::new("target", meta.target().to_string()),
+                KeyValue::new(k::AGENT_TRACE_LOG_LEVEL, meta.level().as_str()),
+                KeyValue::new(k::AGENT_TRACE_LOG_TARGET, meta.target().to_string()),
             ],
         };
         event.record(&mut fields);

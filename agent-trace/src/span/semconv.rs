@@ -147,6 +147,12 @@ pub const AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS: &str =
 /// `agent_trace.span.pending`: `true` on a pending-span marker, the copy of a span as it
 /// started that `AGENT_TRACE_PENDING_SPANS` sends for `agent-trace view`.
 pub const AGENT_TRACE_SPAN_PENDING: &str = "agent_trace.span.pending";
+/// `agent_trace.log.level` on a span event made from a `tracing` event: its level
+/// (`ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE`).
+pub const AGENT_TRACE_LOG_LEVEL: &str = "agent_trace.log.level";
+/// `agent_trace.log.target` on a span event made from a `tracing` event: its target (by
+/// default the module path).
+pub const AGENT_TRACE_LOG_TARGET: &str = "agent_trace.log.target";
 /// Name of the span event a stream's first item adds.
 pub const FIRST_ITEM_EVENT: &str = "first_item";
 

@@ -198,13 +198,13 @@ async fn handle_request(
     coder_url: &str,
     redis: Option<redis::aio::MultiplexedConnection>,
 ) -> anyhow::Result<String> {
-    tracing::info!(trace_id = ?agent_trace::current_trace_id(), "handling a request");
+    tracing::info!(demo.request.length = request.len(), "handling a request");
     let route = chat(llm, &format!("classify: {request}")).await?;
     let findings = ask_research(research_url, request).await?;
     let code = ask_coder(coder_url, &findings.result).await?;
     if let Some(mut conn) = redis {
         if let Some(event) = next_event(&mut conn).await {
-            tracing::info!(%event, "coder reported");
+            tracing::info!(demo.coder.event = %event, "coder reported");
         }
     }
     Ok(format!("{route} | {} | {}", findings.result, code.result))
@@ -454,7 +454,7 @@ async fn research(llm: &str, question: &str) -> anyhow::Result<String> {
     let hits = match web_search(question, 1).await {
         Ok(hits) => hits,
         Err(e) => {
-            tracing::warn!(error = %e, "search failed, retrying once");
+            tracing::warn!(demo.search.error = %e, "search failed, retrying once");
             web_search(question, 2).await?
         }
     };

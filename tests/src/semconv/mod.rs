@@ -225,15 +225,16 @@ fn check_span(reg: &Registry, span: &Span, report: &mut Report) {
     let kind = kind_name(span.kind);
     let subject = format!("span {} {:?}", kind.to_uppercase(), span.name);
     check_attributes(reg, &span.attributes, &subject, report);
+    // Every event's keys too: `exception`, the A2A stream updates, and the events made
+    // from `tracing` events (whose fields are the application's keys, declared in its own
+    // registry like any other).
     for e in &span.events {
-        if e.name == "exception" {
-            check_attributes(
-                reg,
-                &e.attributes,
-                &format!("{subject} event exception"),
-                report,
-            );
-        }
+        check_attributes(
+            reg,
+            &e.attributes,
+            &format!("{subject} event {:?}", e.name),
+            report,
+        );
     }
     let ty = classify(reg, span);
     *report
