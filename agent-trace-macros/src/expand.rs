@@ -63,10 +63,55 @@ fn name_or_fn(opts: &Options, func_name: Option<&syn::Ident>) -> String {
 }
 
 /// The `__private::start_*(...)` call for this macro.
-fn start_call(kind: MacroKind, opts: &Options, func_name: Option<&syn::Ident>) -> TokenStream {
+/// A tool's description: `description = "..."`, else the first paragraph of the function's
+/// doc comment (lines joined with spaces, at most 1024 characters), else none.
+fn tool_description(opts: &Options, fn_attrs: &[syn::Attribute]) -> Option<LitStr> {
+    if let Some(d) = &opts.description {
+        return Some(d.clone());
+    }
+    let mut lines = Vec::new();
+    for a in fn_attrs.iter().filter(|a| a.path().is_ident("doc")) {
+        let syn::Meta::NameValue(nv) = &a.meta else {
+            continue;
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) = &nv.value
+        else {
+            continue;
+        };
+        let line = s.value();
+        let line = line.trim();
+        if line.is_empty() {
+            if lines.is_empty() {
+                continue;
+            }
+            break;
+        }
+        lines.push(line.to_string());
+    }
+    let text: String = lines.join(" ").chars().take(1024).collect();
+    (!text.is_empty()).then(|| LitStr::new(&text, Span::call_site()))
+}
+
+fn start_call(
+    kind: MacroKind,
+    opts: &Options,
+    func_name: Option<&syn::Ident>,
+    fn_attrs: &[syn::Attribute],
+) -> TokenStream {
     let krate = opts.krate();
     let attrs = hidden("__agent_trace_attrs");
     let mut stmts = TokenStream::new();
+    if kind == MacroKind::Tool {
+        if let Some(d) = tool_description(opts, fn_attrs) {
+            stmts.extend(quote_spanned!(Span::mixed_site()=> #attrs.tool_description(#d);));
+        }
+    }
+    if let Some(t) = &opts.tools {
+        stmts.extend(quote_spanned!(t.span()=> #attrs.tool_definitions(&(#t));));
+    }
     if let Some(id) = &opts.call_id {
         stmts.extend(quote_spanned!(id.span()=> #attrs.tool_call_id(&(#id));));
     }
@@ -400,7 +445,7 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
         block,
     } = func;
     let krate = opts.krate();
-    let start = start_call(kind, opts, Some(&sig.ident));
+    let start = start_call(kind, opts, Some(&sig.ident), &attrs);
     let span = hidden("__agent_trace_span");
     let result = hidden("__agent_trace_result");
     let future = hidden("__agent_trace_future");
@@ -525,7 +570,7 @@ pub(crate) fn a2a_span(input: TokenStream) -> TokenStream {
         };
     }
     let krate = opts.krate();
-    let start = start_call(MacroKind::A2aSpan, &opts, None);
+    let start = start_call(MacroKind::A2aSpan, &opts, None, &[]);
     let span = hidden("__agent_trace_span");
     let result = hidden("__agent_trace_result");
     let s = hidden("__agent_trace_s");

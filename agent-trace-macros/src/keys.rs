@@ -83,6 +83,8 @@ keys! {
     method => Method: Str,
     model => Model: Str,
     provider => Provider: Str,
+    description => Description: Str,
+    tools => Tools: Expression,
     url => Url: Expression,
     call_id => CallId: Expression,
     prompt => Prompt: Expression,
@@ -105,6 +107,7 @@ impl Key {
             Key::Method => "POST",
             Key::Model => "gpt-4o",
             Key::Provider => "openai",
+            Key::Description => "Searches the web for a query",
             _ => "...",
         }
     }

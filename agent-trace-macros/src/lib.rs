@@ -19,13 +19,16 @@ use parse::MacroKind;
 
 /// Wraps a function in an `execute_tool {name}` span (kind INTERNAL).
 ///
-/// Attributes: `gen_ai.operation.name=execute_tool`, `gen_ai.tool.name`, `tool.name`, and
+/// Attributes: `gen_ai.operation.name=execute_tool`, `gen_ai.tool.name`,
+/// `gen_ai.tool.type=function`, `gen_ai.tool.description` (see `description`), `tool.name`, and
 /// `tool.success` (`true` unless the function returned `Err`, panicked, or its future was
 /// dropped before completing). An `Err` also sets the status to Error with the error's
 /// `Display`, `error.type`, and an `exception` event.
 ///
 /// Options:
 /// - `name = "search"`: the tool name (default: the function's name);
+/// - `description = "..."`: `gen_ai.tool.description` (default: the first paragraph of the
+///   function's doc comment; none without one);
 /// - `call_id = expr`: `gen_ai.tool.call.id`, evaluated at call time;
 /// - `capture(arg, ...)`: record these arguments (Debug) as `agent_trace.arg.<name>`; with
 ///   message content capture on, also as the JSON object `gen_ai.tool.call.arguments` (a
@@ -142,7 +145,9 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
 /// characters.
 ///
 /// Options: `model = "..."` (required), `provider = "..."`, `prompt = expr`, `system = expr`
-/// (system instructions, recorded like the prompt as `gen_ai.system_instructions`), `capture(...)`,
+/// (system instructions, recorded like the prompt as `gen_ai.system_instructions`), `tools = expr`
+/// (the tool definitions offered to the model, any `serde::Serialize`, recorded as the JSON
+/// `gen_ai.tool.definitions` only when content capture is on), `capture(...)`,
 /// `capture_result`, `fields(...)`, `crate = path`.
 ///
 /// ```

@@ -40,6 +40,7 @@ impl MacroKind {
         match self {
             MacroKind::Tool => &[
                 Key::Name,
+                Key::Description,
                 Key::CallId,
                 Key::Capture,
                 Key::CaptureResult,
@@ -83,6 +84,7 @@ impl MacroKind {
                 Key::Provider,
                 Key::Prompt,
                 Key::System,
+                Key::Tools,
                 Key::Capture,
                 Key::CaptureResult,
                 Key::Err,
@@ -160,6 +162,10 @@ pub(crate) struct Options {
     pub(crate) prompt: Option<Expr>,
     /// `system = expr`: the system instructions of an `#[llm_call]`.
     pub(crate) system: Option<Expr>,
+    /// `description = "..."`: a tool's description (else its doc comment's first paragraph).
+    pub(crate) description: Option<LitStr>,
+    /// `tools = expr`: the tool definitions an `#[llm_call]` offers the model.
+    pub(crate) tools: Option<Expr>,
     pub(crate) conversation_id: Option<Expr>,
     /// `links = expr`: contexts the span links to.
     pub(crate) links: Option<Expr>,
@@ -190,6 +196,7 @@ impl Options {
             Key::Method => &mut self.method,
             Key::Model => &mut self.model,
             Key::Provider => &mut self.provider,
+            Key::Description => &mut self.description,
             other => unreachable!("`{}` does not take a string", other.name()),
         }
     }
@@ -201,6 +208,7 @@ impl Options {
             Key::CallId => &mut self.call_id,
             Key::Prompt => &mut self.prompt,
             Key::System => &mut self.system,
+            Key::Tools => &mut self.tools,
             Key::ConversationId => &mut self.conversation_id,
             Key::Links => &mut self.links,
             other => unreachable!("`{}` does not take an expression", other.name()),

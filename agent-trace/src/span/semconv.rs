@@ -55,6 +55,15 @@ pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons
 pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
 /// `gen_ai.output.messages`: response content (only when content capture is on).
 pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// `gen_ai.tool.type`: `function` for a `#[traced_tool]` (a function the application runs).
+pub const GEN_AI_TOOL_TYPE: &str = "gen_ai.tool.type";
+/// The `gen_ai.tool.type` of a tool that is a function of the application.
+pub const TOOL_TYPE_FUNCTION: &str = "function";
+/// `gen_ai.tool.description`: a tool's description (`description = ".."`, or its doc comment).
+pub const GEN_AI_TOOL_DESCRIPTION: &str = "gen_ai.tool.description";
+/// `gen_ai.tool.definitions`: the tools offered to a model, as JSON (`#[llm_call(tools = ..)]`,
+/// opt-in: content capture).
+pub const GEN_AI_TOOL_DEFINITIONS: &str = "gen_ai.tool.definitions";
 /// `gen_ai.tool.call.arguments`: a tool call's arguments as JSON (opt-in: content capture).
 pub const GEN_AI_TOOL_CALL_ARGUMENTS: &str = "gen_ai.tool.call.arguments";
 /// `gen_ai.tool.call.result`: a tool call's result as JSON (opt-in: content capture).

@@ -106,6 +106,25 @@ impl Attrs {
         self.field(k::GEN_AI_TOOL_CALL_ID, value)
     }
 
+    /// `gen_ai.tool.description` of a `#[traced_tool]`: its `description = ".."`, or the first
+    /// paragraph of its doc comment.
+    pub fn tool_description(&mut self, description: &'static str) {
+        self.attributes
+            .push(KeyValue::new(k::GEN_AI_TOOL_DESCRIPTION, description));
+    }
+
+    /// `gen_ai.tool.definitions` of an `#[llm_call(tools = ..)]`, recorded only when message
+    /// content capture is on (the conventions make it opt-in): the value's JSON, bounded like
+    /// an error message (longer JSON is kept as a JSON string, so the attribute stays valid).
+    pub fn tool_definitions<T: serde::Serialize + ?Sized>(&mut self, tools: &T) {
+        if capture_message_content() {
+            if let Some(json) = text::json(tools, text::MESSAGE_LIMIT) {
+                self.attributes
+                    .push(KeyValue::new(k::GEN_AI_TOOL_DEFINITIONS, json.to_string()));
+            }
+        }
+    }
+
     /// `gen_ai.conversation.id`.
     pub fn conversation_id<V: ToAttributeValue + ?Sized>(&mut self, value: &V) {
         self.field(k::GEN_AI_CONVERSATION_ID, value)
@@ -243,6 +262,8 @@ pub fn start_tool(
             a.attributes
                 .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
             a.attributes.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
+            a.attributes
+                .push(KeyValue::new(k::GEN_AI_TOOL_TYPE, k::TOOL_TYPE_FUNCTION));
             a.attributes.push(KeyValue::new(k::TOOL_NAME, tool));
             extra(a);
             if capture_message_content() {
