@@ -116,7 +116,11 @@ fn start_call(
         stmts.extend(quote_spanned!(id.span()=> #attrs.tool_call_id(&(#id));));
     }
     if let Some(url) = &opts.url {
-        stmts.extend(quote_spanned!(url.span()=> #attrs.url(&(#url));));
+        stmts.extend(if kind == MacroKind::Llm {
+            quote_spanned!(url.span()=> #attrs.server_url(&(#url));)
+        } else {
+            quote_spanned!(url.span()=> #attrs.url(&(#url));)
+        });
     }
     if let Some(id) = &opts.conversation_id {
         stmts.extend(quote_spanned!(id.span()=> #attrs.conversation_id(&(#id));));

@@ -144,7 +144,8 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `gen_ai.input.messages` and the response text as `gen_ai.output.messages`, cut to 1024
 /// characters.
 ///
-/// Options: `model = "..."` (required), `provider = "..."`, `prompt = expr`, `system = expr`
+/// Options: `model = "..."` (required), `provider = "..."`, `url = expr` (the model
+/// endpoint's URL, recorded as `server.address` and `server.port`), `prompt = expr`, `system = expr`
 /// (system instructions, recorded like the prompt as `gen_ai.system_instructions`), `tools = expr`
 /// (the tool definitions offered to the model, any `serde::Serialize`, recorded as the JSON
 /// `gen_ai.tool.definitions` only when content capture is on), `capture(...)`,

@@ -82,6 +82,7 @@ impl MacroKind {
             MacroKind::Llm => &[
                 Key::Model,
                 Key::Provider,
+                Key::Url,
                 Key::Prompt,
                 Key::System,
                 Key::Tools,

@@ -47,7 +47,7 @@ impl LlmResponse for MyReply {
     }
 }
 
-#[llm_call(model = "local-7b")]
+#[llm_call(model = "local-7b", url = "http://127.0.0.1:8081/v1")]
 fn custom() -> anyhow::Result<MyReply> {
     Ok(MyReply { tokens: (100, 40) })
 }
@@ -86,6 +86,11 @@ fn usage_and_model_from_real_response_shapes() {
     assert_eq!(o.attr("gen_ai.usage.input_tokens").as_deref(), Some("14"));
     assert_eq!(o.attr("gen_ai.usage.output_tokens").as_deref(), Some("3"));
     assert_eq!(o.attr("gen_ai.response.id").as_deref(), Some("chatcmpl-1"));
+    assert_eq!(o.attr("server.address"), None, "no url = ..");
+    let local = tree.find("chat local-7b").unwrap();
+    assert_eq!(local.attr("server.address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(local.attr("server.port").as_deref(), Some("8081"));
+    assert_eq!(local.attr("agent.target_url"), None, "an A2A key, not a model's");
     assert_eq!(
         o.attr("gen_ai.usage.cache_read.input_tokens").as_deref(),
         Some("8")

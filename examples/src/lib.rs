@@ -138,7 +138,7 @@ pub const MODEL: &str = "stand-in-1";
 
 /// One chat completion from the LLM at `base`, as a `chat stand-in-1` CLIENT span with the
 /// GenAI attributes (model, provider, token usage read from the response).
-#[agent_trace::llm_call(model = "stand-in-1", provider = "stand-in", prompt = prompt)]
+#[agent_trace::llm_call(model = "stand-in-1", provider = "stand-in", url = base, prompt = prompt)]
 pub async fn chat_completion(base: &str, prompt: &str) -> anyhow::Result<ChatResponse> {
     Ok(http_client()
         .post(format!("{base}/v1/chat/completions"))

@@ -161,6 +161,13 @@ impl Attrs {
             k::AGENT_TARGET_URL,
             text::cut(url, CAPTURE_LIMIT),
         ));
+        self.server_url(url);
+    }
+
+    /// `server.address`, `server.port` from the URL of an `#[llm_call(url = ..)]`: the
+    /// model endpoint (a URL that does not parse adds nothing).
+    pub fn server_url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
+        let url = url.as_ref();
         if let Ok(uri) = url.parse::<http::Uri>() {
             if let Some(host) = uri.host() {
                 self.attributes
