@@ -90,7 +90,11 @@ fn usage_and_model_from_real_response_shapes() {
     let local = tree.find("chat local-7b").unwrap();
     assert_eq!(local.attr("server.address").as_deref(), Some("127.0.0.1"));
     assert_eq!(local.attr("server.port").as_deref(), Some("8081"));
-    assert_eq!(local.attr("agent.target_url"), None, "an A2A key, not a model's");
+    assert_eq!(
+        local.attr("agent.target_url"),
+        None,
+        "an A2A key, not a model's"
+    );
     assert_eq!(
         o.attr("gen_ai.usage.cache_read.input_tokens").as_deref(),
         Some("8")

@@ -70,6 +70,20 @@ impl Middleware for TraceMiddleware {
                         k::HTTP_RESPONSE_STATUS_CODE,
                         i64::from(status.as_u16()),
                     ));
+                    s.set_attribute(KeyValue::new(
+                        k::NETWORK_PROTOCOL_VERSION,
+                        k::http_version(resp.version()),
+                    ));
+                    if let Some(peer) = resp.remote_addr() {
+                        s.set_attribute(KeyValue::new(
+                            k::NETWORK_PEER_ADDRESS,
+                            peer.ip().to_string(),
+                        ));
+                        s.set_attribute(KeyValue::new(
+                            k::NETWORK_PEER_PORT,
+                            i64::from(peer.port()),
+                        ));
+                    }
                     if status.is_client_error() || status.is_server_error() {
                         s.set_attribute(KeyValue::new(k::ERROR_TYPE, status.as_str().to_string()));
                         cx.span()

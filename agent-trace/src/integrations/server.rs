@@ -154,14 +154,10 @@ fn request_attrs<B>(req: &http::Request<B>, attrs: &mut Vec<KeyValue>) {
             attrs.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
         }
     }
-    let version = match req.version() {
-        http::Version::HTTP_09 => "0.9",
-        http::Version::HTTP_10 => "1.0",
-        http::Version::HTTP_2 => "2",
-        http::Version::HTTP_3 => "3",
-        _ => "1.1",
-    };
-    attrs.push(KeyValue::new(k::NETWORK_PROTOCOL_VERSION, version));
+    attrs.push(KeyValue::new(
+        k::NETWORK_PROTOCOL_VERSION,
+        k::http_version(req.version()),
+    ));
     if let Some(ua) = req
         .headers()
         .get(http::header::USER_AGENT)

@@ -13,9 +13,9 @@ pub use opentelemetry_semantic_conventions::attribute::{
     HTTP_REQUEST_METHOD, HTTP_REQUEST_METHOD_ORIGINAL, HTTP_RESPONSE_STATUS_CODE, HTTP_ROUTE,
     JSONRPC_REQUEST_ID, MESSAGING_BATCH_MESSAGE_COUNT, MESSAGING_DESTINATION_NAME,
     MESSAGING_MESSAGE_BODY_SIZE, MESSAGING_OPERATION_NAME, MESSAGING_OPERATION_TYPE,
-    MESSAGING_SYSTEM, NETWORK_PROTOCOL_NAME, NETWORK_PROTOCOL_VERSION, NETWORK_TRANSPORT,
-    RPC_RESPONSE_STATUS_CODE, SERVER_ADDRESS, SERVER_PORT, SERVICE_NAME, SESSION_ID, URL_FULL,
-    URL_PATH, URL_SCHEME, USER_AGENT_ORIGINAL,
+    MESSAGING_SYSTEM, NETWORK_PEER_ADDRESS, NETWORK_PEER_PORT, NETWORK_PROTOCOL_NAME,
+    NETWORK_PROTOCOL_VERSION, NETWORK_TRANSPORT, RPC_RESPONSE_STATUS_CODE, SERVER_ADDRESS,
+    SERVER_PORT, SERVICE_NAME, SESSION_ID, URL_FULL, URL_PATH, URL_SCHEME, USER_AGENT_ORIGINAL,
 };
 
 /// `gen_ai.operation.name`: `execute_tool`, `invoke_agent`, `chat`.
@@ -216,3 +216,15 @@ pub const LLM_INPUT_MESSAGES: &str = "llm.input_messages";
 pub const LLM_OUTPUT_MESSAGES: &str = "llm.output_messages";
 /// OpenInference: `agent.name`.
 pub const OPENINFERENCE_AGENT_NAME: &str = "agent.name";
+
+/// The `network.protocol.version` of an HTTP version: `1.0`, `1.1`, `2`, `3` (`0.9`).
+#[cfg(any(feature = "tower", feature = "reqwest"))]
+pub(crate) fn http_version(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_09 => "0.9",
+        http::Version::HTTP_10 => "1.0",
+        http::Version::HTTP_2 => "2",
+        http::Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
