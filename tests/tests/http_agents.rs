@@ -160,7 +160,10 @@ async fn a_to_b_to_c_is_one_trace() {
     assert_eq!(client_c.attr("server.address"), Some("127.0.0.1"));
     // What the response says about the connection: the peer and the HTTP version.
     assert_eq!(client_c.attr("network.peer.address"), Some("127.0.0.1"));
-    assert_eq!(client_c.attr("network.peer.port"), client_c.attr("server.port"));
+    assert_eq!(
+        client_c.attr("network.peer.port"),
+        client_c.attr("server.port")
+    );
     assert_eq!(client_c.attr("network.protocol.version"), Some("1.1"));
     assert_eq!(
         request_id, *trace,

@@ -318,6 +318,17 @@ fn condition_holds(cond: &str, attrs: &[KeyValue], error: bool) -> Option<bool> 
     if lower.contains("error") && (lower.contains("ended") || lower.contains("fail")) {
         return Some(error);
     }
+    // "If and only if it's different than `http.request.method`": the original differs from
+    // the recorded value exactly when that value is the registry's catch-all member `_OTHER`
+    // (a method the instrumentation does not know).
+    if lower.contains("different than") {
+        let key = cond.split('`').nth(1)?;
+        let value = attrs.iter().find(|kv| kv.key == key)?;
+        return Some(
+            value.value.as_ref().and_then(|v| v.value.as_ref())
+                == Some(&Value::StringValue("_OTHER".into())),
+        );
+    }
     None
 }
 
@@ -637,6 +648,34 @@ mod tests {
         for rule in ["deprecated", "kind", "name", "unique", "type", "undefined"] {
             assert!(found.contains(&rule), "{rule} in {}", report.render());
         }
+    }
+
+    #[test]
+    fn method_original_only_for_an_unknown_method() {
+        let reg = load(&[]);
+        let client = |method: &str| Span {
+            name: "GET".into(),
+            kind: 3,
+            attributes: vec![
+                text("http.request.method", method),
+                text("server.address", "h"),
+                kv("server.port", Value::IntValue(80)),
+                text("url.full", "http://h/"),
+            ],
+            ..Default::default()
+        };
+        let about_original = |r: &Report| {
+            r.findings
+                .iter()
+                .filter(|f| f.detail.contains("http.request.method_original"))
+                .map(|f| f.severity)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(about_original(&check(&reg, client("GET"))), []);
+        assert_eq!(
+            about_original(&check(&reg, client("_OTHER"))),
+            [Severity::Violation]
+        );
     }
 
     #[test]
