@@ -5,11 +5,11 @@
 //! |---|---|---|---|
 //! | `gen_ai.client.inference.duration` (histogram) | `s` | `#[llm_call]` | `gen_ai.operation.name`, `gen_ai.request.model`, `gen_ai.provider.name`, `gen_ai.response.model`, `error.type` |
 //! | `gen_ai.client.inference.usage.input_tokens`, `.output_tokens` (counters) | `{token}` | `#[llm_call]` (from the response; 0 when none came back) | as above, and `gen_ai.token.modality=unknown` (agent-trace counts totals) |
-//! | `gen_ai.execute_tool.duration` (histogram) | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `error.type` |
+//! | `gen_ai.execute_tool.duration` (histogram) | `s` | `#[traced_tool]` | `gen_ai.tool.name`, `gen_ai.tool.type`, `error.type` |
 //! | `gen_ai.client.operation.duration` (histogram) | `s` | `#[a2a_call]`, `a2a_span!` (remote agents) | `gen_ai.operation.name=invoke_agent`, `gen_ai.provider.name=a2a`, `gen_ai.agent.name`, `error.type` |
 //! | `gen_ai.invocation.duration` (histogram) | `s` | `#[agent_run]` (in-process agents) | `gen_ai.operation.name=invoke_agent`, `gen_ai.agent.name`, `gen_ai.invocation.is_nested`, `error.type` |
-//! | `mcp.client.operation.duration` (histogram) | `s` | MCP requests sent with `.traced()` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.tool.name` / `gen_ai.prompt.name`, `error.type` |
-//! | `mcp.server.operation.duration` (histogram) | `s` | MCP requests served by `TracedService` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `network.transport`, `error.type` |
+//! | `mcp.client.operation.duration` (histogram) | `s` | MCP requests sent with `.traced()` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.operation.name`, `gen_ai.tool.name` / `gen_ai.prompt.name`, `error.type` |
+//! | `mcp.server.operation.duration` (histogram) | `s` | MCP requests served by `TracedService` (feature `rmcp`) | `mcp.method.name`, `mcp.protocol.version`, `gen_ai.operation.name`, `network.transport`, `network.protocol.name`, `error.type` |
 //!
 //! Names, instruments, units and attributes are checked against the conventions' registry by
 //! the tests (`tests/tests/metrics.rs`). Earlier versions wrote `gen_ai.client.token.usage`,

@@ -65,6 +65,7 @@ mod meters {
             match &self.measure {
                 Measure::Tool(name) => {
                     attrs.push(KeyValue::new(k::GEN_AI_TOOL_NAME, *name));
+                    attrs.push(KeyValue::new(k::GEN_AI_TOOL_TYPE, k::TOOL_TYPE_FUNCTION));
                     self.push_error(&mut attrs);
                     i.tool_duration.record(secs, &attrs);
                 }

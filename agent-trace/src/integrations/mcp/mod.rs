@@ -202,7 +202,10 @@ fn metric_attributes(span_attrs: &[KeyValue], server: bool) -> Vec<KeyValue> {
                     *known.unwrap_or(&"_OTHER"),
                 ));
             }
-            k::MCP_PROTOCOL_VERSION | k::NETWORK_TRANSPORT => out.push(kv.clone()),
+            k::MCP_PROTOCOL_VERSION
+            | k::NETWORK_TRANSPORT
+            | k::NETWORK_PROTOCOL_NAME
+            | k::GEN_AI_OPERATION_NAME => out.push(kv.clone()),
             k::GEN_AI_TOOL_NAME | k::GEN_AI_PROMPT_NAME if !server => out.push(kv.clone()),
             _ => {}
         }
@@ -210,10 +213,12 @@ fn metric_attributes(span_attrs: &[KeyValue], server: bool) -> Vec<KeyValue> {
     out
 }
 
-/// A JSON value as an attribute string, cut at the capture limit.
+/// A JSON value as an attribute string that stays valid JSON: whole when it fits the capture
+/// limit, else the JSON string of its cut text (bounded work either way).
 fn json_cut<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    let json = serde_json::to_string(value).unwrap_or_default();
-    text::cut(&json, crate::CAPTURE_LIMIT)
+    text::json(value, crate::CAPTURE_LIMIT)
+        .unwrap_or(serde_json::Value::Null)
+        .to_string()
 }
 
 /// The text of an `isError` tool result, for the span status.
@@ -278,3 +283,24 @@ mod server;
 
 pub use client::{McpClientExt, TracedClient};
 pub use server::TracedService;
+
+#[cfg(test)]
+mod tests {
+    /// MCP tool arguments and results stay valid JSON however long they are.
+    #[test]
+    fn long_json_content_stays_valid_json() {
+        let short = serde_json::json!({"a": 1, "b": "x"});
+        assert_eq!(super::json_cut(&short), short.to_string());
+        let long = serde_json::json!({"text": "y".repeat(100_000)});
+        let cut = super::json_cut(&long);
+        let parsed: serde_json::Value = serde_json::from_str(&cut).expect("valid JSON");
+        let inner = parsed
+            .as_str()
+            .expect("the cut JSON text, as a JSON string");
+        assert!(
+            inner.starts_with("{\"text\":\"yyy") && inner.ends_with('…'),
+            "{inner}"
+        );
+        assert!(cut.len() < 4 * crate::CAPTURE_LIMIT);
+    }
+}
