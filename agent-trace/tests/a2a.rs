@@ -55,6 +55,7 @@ invoke_agent coder [CLIENT]
   execute_tool local_check [INTERNAL]
     · gen_ai.operation.name=execute_tool
     · gen_ai.tool.name=local_check
+    · gen_ai.tool.type=function
     · tool.name=local_check
     · tool.success=true
 invoke_agent coder [CLIENT] ERROR: coder refused an empty task
@@ -74,6 +75,7 @@ invoke_agent coder [CLIENT] ERROR: coder refused an empty task
   execute_tool local_check [INTERNAL]
     · gen_ai.operation.name=execute_tool
     · gen_ai.tool.name=local_check
+    · gen_ai.tool.type=function
     · tool.name=local_check
     · tool.success=true
 invoke_agent reviewer [CLIENT]
@@ -154,6 +156,7 @@ agent_phase coding [INTERNAL]
     execute_tool local_check [INTERNAL]
       · gen_ai.operation.name=execute_tool
       · gen_ai.tool.name=local_check
+      · gen_ai.tool.type=function
       · tool.name=local_check
       · tool.success=true
 "

@@ -62,6 +62,7 @@ execute_tool slow [INTERNAL] ERROR: cancelled: the future was dropped before it 
   · error.type=cancelled
   · gen_ai.operation.name=execute_tool
   · gen_ai.tool.name=slow
+  · gen_ai.tool.type=function
   · tool.name=slow
   · tool.success=false
   ! exception exception.message=cancelled: the future was dropped before it completed exception.type=cancelled
@@ -69,6 +70,7 @@ execute_tool slow [INTERNAL] ERROR: cancelled: the future was dropped before it 
   · error.type=cancelled
   · gen_ai.operation.name=execute_tool
   · gen_ai.tool.name=slow
+  · gen_ai.tool.type=function
   · tool.name=slow
   · tool.success=false
   ! exception exception.message=cancelled: the future was dropped before it completed exception.type=cancelled
@@ -253,6 +255,7 @@ agent_phase outer [INTERNAL]
   execute_tool fetch [INTERNAL]
     · gen_ai.operation.name=execute_tool
     · gen_ai.tool.name=fetch
+    · gen_ai.tool.type=function
     · tool.name=fetch
     · tool.success=true
 "

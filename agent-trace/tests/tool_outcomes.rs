@@ -29,12 +29,14 @@ fn ok_and_err_with_io_result_alias() {
 execute_tool ok_io [INTERNAL]
   · gen_ai.operation.name=execute_tool
   · gen_ai.tool.name=ok_io
+  · gen_ai.tool.type=function
   · tool.name=ok_io
   · tool.success=true
 execute_tool err_io [INTERNAL] ERROR: disk on fire
   · error.type=std::io::error::Error
   · gen_ai.operation.name=execute_tool
   · gen_ai.tool.name=err_io
+  · gen_ai.tool.type=function
   · tool.name=err_io
   · tool.success=false
   ! exception exception.message=disk on fire exception.type=std::io::error::Error
@@ -234,6 +236,7 @@ execute_tool panics [INTERNAL] ERROR: tool exploded: bad input
   · error.type=panic
   · gen_ai.operation.name=execute_tool
   · gen_ai.tool.name=panics
+  · gen_ai.tool.type=function
   · tool.name=panics
   · tool.success=false
   ! exception exception.message=tool exploded: bad input exception.type=panic
@@ -280,6 +283,7 @@ execute_tool search [INTERNAL]
   · gen_ai.operation.name=execute_tool
   · gen_ai.tool.call.id=call_42
   · gen_ai.tool.name=search
+  · gen_ai.tool.type=function
   · raw key=\"rust\"
   · search.engine=local
   · search.limit=2

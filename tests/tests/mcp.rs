@@ -83,8 +83,11 @@ struct Outcomes {
 }
 
 #[agent_phase("use_tools")]
-async fn use_tools(client: &Client) -> Outcomes {
-    let traced = client.traced();
+async fn use_tools(client: &Client, url: Option<&str>) -> Outcomes {
+    let traced = match url {
+        Some(url) => client.traced().over_http(url),
+        None => client.traced().over_stdio(),
+    };
     let sum = traced
         .call_tool(args(json!({"a": 2, "b": 3})))
         .await
@@ -168,6 +171,7 @@ fn assert_use_tools_trace(spans: &[ReceivedSpan], server_service: &str, transpor
     let (client, server) = assert_hop(spans, "tools/call add", phase);
     assert_eq!(server.service, server_service);
     assert_eq!(server.attr("network.transport"), Some(transport));
+    assert_eq!(client.attr("network.transport"), Some(transport));
     for s in [client, server] {
         assert_eq!(s.attr("gen_ai.operation.name"), Some("execute_tool"));
         assert_eq!(s.attr("gen_ai.tool.name"), Some("add"));
@@ -214,7 +218,7 @@ fn stdio_calls_make_one_trace_across_the_process_boundary() {
     let guard = agent_trace_tests::init_to(&rx, "mcp-client", Protocol::Grpc);
     let outcomes = runtime().block_on(async {
         let client = stdio_client(&rx).await;
-        let outcomes = use_tools(&client).await;
+        let outcomes = use_tools(&client, None).await;
         client.cancel().await.expect("close"); // closes stdin: the server flushes and exits
         outcomes
     });
@@ -278,19 +282,25 @@ fn streamable_http_calls_make_one_trace() {
     agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::init_to(&rx, "mcp-both", Protocol::Grpc);
+    let mut port = 0;
     runtime().block_on(async {
         let addr = serve_mcp(StreamableHttpServerConfig::default()).await;
         let transport = StreamableHttpClientTransport::from_uri(format!("http://{addr}/mcp"));
         let client: Client = ().serve(transport).await.expect("initialize");
-        let outcomes = use_tools(&client).await;
+        let outcomes = use_tools(&client, Some(&format!("http://{addr}/mcp"))).await;
         assert_eq!(outcomes.sum, "5");
         assert_eq!(outcomes.fail_is_error, Some(true));
         assert_eq!(outcomes.reject_code, Some(-32602));
         client.cancel().await.expect("close");
+        port = addr.port();
     });
     guard.shutdown().expect("delivered");
     let spans = rx.spans();
     assert_use_tools_trace(&spans, "mcp-both", "tcp");
+    let client = one(&spans, "tools/call add", "CLIENT");
+    assert_eq!(client.attr("server.address"), Some("127.0.0.1"));
+    assert_eq!(client.attr("server.port"), Some(port.to_string().as_str()));
+    assert_eq!(client.attr("network.protocol.name"), Some("http"));
     let server = one(&spans, "tools/call add", "SERVER");
     assert!(
         server.attr("mcp.session.id").is_some_and(|s| !s.is_empty()),

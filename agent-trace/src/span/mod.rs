@@ -31,6 +31,7 @@ pub(crate) use self::core::{
     ActiveSpan,
 };
 pub(crate) use run::{call, instrument};
+pub(crate) use start::server_attributes;
 #[cfg(feature = "rmcp")]
 pub(crate) use {self::core::start_span_measured, instruments::Measure};
 

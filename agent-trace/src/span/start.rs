@@ -167,22 +167,28 @@ impl Attrs {
     /// `server.address`, `server.port` from the URL of an `#[llm_call(url = ..)]`: the
     /// model endpoint (a URL that does not parse adds nothing).
     pub fn server_url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
-        let url = url.as_ref();
-        if let Ok(uri) = url.parse::<http::Uri>() {
-            if let Some(host) = uri.host() {
-                self.attributes
-                    .push(KeyValue::new(k::SERVER_ADDRESS, host.to_string()));
-                let port = uri.port_u16().or(match uri.scheme_str() {
-                    Some("https") => Some(443),
-                    Some("http") => Some(80),
-                    _ => None,
-                });
-                if let Some(port) = port {
-                    self.attributes
-                        .push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
-                }
-            }
-        }
+        server_attributes(url.as_ref(), &mut self.attributes);
+    }
+}
+
+/// `server.address` (the host, cut to the capture limit) and `server.port` (explicit, or the
+/// scheme's default) of `url`; nothing for a URL that does not parse or has no host.
+pub(crate) fn server_attributes(url: &str, out: &mut Vec<KeyValue>) {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return;
+    };
+    let Some(host) = uri.host() else { return };
+    out.push(KeyValue::new(
+        k::SERVER_ADDRESS,
+        text::cut(host, CAPTURE_LIMIT),
+    ));
+    let port = uri.port_u16().or(match uri.scheme_str() {
+        Some("https") => Some(443),
+        Some("http") => Some(80),
+        _ => None,
+    });
+    if let Some(port) = port {
+        out.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
     }
 }
 

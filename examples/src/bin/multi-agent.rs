@@ -476,6 +476,7 @@ async fn lookup_docs(question: &str) -> anyhow::Result<String> {
     let args = json!({ "topic": topic });
     let result = client
         .traced()
+        .over_stdio()
         .call_tool(
             CallToolRequestParams::new("lookup_docs")
                 .with_arguments(args.as_object().cloned().unwrap_or_default()),

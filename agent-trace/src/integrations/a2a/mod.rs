@@ -393,16 +393,7 @@ where
 /// `a2a.protocol.version` (the helpers that know the URL send [`VERSION_HEADER`]).
 fn address_attributes(url: &str) -> Vec<KeyValue> {
     let mut attrs = vec![KeyValue::new(k::A2A_PROTOCOL_VERSION, PROTOCOL_VERSION)];
-    if let Ok(uri) = url.parse::<http::Uri>() {
-        if let Some(host) = uri.host() {
-            attrs.push(KeyValue::new(k::SERVER_ADDRESS, text::cut(host, ID_LIMIT)));
-            let port = uri.port_u16().unwrap_or(match uri.scheme_str() {
-                Some("https") => 443,
-                _ => 80,
-            });
-            attrs.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
-        }
-    }
+    crate::span::server_attributes(url, &mut attrs);
     attrs
 }
 

@@ -11,7 +11,10 @@ pub trait McpClientExt {
 
 impl McpClientExt for Peer<RoleClient> {
     fn traced(&self) -> TracedClient<'_> {
-        TracedClient { peer: self }
+        TracedClient {
+            peer: self,
+            transport: Transport::Unknown,
+        }
     }
 }
 
@@ -19,6 +22,51 @@ impl McpClientExt for Peer<RoleClient> {
 #[derive(Debug, Clone, Copy)]
 pub struct TracedClient<'a> {
     peer: &'a Peer<RoleClient>,
+    transport: Transport<'a>,
+}
+
+/// How the client reaches its server (rmcp's client handle does not say).
+#[derive(Debug, Clone, Copy)]
+enum Transport<'a> {
+    Unknown,
+    Stdio,
+    Http(&'a str),
+}
+
+impl<'a> TracedClient<'a> {
+    /// The server is a child process spoken to over stdio: spans get
+    /// `network.transport=pipe`.
+    ///
+    /// ```no_run
+    /// # async fn run(client: &rmcp::Peer<rmcp::RoleClient>) -> Result<(), rmcp::ServiceError> {
+    /// use agent_trace::mcp::McpClientExt as _;
+    /// let tools = client.traced().over_stdio().list_tools(None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn over_stdio(mut self) -> Self {
+        self.transport = Transport::Stdio;
+        self
+    }
+
+    /// The server is reached over streamable HTTP at `url`: spans get
+    /// `network.transport=tcp`, `network.protocol.name=http`, `server.address` and
+    /// `server.port`.
+    pub fn over_http(mut self, url: &'a str) -> Self {
+        self.transport = Transport::Http(url);
+        self
+    }
+
+    fn transport_attributes(&self, attrs: &mut Vec<KeyValue>) {
+        match self.transport {
+            Transport::Unknown => {}
+            Transport::Stdio => attrs.push(KeyValue::new(k::NETWORK_TRANSPORT, "pipe")),
+            Transport::Http(url) => {
+                attrs.push(KeyValue::new(k::NETWORK_TRANSPORT, "tcp"));
+                attrs.push(KeyValue::new(k::NETWORK_PROTOCOL_NAME, "http"));
+                crate::span::server_attributes(url, attrs);
+            }
+        }
+    }
 }
 
 /// Sends `notifications/cancelled` for a request whose caller stopped waiting, as rmcp's own
@@ -72,6 +120,7 @@ impl TracedClient<'_> {
                 let v = text::cut(info.protocol_version.as_str(), NAME_LIMIT);
                 attrs.push(KeyValue::new(k::MCP_PROTOCOL_VERSION, v));
             }
+            self.transport_attributes(&mut attrs);
             let measure = Measure::Mcp {
                 server: false,
                 attributes: metric_attributes(&attrs, false),
