@@ -19,6 +19,7 @@
 //! execute_tool search [INTERNAL]
 //!   · gen_ai.operation.name=execute_tool
 //!   · gen_ai.tool.name=search
+//!   · gen_ai.tool.type=function
 //!   · tool.name=search
 //!   · tool.success=true
 //! ");
