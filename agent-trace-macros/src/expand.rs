@@ -477,13 +477,25 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
                 &s,
                 Typing::Known,
             );
+            let body = hidden("__agent_trace_body");
+            // With no span (tracing off, or a span not started) the body is called at once:
+            // nothing is moved into a slot, which otherwise copies the whole
+            // `Option<ActiveSpan>` on every untraced call. The body is one closure, called
+            // from either branch.
             quote_spanned!(Span::mixed_site()=>
-                let mut #span = #krate::__private::SpanSlot::new(#start);
-                let #result = #krate::__private::call(#span.get_mut(), move || { #fake #(#stmts)* });
-                if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(#span.get_mut()) {
-                    #rec
+                let #span = #start;
+                let #body = move || { #fake #(#stmts)* };
+                match #span {
+                    ::core::option::Option::None => #krate::__private::call_once(#body),
+                    #span @ ::core::option::Option::Some(_) => {
+                        let mut #span = #krate::__private::SpanSlot::new(#span);
+                        let #result = #krate::__private::call(#span.get_mut(), #body);
+                        if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(#span.get_mut()) {
+                            #rec
+                        }
+                        #result
+                    }
                 }
-                #result
             )
         }
         Shape::Async => {

@@ -3,7 +3,7 @@
 //! on all cases alike; the table gives the median over the rounds and the spread (min–max),
 //! and each ratio is taken within a round, then summarised the same way.
 //!
-//! Like with like: both pipelines are installed side by side with the same four attributes,
+//! Like with like: both pipelines are installed side by side with the same five attributes,
 //! the same 1,048,576-span queue and 512-span batches, and an exporter that discards and
 //! counts. After each sampled case both are flushed (outside the timing) and the spans that
 //! reached the exporter are compared with the spans made: **the run fails if either side
@@ -69,6 +69,7 @@ fn hand_written(tracer: &SdkTracer, x: u64) -> Result<u64, std::io::Error> {
         .with_attributes([
             KeyValue::new("gen_ai.operation.name", "execute_tool"),
             KeyValue::new("gen_ai.tool.name", "bench"),
+            KeyValue::new("gen_ai.tool.type", "function"),
             KeyValue::new("tool.name", "bench"),
         ])
         .start(tracer);

@@ -16,7 +16,7 @@
 //! - `inject_extract`: W3C inject into a `HeaderMap` and extract back.
 //!
 //! Same settings for ours and the SDK's baseline: a 65,536-span queue and 512-span batches,
-//! the same four attributes, an exporter that discards. After each sampled case the spans
+//! the same five attributes, an exporter that discards. After each sampled case the spans
 //! that reached the exporter are compared with the spans made, so a case that dropped spans
 //! (and so looked cheaper) is reported with its drops.
 
@@ -54,7 +54,7 @@ async fn traced_async(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
 }
 
-#[tracing::instrument(name = "execute_tool bench", fields(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = "bench", tool.name = "bench", tool.success = true))]
+#[tracing::instrument(name = "execute_tool bench", fields(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = "bench", gen_ai.tool.type = "function", tool.name = "bench", tool.success = true))]
 #[inline(never)]
 fn instrumented(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
@@ -94,6 +94,7 @@ fn fastrace_call(x: u64) -> Result<u64, std::io::Error> {
         [
             ("gen_ai.operation.name", "execute_tool"),
             ("gen_ai.tool.name", "bench"),
+            ("gen_ai.tool.type", "function"),
             ("tool.name", "bench"),
         ]
     });
@@ -141,6 +142,7 @@ fn hand_written(
         .with_attributes([
             KeyValue::new("gen_ai.operation.name", "execute_tool"),
             KeyValue::new("gen_ai.tool.name", "bench"),
+            KeyValue::new("gen_ai.tool.type", "function"),
             KeyValue::new("tool.name", "bench"),
         ])
         .start(tracer);

@@ -9,7 +9,9 @@ pub use super::probes::{
     RecordDebugResult, RecordDebugTypedResult, RecordErrorResult, RecordItemAny, RecordItemResult,
     RecordResult, RecordTypedErrorResult, RecordTypedResult,
 };
-pub use super::run::{call, instrument, instrument_stream, Instrumented, InstrumentedStream};
+pub use super::run::{
+    call, call_once, instrument, instrument_stream, Instrumented, InstrumentedStream,
+};
 pub use super::semconv::AGENT_TRACE_RESULT;
 pub use super::start::{
     start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs, ToAttributeValue,

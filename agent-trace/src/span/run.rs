@@ -15,6 +15,14 @@ use opentelemetry::KeyValue;
 use super::core::{ActiveSpan, SpanSlot};
 use super::semconv as k;
 
+/// Runs a sync body with no span: `body()` for a closure that may be `FnMut` or `FnOnce`
+/// (calling it in the expansion directly would need a `mut` binding for one and warn for the
+/// other).
+#[inline(always)]
+pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+    body()
+}
+
 /// Runs a sync body with the span current; records a panic and lets it continue.
 #[inline(always)]
 pub fn call<R>(span: &mut Option<ActiveSpan>, body: impl FnOnce() -> R) -> R {
