@@ -501,9 +501,17 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
         Shape::Async => {
             let fake = fake_return(&ret_ty);
             let rec = recorder(opts, Some(&ret_ty));
+            // As for sync bodies: with no span the body's future is awaited as it is, so no
+            // `Option<ActiveSpan>` is moved into an `Instrumented` on untraced calls.
             quote_spanned!(Span::mixed_site()=>
                 let #span = #start;
-                #krate::__private::instrument(#span, async move { #fake #(#stmts)* }, #rec).await
+                let #future = async move { #fake #(#stmts)* };
+                match #span {
+                    ::core::option::Option::None => #future.await,
+                    #span @ ::core::option::Option::Some(_) => {
+                        #krate::__private::instrument(#span, #future, #rec).await
+                    }
+                }
             )
         }
         Shape::ImplFuture => {
