@@ -82,6 +82,10 @@ struct State {
     stats: ExportStats,
     flush_requested: u64,
     flush_completed: u64,
+    /// The export thread is waiting on `work` (set and cleared by it under the lock). A span
+    /// wakes it only then: `Condvar::notify_one` is a futex syscall whether or not anyone
+    /// waits, and a hot producer would otherwise pay one per span once a batch is full.
+    worker_waiting: bool,
     shutdown_deadline: Option<Instant>,
     worker_done: bool,
 }
@@ -148,7 +152,8 @@ impl Shared {
             return;
         }
         st.markers.push_back(marker);
-        if st.markers.len() == 1 && st.queue.is_empty() {
+        if st.worker_waiting && st.markers.len() == 1 && st.queue.is_empty() {
+            st.worker_waiting = false;
             self.work.notify_one();
         }
     }
@@ -276,8 +281,10 @@ impl SpanProcessor for QueueProcessor {
         }
         st.queue.push_back(span);
         // The export thread sleeps on an empty queue: wake it for the first span, and for a
-        // full batch.
-        if st.queue.len() == 1 || st.queue.len() >= shared.batch.max_export_batch_size {
+        // full batch, if it is waiting (it checks both under this lock before it waits).
+        let len = st.queue.len();
+        if st.worker_waiting && (len == 1 || len >= shared.batch.max_export_batch_size) {
+            st.worker_waiting = false;
             shared.work.notify_one();
         }
     }
@@ -501,11 +508,13 @@ impl Worker {
                     }
                     at - now
                 };
+                st.worker_waiting = true;
                 st = shared
                     .work
                     .wait_timeout(st, wait)
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
+                st.worker_waiting = false;
             }
             // Everything queued, in O(1): the producers get the empty buffer (its capacity
             // kept) and never wait for spans being moved.
