@@ -10,7 +10,8 @@
 //! dropped a span**.
 //!
 //! Run: `cargo bench -p agent-trace-otel --bench interleaved` (`ROUNDS`, `CALLS` to change
-//! the defaults: 11 rounds, 20,000 calls per sampled case).
+//! the defaults: 11 rounds, 20,000 calls per sampled case; `ONLY=ours` or `ONLY=sdk` runs
+//! just that sampled case, for a profiler).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -155,8 +156,9 @@ fn main() {
         .install()
         .expect("install");
     assert!(!agent_trace::is_enabled());
+    let profiling = std::env::var("ONLY").is_ok();
     let off_rows = rounds(
-        n_rounds,
+        if profiling { 0 } else { n_rounds },
         [
             &mut || time(fast_calls, plain),
             &mut || time(fast_calls, traced),
@@ -194,6 +196,19 @@ fn main() {
             .build()
     };
     let tracer = sdk.tracer("bench");
+    // `ONLY=ours` / `ONLY=sdk`: just that sampled case, for a profiler (`perf stat -e
+    // instructions:u`, `perf record`), with no other case in the process's profile.
+    if let Ok(only) = std::env::var("ONLY") {
+        let n = calls * n_rounds;
+        let ns = match only.as_str() {
+            "ours" => time(n, traced),
+            _ => time(n, |x| hand_written(&tracer, x)),
+        };
+        let _ = agent_trace::force_flush(Duration::from_secs(60));
+        let _ = sdk.force_flush();
+        println!("{only}: {n} sampled calls, {ns:.1} ns each");
+        return;
+    }
     // An incoming parent that was not sampled: both sides drop its children.
     let unsampled = Context::new().with_remote_span_context(SpanContext::new(
         TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736u128),

@@ -126,7 +126,12 @@ impl Redactor {
     }
 
     fn value(&self, kv: &mut KeyValue) {
-        if is_generated(kv.key.as_str()) {
+        // Only strings are ever redacted: numbers and booleans skip the key expression too.
+        if !matches!(
+            kv.value,
+            Value::String(_) | Value::Array(opentelemetry::Array::String(_))
+        ) || is_generated(kv.key.as_str())
+        {
             return;
         }
         let keyed = self.key_matches(kv.key.as_str());
@@ -198,6 +203,8 @@ fn is_generated(key: &str) -> bool {
         key,
         k::GEN_AI_OPERATION_NAME
             | k::GEN_AI_TOOL_NAME
+            | k::GEN_AI_TOOL_TYPE
+            | k::GEN_AI_TOOL_DESCRIPTION
             | k::GEN_AI_AGENT_NAME
             | k::GEN_AI_REQUEST_MODEL
             | k::GEN_AI_PROVIDER_NAME
@@ -215,6 +222,7 @@ fn is_generated(key: &str) -> bool {
             | k::NETWORK_PROTOCOL_NAME
             | k::MESSAGING_SYSTEM
             | k::MESSAGING_OPERATION_TYPE
+            | k::MESSAGING_OPERATION_NAME
     )
 }
 
