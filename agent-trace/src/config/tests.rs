@@ -399,7 +399,7 @@ fn pending_spans_only_to_a_loopback_endpoint_without_tail_sampling() {
     }
     for remote in [
         "http://collector:4318",
-        "https://10.0.0.1:4317",
+        "http://10.0.0.1:4317",
         "http://localhost.example.com:4318",
     ] {
         assert!(
