@@ -247,15 +247,16 @@ fn demo_with_the_python_coder_is_still_one_trace() {
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("def answer()"), "{stdout}");
-    // The Python side sends each span as it ends; its HTTP SERVER span ends last.
+    // The Python side sends each span as it ends; its HTTP SERVER span (`POST …`) ends last.
+    // The a2a-sdk's request handler span is a SERVER span too, and may arrive first: wait
+    // for the HTTP one.
+    let http_server = |s: &ReceivedSpan| {
+        s.service == "coder-agent-python" && s.kind == "SERVER" && s.name.starts_with("POST")
+    };
     let started = std::time::Instant::now();
     let spans = loop {
         let spans = rx.spans();
-        let python: Vec<&ReceivedSpan> = spans
-            .iter()
-            .filter(|s| s.service == "coder-agent-python")
-            .collect();
-        if python.iter().any(|s| s.kind == "SERVER") || started.elapsed().as_secs() > 20 {
+        if spans.iter().any(http_server) || started.elapsed().as_secs() > 20 {
             break spans;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -266,7 +267,7 @@ fn demo_with_the_python_coder_is_still_one_trace() {
     assert!(spans.iter().all(|s| &s.trace_id == trace), "one trace");
     let server = spans
         .iter()
-        .find(|s| s.service == "coder-agent-python" && s.kind == "SERVER")
+        .find(|s| http_server(s))
         .expect("the Python agent's HTTP SERVER span");
     let post = spans
         .iter()
