@@ -256,7 +256,8 @@ impl Builder {
     /// spans while they run. Only a span still running when the export thread takes the queue
     /// gets one (at most one per schedule delay after its start); markers are never counted
     /// in [`export_stats`](crate::export_stats). Honoured only when the OTLP endpoint is a
-    /// loopback address and tail sampling is off, so no other backend receives markers.
+    /// loopback address (or the exporter is your own) and tail sampling is off, so no other
+    /// backend receives markers; never with the console exporter.
     ///
     /// Corresponding environment variable: `AGENT_TRACE_PENDING_SPANS`.
     pub fn pending_spans(mut self, on: bool) -> Self {

@@ -628,7 +628,8 @@ fn tail(o: &Overrides, env: &Env<'_>, sampler: Sampler) -> Result<Option<TailCon
 /// Pending-span markers (`AGENT_TRACE_PENDING_SPANS`), kept only where they cannot reach
 /// another backend: the OTLP endpoint is a loopback address (where `agent-trace view`
 /// listens) and tail sampling is off (a marker of a trace the tail sampler leaves out would
-/// stay "running" for ever). A custom exporter gets them when asked for: its owner chose it.
+/// stay "running" for ever). The console exporter never gets them (it would draw them as
+/// spans); a custom exporter does when asked for: its owner chose it.
 fn pending_spans(
     o: &Overrides,
     env: &Env<'_>,
@@ -640,7 +641,11 @@ fn pending_spans(
         || env.bool(AGENT_TRACE_PENDING_SPANS),
         || false,
     )?;
-    let local = transport.exporter != Exporter::Otlp || is_loopback_url(&transport.endpoint);
+    let local = match transport.exporter {
+        Exporter::Otlp => is_loopback_url(&transport.endpoint),
+        Exporter::Console => false,
+        Exporter::None => true,
+    };
     Ok(asked && local && !tail)
 }
 
