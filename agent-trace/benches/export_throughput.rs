@@ -23,6 +23,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use agent_trace::testing::receiver::OtlpReceiver;
 use agent_trace::traced_tool;
 use opentelemetry::trace::{Span as _, SpanKind, Tracer as _, TracerProvider as _};
@@ -30,26 +32,14 @@ use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, SdkTracerProvider};
 
+use common::{env_number, rounds, summary};
+
 const DELAY: Duration = Duration::from_millis(5);
 
 #[traced_tool(name = "bench")]
 #[inline(never)]
 fn traced(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Median and (min, max) of `xs`.
-fn summary(xs: &[f64]) -> (f64, f64, f64) {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
 /// The stock pipeline: the SDK's `BatchSpanProcessor` around opentelemetry-otlp's gRPC
@@ -89,12 +79,12 @@ fn stock_provider(
 }
 
 fn main() {
-    let rounds = env_number("ROUNDS", 9).max(3);
+    let rounds_wanted = env_number("ROUNDS", 9).max(3);
     let burst = env_number("BURST", 50_000);
     let batch = env_number("BATCH", 512) as usize;
     let redact = std::env::var("REDACT").map_or(true, |v| v != "off");
     println!(
-        "export throughput, interleaved: {rounds} rounds (+1 warm-up) of {burst} spans each, \
+        "export throughput, interleaved: {rounds_wanted} rounds (+1 warm-up) of {burst} spans each, \
          batch {batch}, OTLP/gRPC to 127.0.0.1, redaction {}\n",
         if redact { "on (default)" } else { "off" }
     );
@@ -164,20 +154,7 @@ fn main() {
         burst as f64 / secs
     };
 
-    let mut rows: Vec<[f64; 2]> = Vec::new();
-    for r in 0..=rounds {
-        let mut row = [0.0; 2];
-        if r % 2 == 0 {
-            row[0] = ours_case();
-            row[1] = stock_case();
-        } else {
-            row[1] = stock_case();
-            row[0] = ours_case();
-        }
-        if r > 0 {
-            rows.push(row);
-        }
-    }
+    let rows = rounds(rounds_wanted, [&mut ours_case, &mut stock_case]);
     let stats = agent_trace::export_stats();
     assert_eq!(stats.dropped(), 0, "{stats:?}");
 

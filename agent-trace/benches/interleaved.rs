@@ -17,7 +17,10 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use agent_trace::traced_tool;
+use common::{env_number, rounds, summary};
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, Tracer as _,
     TracerProvider as _,
@@ -100,36 +103,6 @@ fn time(n: u64, mut f: impl FnMut(u64) -> Result<u64, std::io::Error>) -> f64 {
         let _ = black_box(f(black_box(i)));
     }
     start.elapsed().as_nanos() as f64 / n as f64
-}
-
-fn env_number(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Median and (min, max) of `xs`.
-fn summary(xs: &[f64]) -> (f64, f64, f64) {
-    let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
-
-/// Runs `cases` for `rounds` rounds (the first is a warm-up and not kept), rotating the order.
-fn rounds<const N: usize>(rounds: u64, cases: [&mut dyn FnMut() -> f64; N]) -> Vec<[f64; N]> {
-    let mut out = Vec::new();
-    for r in 0..=rounds {
-        let mut row = [0.0; N];
-        for k in 0..N {
-            let i = (k + r as usize) % N;
-            row[i] = cases[i]();
-        }
-        if r > 0 {
-            out.push(row);
-        }
-    }
-    out
 }
 
 fn print_row(name: &str, values: &[f64]) {
