@@ -480,15 +480,18 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             let body = hidden("__agent_trace_body");
             // With no span (tracing off, or a span not started) the body is called at once:
             // nothing is moved into a slot, which otherwise copies the whole
-            // `Option<ActiveSpan>` on every untraced call. The body is one closure, called
-            // from either branch.
+            // `Option<ActiveSpan>` on every untraced call. The span is moved out by the
+            // pattern (`Some(span)`, not `span @ Some(_)`): the `None` arm then has nothing
+            // left to drop, where a binding of the whole `Option` left an out-of-line call of
+            // its drop glue on the untraced path. The body is one closure, called from either
+            // branch.
             quote_spanned!(Span::mixed_site()=>
                 let #span = #start;
                 let #body = move || { #fake #(#stmts)* };
                 match #span {
                     ::core::option::Option::None => #krate::__private::call_once(#body),
-                    #span @ ::core::option::Option::Some(_) => {
-                        let mut #span = #krate::__private::SpanSlot::new(#span);
+                    ::core::option::Option::Some(#span) => {
+                        let mut #span = #krate::__private::SpanSlot::new(::core::option::Option::Some(#span));
                         let #result = #krate::__private::call(#span.get_mut(), #body);
                         if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(#span.get_mut()) {
                             #rec
@@ -502,14 +505,15 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             let fake = fake_return(&ret_ty);
             let rec = recorder(opts, Some(&ret_ty));
             // As for sync bodies: with no span the body's future is awaited as it is, so no
-            // `Option<ActiveSpan>` is moved into an `Instrumented` on untraced calls.
+            // `Option<ActiveSpan>` is moved into an `Instrumented` on untraced calls, and the
+            // span is moved out by the pattern, so the `None` arm drops nothing.
             quote_spanned!(Span::mixed_site()=>
                 let #span = #start;
                 let #future = async move { #fake #(#stmts)* };
                 match #span {
                     ::core::option::Option::None => #future.await,
-                    #span @ ::core::option::Option::Some(_) => {
-                        #krate::__private::instrument(#span, #future, #rec).await
+                    ::core::option::Option::Some(#span) => {
+                        #krate::__private::instrument(::core::option::Option::Some(#span), #future, #rec).await
                     }
                 }
             )
