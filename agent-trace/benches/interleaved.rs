@@ -11,7 +11,8 @@
 //!
 //! Run: `cargo bench -p agent-trace-otel --bench interleaved` (`ROUNDS`, `CALLS` to change
 //! the defaults: 11 rounds, 20,000 calls per sampled case; `ONLY=ours` or `ONLY=sdk` runs
-//! just that sampled case, for a profiler).
+//! just that sampled case, for a profiler, and `ONLY=ours-unsampled` or `ONLY=sdk-unsampled`
+//! the not-sampled one).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -130,15 +131,20 @@ fn main() {
         .expect("install");
     assert!(!agent_trace::is_enabled());
     let profiling = std::env::var("ONLY").is_ok();
-    let off_rows = rounds(
-        if profiling { 0 } else { n_rounds },
-        [
-            &mut || time(fast_calls, plain),
-            &mut || time(fast_calls, traced),
-            &mut || time(fast_calls, |x| block_on(plain_async(x))),
-            &mut || time(fast_calls, |x| block_on(traced_async(x))),
-        ],
-    );
+    // (Not run when profiling one case: its profile holds that case only.)
+    let off_rows = if profiling {
+        Vec::new()
+    } else {
+        rounds(
+            n_rounds,
+            [
+                &mut || time(fast_calls, plain),
+                &mut || time(fast_calls, traced),
+                &mut || time(fast_calls, |x| block_on(plain_async(x))),
+                &mut || time(fast_calls, |x| block_on(traced_async(x))),
+            ],
+        )
+    };
     drop(off);
 
     // Tracing on: ours and the SDK's, installed side by side, parent-based samplers.
@@ -169,19 +175,6 @@ fn main() {
             .build()
     };
     let tracer = sdk.tracer("bench");
-    // `ONLY=ours` / `ONLY=sdk`: just that sampled case, for a profiler (`perf stat -e
-    // instructions:u`, `perf record`), with no other case in the process's profile.
-    if let Ok(only) = std::env::var("ONLY") {
-        let n = calls * n_rounds;
-        let ns = match only.as_str() {
-            "ours" => time(n, traced),
-            _ => time(n, |x| hand_written(&tracer, x)),
-        };
-        let _ = agent_trace::force_flush(Duration::from_secs(60));
-        let _ = sdk.force_flush();
-        println!("{only}: {n} sampled calls, {ns:.1} ns each");
-        return;
-    }
     // An incoming parent that was not sampled: both sides drop its children.
     let unsampled = Context::new().with_remote_span_context(SpanContext::new(
         TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736u128),
@@ -190,6 +183,23 @@ fn main() {
         true,
         TraceState::default(),
     ));
+    // `ONLY=ours` / `ONLY=sdk`: just that sampled case, for a profiler (`perf record`,
+    // `valgrind --tool=callgrind`), with no other on-case in the process's profile;
+    // `ONLY=ours-unsampled` / `ONLY=sdk-unsampled`: the not-sampled case.
+    if let Ok(only) = std::env::var("ONLY") {
+        let n = calls * n_rounds;
+        let _g = only
+            .ends_with("-unsampled")
+            .then(|| unsampled.clone().attach());
+        let ns = match only.trim_end_matches("-unsampled") {
+            "ours" => time(n, traced),
+            _ => time(n, |x| hand_written(&tracer, x)),
+        };
+        let _ = agent_trace::force_flush(Duration::from_secs(60));
+        let _ = sdk.force_flush();
+        println!("{only}: {n} calls, {ns:.1} ns each");
+        return;
+    }
     let (mut ours_made, mut sdk_made) = (0u64, 0u64);
     let check_ours = |made: &mut u64| {
         *made += calls;
