@@ -23,9 +23,16 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 PORT="$(free_port)"
 GRPC_PORT="$(free_port)"
 WORK="$(mktemp -d)"
+# Keeps the check's own exit status: Phoenix stopped by SIGTERM makes `wait` return 143,
+# which would otherwise become the script's status after a successful check.
 cleanup() {
-  [[ -n "${PHOENIX_PID:-}" ]] && kill "$PHOENIX_PID" 2>/dev/null && wait "$PHOENIX_PID" 2>/dev/null
+  local status=$?
+  if [[ -n "${PHOENIX_PID:-}" ]]; then
+    kill "$PHOENIX_PID" 2>/dev/null || true
+    wait "$PHOENIX_PID" 2>/dev/null || true
+  fi
   rm -rf "$WORK"
+  exit "$status"
 }
 trap cleanup EXIT
 
