@@ -64,6 +64,35 @@ pub(crate) enum Head {
 }
 
 impl Head {
+    /// The context of a child of `parent` that the SDK's sampler would drop because its
+    /// parent was not sampled (`parentbased_*`), made without the SDK's round trip: the
+    /// span context the SDK gives a dropped span (the parent's trace id and trace state, a new
+    /// span id from the SDK's random generator, flags not sampled, not remote), as a
+    /// non-recording span. `None` when that is not sure, or telemetry is suppressed: then the
+    /// SDK starts the span. (Out of line: inlined, it grows the frame of every traced
+    /// function, which the tracing-off path pays for.)
+    #[inline(never)]
+    pub(crate) fn unsampled_child(self, parent: &Context) -> Option<Context> {
+        use opentelemetry::trace::{SpanContext, TraceContextExt as _, TraceFlags};
+        use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
+        if !matches!(self, Head::ParentBased { .. }) || parent.is_telemetry_suppressed() {
+            return None;
+        }
+        let span = parent.span();
+        let sc = span.span_context();
+        if !sc.is_valid() || sc.is_sampled() {
+            return None;
+        }
+        let child = SpanContext::new(
+            sc.trace_id(),
+            RandomIdGenerator::default().new_span_id(),
+            TraceFlags::default(),
+            false,
+            sc.trace_state().clone(),
+        );
+        Some(parent.with_remote_span_context(child))
+    }
+
     /// `false` when the SDK's sampler will surely drop a span whose parent is `parent`.
     #[inline]
     pub(crate) fn may_sample(self, parent: &Context) -> bool {
@@ -329,5 +358,77 @@ impl ExportStats {
     /// True when every span that ended was exported (or left out on purpose by tail sampling).
     pub fn all_delivered(&self) -> bool {
         self.exported + self.sampled_out == self.ended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, Tracer as _,
+        TracerProvider as _,
+    };
+    use opentelemetry::Context;
+    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+
+    use super::Head;
+
+    fn remote_parent(flags: TraceFlags) -> Context {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736u128),
+            SpanId::from(0x00f067aa0ba902b7u64),
+            flags,
+            true,
+            TraceState::from_key_value([("vendor", "value")]).expect("trace state"),
+        ))
+    }
+
+    /// The child made without the SDK is the one the SDK's parent-based sampler makes: the
+    /// same trace id, flags, trace state and remoteness, a new valid span id, not recording.
+    #[test]
+    fn an_unsampled_child_is_what_the_sdk_makes() {
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
+            .build();
+        let tracer = provider.tracer("oracle");
+        let parent = remote_parent(TraceFlags::default());
+        let sdk = parent.with_span(tracer.start_with_context("child", &parent));
+        let sdk_span = sdk.span();
+        let want = sdk_span.span_context();
+        for head in [
+            Head::ParentBased { root_off: false },
+            Head::ParentBased { root_off: true },
+        ] {
+            let ours = head.unsampled_child(&parent).expect("made without the SDK");
+            let span = ours.span();
+            let got = span.span_context();
+            assert_eq!(got.trace_id(), want.trace_id());
+            assert_eq!(got.trace_flags(), want.trace_flags());
+            assert_eq!(got.trace_state().header(), want.trace_state().header());
+            assert_eq!(got.is_remote(), want.is_remote());
+            assert!(got.is_valid());
+            assert_ne!(
+                got.span_id(),
+                parent.span().span_context().span_id(),
+                "a span of its own"
+            );
+            assert!(!span.is_recording() && !sdk_span.is_recording());
+        }
+    }
+
+    /// Where the SDK's decision is not sure to be a drop (or telemetry is suppressed), the
+    /// SDK starts the span.
+    #[test]
+    fn otherwise_the_sdk_starts_the_span() {
+        let unsampled = remote_parent(TraceFlags::default());
+        let parent_based = Head::ParentBased { root_off: false };
+        assert!(parent_based
+            .unsampled_child(&remote_parent(TraceFlags::SAMPLED))
+            .is_none());
+        assert!(parent_based.unsampled_child(&Context::new()).is_none());
+        assert!(parent_based
+            .unsampled_child(&unsampled.with_telemetry_suppressed())
+            .is_none());
+        assert!(Head::Unknown.unsampled_child(&unsampled).is_none());
+        assert!(Head::Off.unsampled_child(&unsampled).is_none());
     }
 }

@@ -88,3 +88,54 @@ fn a_ratio_decides_per_trace_and_attributes_follow() {
     );
     assert!(steps <= 10);
 }
+
+/// Called under a parent that was not sampled, `#[traced_tool]` makes its child without the
+/// SDK's sampler (the fast path of `parentbased_*`): nothing is exported, and what it
+/// propagates is what the SDK's child would: the parent's trace id and trace state, a span id
+/// of its own, flags not sampled.
+#[test]
+fn children_of_an_unsampled_parent_propagate_like_the_sdks() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::builder_for("head", &rx.grpc_endpoint(), Protocol::Grpc)
+        .sampler(Sampler::ParentBasedAlwaysOn)
+        .install()
+        .expect("install");
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let parent_id = "00f067aa0ba902b7";
+    let mut incoming = http::HeaderMap::new();
+    incoming.insert(
+        "traceparent",
+        format!("00-{trace_id}-{parent_id}-00")
+            .parse()
+            .expect("header"),
+    );
+    incoming.insert("tracestate", "vendor=value".parse().expect("header"));
+    let parent = agent_trace::carriers::http::extract(&incoming);
+
+    #[traced_tool]
+    fn forward() -> http::HeaderMap {
+        let mut out = http::HeaderMap::new();
+        agent_trace::carriers::http::inject(&mut out);
+        out
+    }
+    let out = {
+        let _attached = parent.attach();
+        forward()
+    };
+    let stats = guard.shutdown().expect("delivered");
+    assert_eq!(
+        stats.ended, 0,
+        "an unsampled span never reaches the pipeline"
+    );
+    assert!(rx.spans().is_empty());
+
+    let traceparent = out["traceparent"].to_str().expect("ascii");
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts.len(), 4, "{traceparent}");
+    assert_eq!(parts[1], trace_id, "the parent's trace");
+    assert_ne!(parts[2], parent_id, "a span id of its own");
+    assert_ne!(parts[2], "0000000000000000");
+    assert_eq!(parts[3], "00", "not sampled");
+    assert_eq!(out["tracestate"], "vendor=value");
+}

@@ -394,6 +394,28 @@ pub fn start_phase(
     })
 }
 
+/// The SDK's span as the child of `parent`, in its context. Out of line (it is the same for
+/// every traced function): inlined, it grows the frame of each, which their tracing-off path
+/// pays for.
+#[inline(never)]
+fn sdk_span(
+    installed: &crate::state::Installed,
+    name: &'static str,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<opentelemetry::trace::Link>,
+    parent: &opentelemetry::Context,
+) -> opentelemetry::Context {
+    let tracer = &installed.tracer;
+    let span = tracer
+        .span_builder(name)
+        .with_kind(kind)
+        .with_attributes(attributes)
+        .with_links(links)
+        .start_with_context(tracer, parent);
+    parent.with_span(span)
+}
+
 /// The common part of every starter: the fast path while tracing is off, the parent, the
 /// attributes only for a span that may be sampled, the SDK span, the metric measurement.
 #[inline(always)]
@@ -419,22 +441,23 @@ fn start(
     let parent = current_or_process_parent();
     // A span the sampler will surely drop is started bare: its attributes (and the
     // expressions of `fields`/`capture`) are only computed for spans that are recorded.
-    let mut a = Attrs::default();
-    if installed.head.may_sample(&parent) {
+    let cx = if installed.head.may_sample(&parent) {
+        let mut a = Attrs::default();
         a.attributes.reserve(8);
         attrs(&mut a, &installed.service_name);
-    }
-    let tracer = &installed.tracer;
-    let span = tracer
-        .span_builder(span_name)
-        .with_kind(kind)
-        .with_attributes(a.attributes)
-        .with_links(a.links)
-        .start_with_context(tracer, &parent);
+        sdk_span(installed, span_name, kind, a.attributes, a.links, &parent)
+    } else {
+        // The child of a parent that was not sampled is made as the SDK would make it,
+        // without its sampler and span.
+        match installed.head.unsampled_child(&parent) {
+            Some(cx) => cx,
+            None => sdk_span(installed, span_name, kind, Vec::new(), Vec::new(), &parent),
+        }
+    };
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
     Some(ActiveSpan {
-        cx: parent.with_span(span),
+        cx,
         name: Some(span_name),
         tool,
         llm: false,
