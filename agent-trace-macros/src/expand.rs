@@ -128,6 +128,11 @@ fn start_call(
     if let Some(links) = &opts.links {
         stmts.extend(quote_spanned!(links.span()=> #attrs.links(#links);));
     }
+    for (key, value) in &opts.request {
+        // The `Attrs` method named like the option records it with its registry key and type.
+        let method = syn::Ident::new(key.name(), Span::call_site());
+        stmts.extend(quote_spanned!(value.span()=> #attrs.#method(&(#value));));
+    }
     if let Some(p) = &opts.system {
         stmts.extend(quote_spanned!(p.span()=> #attrs.system_instructions(&(#p));));
     }
@@ -338,26 +343,97 @@ enum Shape {
     ImplFuture,
     /// `-> Pin<Box<dyn Future<Output = ..> + ..>>`, as `#[async_trait]` writes it.
     BoxFuture,
-    /// `-> impl Stream<Item = ..>`
+    /// `fn -> impl Stream<Item = ..>`
     ImplStream,
-    /// `-> Pin<Box<dyn Stream<Item = ..> + ..>>`
+    /// `fn -> Pin<Box<dyn Stream<Item = ..> + ..>>`
     BoxStream,
+    /// `fn -> Result<impl Stream, E>` or `Option<impl Stream>`: the stream in the span.
+    SyncStreamIn(StreamIn),
+    /// `async fn -> impl Stream`, `Result<impl Stream, E>` or `Option<impl Stream>`: the span
+    /// lasts until the stream ends, not until the future resolves.
+    AsyncStreamIn(StreamIn),
 }
 
-fn shape(func: &ItemFn) -> Shape {
-    if func.sig.asyncness.is_some() {
-        return Shape::Async;
+/// Where a return type holds an `impl Stream` (seen in the signature), and its item type.
+#[derive(Clone)]
+struct StreamIn {
+    wrapper: Wrapper,
+    item: Option<Type>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wrapper {
+    Bare,
+    Result,
+    Option,
+}
+
+/// `impl Stream<Item = X>` itself, or as the first argument of a `Result` (any path ending in
+/// `Result`: `io::Result`, `anyhow::Result`) or an `Option`.
+fn impl_stream_in(ty: &Type) -> Option<StreamIn> {
+    let is_impl_stream = |t: &Type| matches!(t, Type::ImplTrait(i) if i.bounds.iter().any(|b| is_bound(b, "Stream")));
+    let item = |t: &Type| assoc_of(t, "Stream", "Item");
+    if is_impl_stream(ty) {
+        return Some(StreamIn {
+            wrapper: Wrapper::Bare,
+            item: item(ty),
+        });
     }
-    let ReturnType::Type(_, ty) = &func.sig.output else {
+    let Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let wrapper = match last.ident.to_string().as_str() {
+        "Result" => Wrapper::Result,
+        "Option" => Wrapper::Option,
+        _ => return None,
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let first = args.args.iter().find_map(|a| match a {
+        syn::GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })?;
+    is_impl_stream(first).then(|| StreamIn {
+        wrapper,
+        item: item(first),
+    })
+}
+
+/// The shape of `func`; with `stream = false`, streams are not followed (the span ends when
+/// the function returns, as for any other value).
+fn shape(func: &ItemFn, follow_streams: bool) -> Shape {
+    let ret = match &func.sig.output {
+        ReturnType::Type(_, ty) => Some(&**ty),
+        ReturnType::Default => None,
+    };
+    let stream_in = ret.and_then(impl_stream_in).filter(|_| follow_streams);
+    if func.sig.asyncness.is_some() {
+        return match stream_in {
+            Some(s) => Shape::AsyncStreamIn(s),
+            None => Shape::Async,
+        };
+    }
+    let Some(ty) = ret else {
         return Shape::Sync;
     };
     let boxed =
-        matches!(&**ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Pin"));
-    match &**ty {
-        Type::ImplTrait(t) if t.bounds.iter().any(|b| is_bound(b, "Future")) => Shape::ImplFuture,
-        Type::ImplTrait(t) if t.bounds.iter().any(|b| is_bound(b, "Stream")) => Shape::ImplStream,
+        matches!(ty, Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Pin"));
+    match (ty, stream_in) {
+        (Type::ImplTrait(t), _) if t.bounds.iter().any(|b| is_bound(b, "Future")) => {
+            Shape::ImplFuture
+        }
+        (
+            _,
+            Some(StreamIn {
+                wrapper: Wrapper::Bare,
+                ..
+            }),
+        ) => Shape::ImplStream,
+        (_, Some(s)) => Shape::SyncStreamIn(s),
         _ if boxed && assoc_of(ty, "Future", "Output").is_some() => Shape::BoxFuture,
-        _ if boxed && assoc_of(ty, "Stream", "Item").is_some() => Shape::BoxStream,
+        _ if boxed && follow_streams && assoc_of(ty, "Stream", "Item").is_some() => {
+            Shape::BoxStream
+        }
         _ => Shape::Sync,
     }
 }
@@ -404,35 +480,118 @@ fn assoc_of(ty: &Type, trait_name: &str, assoc: &str) -> Option<Type> {
     }
 }
 
-/// The closure that records each stream item (`Err` items mark the span).
+/// The closure that records each stream item: `Err` items mark the span, and a model call's
+/// chunks are read ([`LlmChunk`](../agent_trace/trait.LlmChunk.html)). Typed when the item
+/// type is written out; otherwise its type comes from the call the closure is passed to.
 fn item_recorder(opts: &Options, item_ty: Option<&Type>) -> TokenStream {
     let krate = opts.krate();
     let item = hidden("__agent_trace_item");
     let s = hidden("__agent_trace_s");
-    let rec = quote_spanned!(Span::mixed_site()=>
+    let mut rec = quote_spanned!(Span::mixed_site()=>
         #[allow(unused_imports)]
         use #krate::__private::{RecordItemAny as _, RecordItemResult as _};
         #krate::__private::probe!(item, #item).__agent_trace_item(#s);
     );
+    if opts.model.is_some() {
+        rec.extend(quote_spanned!(Span::mixed_site()=>
+            #[allow(unused_imports)]
+            use #krate::__private::{ChunkAny as _, ChunkResult as _, ChunkValue as _};
+            #krate::__private::probe!(llm_item, #item).__agent_trace_chunk(#s);
+        ));
+    }
     match item_ty.map(impls_inferred) {
-        Some(t) if !matches!(t, Type::Infer(_)) => {
-            quote_spanned!(Span::mixed_site()=> |#item: &#t, #s: &mut _| { #rec })
-        }
+        Some(t) if !matches!(t, Type::Infer(_)) => quote_spanned!(Span::mixed_site()=>
+            |#item: &#t, #s: &mut #krate::__private::StreamSpan| { #rec }
+        ),
         _ => quote_spanned!(Span::mixed_site()=> |#item, #s| { #rec }),
     }
 }
 
-/// The closure that records a future's output, with the output's type spelled out when the
-/// signature gives it (so the outcome probe never sees an un-inferred error type).
-fn recorder(opts: &Options, out_ty: Option<&Type>) -> TokenStream {
-    let out = hidden("__agent_trace_out");
+/// What happens to a returned value after its outcome is recorded.
+enum Follow<'a> {
+    /// Decided from its type: a boxed stream (or a `Result`/`Option` of one) keeps the span
+    /// until it ends; a stream of another type is a compile error, spanned on the return
+    /// type given here; anything else ends it.
+    ByType(Span),
+    /// The signature says `impl Stream` (in a `Result` or `Option`): the stream in the span.
+    In(&'a StreamIn),
+    /// `stream = false`: the span ends with the call.
+    No,
+}
+
+/// The statements that record the outcome of `out` (a value of the return type, by move) on
+/// the span in `span` (`&mut Option<ActiveSpan>`), then hand the span on (`Follow`); they
+/// evaluate to the value the caller gets.
+fn finish_body(
+    opts: &Options,
+    out: &syn::Ident,
+    span: &syn::Ident,
+    follow: &Follow<'_>,
+) -> TokenStream {
+    let krate = opts.krate();
     let s = hidden("__agent_trace_s");
-    let rec = record(opts, &out.to_token_stream(), &s, Typing::Known);
-    match out_ty.map(impls_inferred) {
-        Some(t) if !matches!(t, Type::Infer(_)) => {
-            quote_spanned!(Span::mixed_site()=> |#out: &#t, #s: &mut _| { #rec })
+    let rec = record(
+        opts,
+        &quote_spanned!(Span::mixed_site()=> &#out),
+        &s,
+        Typing::Known,
+    );
+    let handed = match follow {
+        Follow::No => quote_spanned!(Span::mixed_site()=> #out),
+        Follow::ByType(ret) => {
+            let item = item_recorder(opts, None);
+            // Spanned on the return type, so the error of a stream that cannot be followed
+            // shows the signature.
+            let finish = quote_spanned!(*ret=> finish);
+            quote_spanned!(Span::mixed_site()=> {
+                #[allow(unused_imports)]
+                use #krate::__private::{
+                    KindBoxed as _, KindLocalBoxed as _, KindOptionBoxed as _,
+                    KindOptionLocalBoxed as _, KindOptionStream as _, KindPlain as _,
+                    KindResultBoxed as _, KindResultLocalBoxed as _, KindResultStream as _,
+                    KindStream as _,
+                };
+                #krate::__private::probe!(stream_out, &#out)
+                    .__agent_trace_stream_kind()
+                    .#finish(#out, #span, #item)
+            })
         }
-        _ => quote_spanned!(Span::mixed_site()=> |#out, #s| { #rec }),
+        Follow::In(stream_in) => {
+            let item = item_recorder(opts, stream_in.item.as_ref());
+            let wrap = match stream_in.wrapper {
+                Wrapper::Bare => quote_spanned!(Span::mixed_site()=> instrument_stream),
+                Wrapper::Result => quote_spanned!(Span::mixed_site()=> stream_in_result),
+                Wrapper::Option => quote_spanned!(Span::mixed_site()=> stream_in_option),
+            };
+            quote_spanned!(Span::mixed_site()=>
+                #krate::__private::#wrap(::core::option::Option::take(#span), #out, #item)
+            )
+        }
+    };
+    quote_spanned!(Span::mixed_site()=>
+        if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(#span) {
+            #rec
+        }
+        #handed
+    )
+}
+
+/// The closure a traced future finishes with (`__private::instrument_with`): the output's
+/// type spelled out when the signature gives it (so the outcome probe never sees an
+/// un-inferred error type).
+fn finisher(opts: &Options, out_ty: Option<&Type>, follow: &Follow<'_>) -> TokenStream {
+    let krate = opts.krate();
+    let out = hidden("__agent_trace_out");
+    let span = hidden("__agent_trace_span");
+    let body = finish_body(opts, &out, &span, follow);
+    let span_ty = quote_spanned!(Span::mixed_site()=>
+        &mut ::core::option::Option<#krate::__private::ActiveSpan>
+    );
+    match out_ty.map(impls_inferred) {
+        Some(t) if !matches!(t, Type::Infer(_)) => quote_spanned!(Span::mixed_site()=>
+            |#out: #t, #span: #span_ty| { #body }
+        ),
+        _ => quote_spanned!(Span::mixed_site()=> |#out, #span: #span_ty| { #body }),
     }
 }
 
@@ -442,6 +601,16 @@ fn is_bound(b: &syn::TypeParamBound, trait_name: &str) -> bool {
 }
 
 fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
+    let follow_streams = opts.stream.is_none_or(|(follow, _)| follow);
+    let fn_shape = shape(&func, follow_streams);
+    let ret_span = match &func.sig.output {
+        ReturnType::Type(_, t) => t.span(),
+        ReturnType::Default => Span::call_site(),
+    };
+    let by_type = match follow_streams {
+        true => Follow::ByType(ret_span),
+        false => Follow::No,
+    };
     let ItemFn {
         attrs,
         vis,
@@ -453,30 +622,19 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
     let span = hidden("__agent_trace_span");
     let result = hidden("__agent_trace_result");
     let future = hidden("__agent_trace_future");
-    let s = hidden("__agent_trace_s");
     let ret_ty: Type = match &sig.output {
         ReturnType::Default => syn::parse_quote!(()),
         ReturnType::Type(_, t) => (**t).clone(),
     };
-    let fn_shape = shape(&ItemFn {
-        attrs: vec![],
-        vis: syn::Visibility::Inherited,
-        sig: sig.clone(),
-        block: block.clone(),
-    });
     // The body's statements, spliced after the fake return into one block: nesting the
     // user's block (`{ fake { Ok(1) } }`) makes rustc warn "unnecessary braces" in the
     // user's crate for one-expression bodies.
     let stmts = &block.stmts;
-    let body = match fn_shape {
+    let body = match &fn_shape {
         Shape::Sync => {
             let fake = fake_return(&ret_ty);
-            let rec = record(
-                opts,
-                &quote_spanned!(Span::mixed_site()=> &#result),
-                &s,
-                Typing::Known,
-            );
+            let slot = hidden("__agent_trace_slot");
+            let finish = finish_body(opts, &result, &slot, &by_type);
             let body = hidden("__agent_trace_body");
             // With no span (tracing off, or a span not started) the body is called at once:
             // nothing is moved into a slot, which otherwise copies the whole
@@ -484,7 +642,8 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
             // pattern (`Some(span)`, not `span @ Some(_)`): the `None` arm then has nothing
             // left to drop, where a binding of the whole `Option` left an out-of-line call of
             // its drop glue on the untraced path. The body is one closure, called from either
-            // branch.
+            // branch. The outcome and the stream check are inline (not a closure), so a
+            // return type with `impl Trait` in it is already known where they look at it.
             quote_spanned!(Span::mixed_site()=>
                 let #span = #start;
                 let #body = move || { #fake #(#stmts)* };
@@ -493,17 +652,15 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
                     ::core::option::Option::Some(#span) => {
                         let mut #span = #krate::__private::SpanSlot::new(::core::option::Option::Some(#span));
                         let #result = #krate::__private::call(#span.get_mut(), #body);
-                        if let ::core::option::Option::Some(#s) = ::core::option::Option::as_mut(#span.get_mut()) {
-                            #rec
-                        }
-                        #result
+                        let #slot = #span.get_mut();
+                        #finish
                     }
                 }
             )
         }
         Shape::Async => {
             let fake = fake_return(&ret_ty);
-            let rec = recorder(opts, Some(&ret_ty));
+            let finish = finisher(opts, Some(&ret_ty), &by_type);
             // As for sync bodies: with no span the body's future is awaited as it is, so no
             // `Option<ActiveSpan>` is moved into an `Instrumented` on untraced calls, and the
             // span is moved out by the pattern, so the `None` arm drops nothing.
@@ -513,17 +670,64 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
                 match #span {
                     ::core::option::Option::None => #future.await,
                     ::core::option::Option::Some(#span) => {
-                        #krate::__private::instrument(::core::option::Option::Some(#span), #future, #rec).await
+                        #krate::__private::instrument_with(::core::option::Option::Some(#span), #future, #finish).await
                     }
                 }
             )
         }
+        Shape::AsyncStreamIn(stream_in) => {
+            let fake = fake_return(&ret_ty);
+            let slot = hidden("__agent_trace_slot");
+            let finish = finish_body(opts, &result, &slot, &Follow::In(stream_in));
+            // The span outlives the future: it is handed back with the output and goes into
+            // the stream. Untraced, the stream is wrapped too (with no span: it passes
+            // through), so the function has one return type.
+            quote_spanned!(Span::mixed_site()=>
+                let #span = #start;
+                let #future = async move { #fake #(#stmts)* };
+                let (#result, mut #span) = match #span {
+                    ::core::option::Option::None => (#future.await, ::core::option::Option::None),
+                    ::core::option::Option::Some(#span) => {
+                        #krate::__private::instrument_with(
+                            ::core::option::Option::Some(#span),
+                            #future,
+                            |#result, #span: &mut ::core::option::Option<#krate::__private::ActiveSpan>| {
+                                (#result, ::core::option::Option::take(#span))
+                            },
+                        )
+                        .await
+                    }
+                };
+                let #slot = &mut #span;
+                #finish
+            )
+        }
+        Shape::SyncStreamIn(stream_in) => {
+            let fake = fake_return(&ret_ty);
+            let slot = hidden("__agent_trace_slot");
+            let finish = finish_body(opts, &result, &slot, &Follow::In(stream_in));
+            quote_spanned!(Span::mixed_site()=>
+                let mut #span = #start;
+                let #result = #krate::__private::call(&mut #span, move || { #fake #(#stmts)* });
+                let #slot = &mut #span;
+                #finish
+            )
+        }
         Shape::ImplFuture => {
-            let rec = recorder(opts, assoc_of(&ret_ty, "Future", "Output").as_ref());
+            let output = assoc_of(&ret_ty, "Future", "Output");
+            let stream_in = output
+                .as_ref()
+                .and_then(impl_stream_in)
+                .filter(|_| follow_streams);
+            let follow = match &stream_in {
+                Some(s) => Follow::In(s),
+                None => by_type,
+            };
+            let finish = finisher(opts, output.as_ref(), &follow);
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #future = #krate::__private::call(&mut #span, move || #block);
-                #krate::__private::instrument(#span, #future, #rec)
+                #krate::__private::instrument_with(#span, #future, #finish)
             )
         }
         Shape::ImplStream => {
@@ -548,14 +752,18 @@ fn expand_fn(kind: MacroKind, opts: &Options, func: ItemFn) -> TokenStream {
         }
         Shape::BoxFuture => {
             let fake = fake_return(&ret_ty);
-            let rec = recorder(opts, assoc_of(&ret_ty, "Future", "Output").as_ref());
+            let finish = finisher(
+                opts,
+                assoc_of(&ret_ty, "Future", "Output").as_ref(),
+                &by_type,
+            );
             quote_spanned!(Span::mixed_site()=>
                 let mut #span = #start;
                 let #future = #krate::__private::call(&mut #span, move || { #fake #(#stmts)* });
                 if ::core::option::Option::is_none(&#span) {
                     return #future;
                 }
-                ::std::boxed::Box::pin(#krate::__private::instrument(#span, #future, #rec))
+                ::std::boxed::Box::pin(#krate::__private::instrument_with(#span, #future, #finish))
             )
         }
     };

@@ -24,6 +24,8 @@ pub(crate) enum ValueKind {
     CratePath,
     /// `err(Debug)` / `err(Display)`.
     ErrForm,
+    /// `key = true` / `key = false`.
+    Bool,
 }
 
 /// Declares the custom keywords, the `Key` enum and its table in one place.
@@ -95,6 +97,32 @@ keys! {
     capture_result => CaptureResult: Flag,
     fields => Fields: FieldList,
     err => Err: ErrForm,
+    stream => Stream: Bool,
+    temperature => Temperature: Expression,
+    max_tokens => MaxTokens: Expression,
+    top_p => TopP: Expression,
+    top_k => TopK: Expression,
+    frequency_penalty => FrequencyPenalty: Expression,
+    presence_penalty => PresencePenalty: Expression,
+    stop_sequences => StopSequences: Expression,
+    seed => Seed: Expression,
+    choice_count => ChoiceCount: Expression,
+}
+
+impl Key {
+    /// The `#[llm_call]` options that record a request parameter (`gen_ai.request.*`); each
+    /// is recorded by the `Attrs` method of the same name.
+    pub(crate) const REQUEST_PARAMETERS: [Key; 9] = [
+        Key::Temperature,
+        Key::MaxTokens,
+        Key::TopP,
+        Key::TopK,
+        Key::FrequencyPenalty,
+        Key::PresencePenalty,
+        Key::StopSequences,
+        Key::Seed,
+        Key::ChoiceCount,
+    ];
 }
 
 impl Key {

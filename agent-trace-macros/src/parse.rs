@@ -35,50 +35,13 @@ impl MacroKind {
         }
     }
 
-    /// The options this macro takes.
-    fn options(self) -> &'static [Key] {
-        match self {
-            MacroKind::Tool => &[
-                Key::Name,
-                Key::Description,
-                Key::CallId,
-                Key::Capture,
-                Key::CaptureResult,
-                Key::Err,
-                Key::Fields,
-                Key::Links,
-                Key::Crate,
-            ],
-            MacroKind::A2a => &[
-                Key::Target,
-                Key::Source,
-                Key::Url,
-                Key::Method,
-                Key::Capture,
-                Key::CaptureResult,
-                Key::Err,
-                Key::Fields,
-                Key::Links,
-                Key::Crate,
-            ],
-            MacroKind::Phase => &[
-                Key::Name,
-                Key::Capture,
-                Key::CaptureResult,
-                Key::Err,
-                Key::Fields,
-                Key::Links,
-                Key::Crate,
-            ],
-            MacroKind::A2aSpan => &[
-                Key::Target,
-                Key::Source,
-                Key::Url,
-                Key::Method,
-                Key::Fields,
-                Key::Links,
-                Key::Crate,
-            ],
+    /// The options this macro takes: its own, then (`#[llm_call]`) the request parameters,
+    /// then those every attribute macro takes.
+    fn options(self) -> Vec<Key> {
+        let own: &[Key] = match self {
+            MacroKind::Tool => &[Key::Name, Key::Description, Key::CallId],
+            MacroKind::A2a => &[Key::Target, Key::Source, Key::Url, Key::Method],
+            MacroKind::Phase => &[Key::Name],
             MacroKind::Llm => &[
                 Key::Model,
                 Key::Provider,
@@ -86,24 +49,34 @@ impl MacroKind {
                 Key::Prompt,
                 Key::System,
                 Key::Tools,
-                Key::Capture,
-                Key::CaptureResult,
-                Key::Err,
-                Key::Fields,
-                Key::Links,
-                Key::Crate,
             ],
-            MacroKind::AgentRun => &[
-                Key::Name,
-                Key::ConversationId,
-                Key::Capture,
-                Key::CaptureResult,
-                Key::Err,
-                Key::Fields,
-                Key::Links,
-                Key::Crate,
-            ],
-        }
+            MacroKind::AgentRun => &[Key::Name, Key::ConversationId],
+            MacroKind::A2aSpan => {
+                return vec![
+                    Key::Target,
+                    Key::Source,
+                    Key::Url,
+                    Key::Method,
+                    Key::Fields,
+                    Key::Links,
+                    Key::Crate,
+                ]
+            }
+        };
+        let parameters: &[Key] = match self {
+            MacroKind::Llm => &Key::REQUEST_PARAMETERS,
+            _ => &[],
+        };
+        let common = [
+            Key::Capture,
+            Key::CaptureResult,
+            Key::Err,
+            Key::Fields,
+            Key::Links,
+            Key::Stream,
+            Key::Crate,
+        ];
+        [own, parameters, &common].concat()
     }
 
     /// A hint for a key people are likely to try.
@@ -127,6 +100,14 @@ impl MacroKind {
             }
             (_, "field") => "did you mean `fields(key = value, ...)`?",
             (_, "capture_return" | "capture_ret" | "ret_value") => "did you mean `capture_result`?",
+            (MacroKind::Llm, "n" | "num_choices" | "choices") => "did you mean `choice_count = ...`?",
+            (MacroKind::Llm, "stop" | "stop_sequence") => "did you mean `stop_sequences = ...`?",
+            (MacroKind::Llm, "max_completion_tokens" | "max_output_tokens") => {
+                "did you mean `max_tokens = ...`?"
+            }
+            (_, "streaming" | "streams") => {
+                "did you mean `stream = false`? (streams are followed without an option)"
+            }
             (_, "args" | "arguments" | "capture_args") => "did you mean `capture(arg1, arg2)`?",
             _ => return None,
         })
@@ -178,6 +159,10 @@ pub(crate) struct Options {
     pub(crate) krate: Option<Path>,
     /// For `a2a_span!`: the block or async block that comes last.
     pub(crate) body: Option<Expr>,
+    /// `stream = false`: a returned stream is not followed; the span ends at the return.
+    pub(crate) stream: Option<(bool, Span)>,
+    /// The request parameters of an `#[llm_call]` (`temperature = expr`, ...), in order.
+    pub(crate) request: Vec<(Key, Expr)>,
     /// Options the user wrote, even with a mistake (so "missing" is not reported on top).
     pub(crate) attempted: Vec<&'static str>,
 }
@@ -371,9 +356,31 @@ fn parse_value(
                 *opts.str_slot(k) = Some(s);
             }
         }
+        ValueKind::Expression if Key::REQUEST_PARAMETERS.contains(&k) => {
+            expect_eq(input, key, "expression")?;
+            opts.request.push((k, input.parse()?));
+        }
         ValueKind::Expression => {
             expect_eq(input, key, "expression")?;
             *opts.expr_slot(k) = Some(input.parse()?);
+        }
+        ValueKind::Bool => {
+            expect_eq(input, key, "false")?;
+            match input.parse::<Lit>() {
+                Ok(Lit::Bool(b)) => opts.stream = Some((b.value, b.span)),
+                Ok(other) => errors.push_at(
+                    other.span(),
+                    format!("`{key}` takes `true` or `false`, like `{key} = false`"),
+                ),
+                Err(_) => {
+                    let tt: TokenTree = input.fork().parse()?;
+                    errors.push_at(
+                        tt.span(),
+                        format!("`{key}` takes `true` or `false`, like `{key} = false`"),
+                    );
+                    skip_value(input)?;
+                }
+            }
         }
         ValueKind::Idents => capture_list(key, input, opts, errors)?,
         ValueKind::Flag => {

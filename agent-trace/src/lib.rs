@@ -119,10 +119,12 @@ pub use install::{
 pub use integrations::client;
 #[cfg(feature = "rmcp")]
 pub use integrations::mcp;
+#[cfg(feature = "async-openai")]
+pub use integrations::openai;
 #[cfg(feature = "tower")]
 pub use integrations::server;
 pub use integrations::{a2a, logs, testing};
-pub use span::outcome::{ErrorType, LlmResponse, TokenUsage};
+pub use span::outcome::{ErrorType, LlmChunk, LlmResponse, TokenUsage};
 pub use span::{semconv, task, CAPTURE_LIMIT};
 pub use state::ExportStats;
 

@@ -42,6 +42,8 @@ pub(crate) struct Instruments {
     pub(crate) inference_duration: opentelemetry::metrics::Histogram<f64>,
     pub(crate) input_tokens: opentelemetry::metrics::Counter<u64>,
     pub(crate) output_tokens: opentelemetry::metrics::Counter<u64>,
+    pub(crate) time_to_first_chunk: opentelemetry::metrics::Histogram<f64>,
+    pub(crate) time_per_output_chunk: opentelemetry::metrics::Histogram<f64>,
     pub(crate) operation_duration: opentelemetry::metrics::Histogram<f64>,
     pub(crate) tool_duration: opentelemetry::metrics::Histogram<f64>,
     pub(crate) invocation_duration: opentelemetry::metrics::Histogram<f64>,
@@ -210,31 +212,96 @@ std::thread_local! {
     static FORMATTING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// The spans that are open (started, recording, not yet ended) anywhere in the process, with
+/// whether each is a tool's: what the panic hook ends before a `panic = "abort"` process
+/// aborts. A slab: a span keeps its slot index, so registering and ending one are O(1).
+/// Only compiled with `panic = "abort"`; with unwinding the spans end as the panic unwinds.
 #[cfg(panic = "abort")]
-std::thread_local! {
-    /// The spans made current on this thread and still open, outermost first, with whether
-    /// each is a tool's: what the panic hook ends before the process aborts.
-    static OPEN: std::cell::RefCell<Vec<(Context, bool)>> =
-        const { std::cell::RefCell::new(Vec::new()) };
+static OPEN: Mutex<OpenSpans> = Mutex::new(OpenSpans {
+    slots: Vec::new(),
+    free: Vec::new(),
+});
+
+#[cfg(panic = "abort")]
+struct OpenSpans {
+    slots: Vec<Option<(Context, bool)>>,
+    free: Vec<usize>,
 }
 
-/// Notes a span made current on this thread (`panic = "abort"` builds only).
+/// Notes an open span; returns its slot for [`close_open`].
 #[cfg(panic = "abort")]
-pub(crate) fn push_open(cx: Context, tool: bool) {
-    let _ = OPEN.try_with(|o| o.borrow_mut().push((cx, tool)));
+pub(crate) fn register_open(cx: Context, tool: bool) -> usize {
+    let mut open = OPEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match open.free.pop() {
+        Some(slot) => {
+            open.slots[slot] = Some((cx, tool));
+            slot
+        }
+        None => {
+            open.slots.push(Some((cx, tool)));
+            open.slots.len() - 1
+        }
+    }
 }
 
-/// Forgets the innermost span made current on this thread.
+/// Forgets the span of `slot` (it ended).
 #[cfg(panic = "abort")]
-pub(crate) fn pop_open() {
-    let _ = OPEN.try_with(|o| o.borrow_mut().pop());
+pub(crate) fn close_open(slot: usize) {
+    let mut open = OPEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(s) = open.slots.get_mut(slot) {
+        if s.take().is_some() {
+            open.free.push(slot);
+        }
+    }
 }
 
-/// Takes the open spans of this thread, outermost first (the panic hook ends them).
+/// Takes every open span (the panic hook ends them). A lock held elsewhere is waited for a
+/// bounded number of tries, so a panic inside the registry itself cannot hang the hook.
 #[cfg(panic = "abort")]
 pub(crate) fn take_open() -> Vec<(Context, bool)> {
-    OPEN.try_with(|o| std::mem::take(&mut *o.borrow_mut()))
-        .unwrap_or_default()
+    for _ in 0..1000 {
+        let guard = match OPEN.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        };
+        if let Some(mut open) = guard {
+            open.free.clear();
+            return std::mem::take(&mut open.slots)
+                .into_iter()
+                .flatten()
+                .collect();
+        }
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+    Vec::new()
+}
+
+std::thread_local! {
+    /// The message of the panic this thread is unwinding from, set by the panic hook: a span
+    /// dropped while it unwinds records it (`error.type=panic`), not a cancellation.
+    static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Keeps the message of the panic this thread is about to unwind from.
+pub(crate) fn set_panic_message(message: String) {
+    let _ = PANIC_MESSAGE.try_with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            *m = Some(message);
+        }
+    });
+}
+
+/// The message of the panic this thread is unwinding from, when the hook saw it.
+pub(crate) fn panic_message_of_thread() -> Option<String> {
+    PANIC_MESSAGE
+        .try_with(|m| m.try_borrow().ok().and_then(|m| m.clone()))
+        .ok()
+        .flatten()
 }
 
 /// Runs `f` with this thread marked as formatting a user's value (see `FORMATTING`).

@@ -41,6 +41,19 @@ fn plan() -> u8 {
     critique() + delegate()
 }
 
+/// Names, instruments, units and attributes as the registry defines them: no violation.
+fn conforms(m: &[ReceivedMetric]) {
+    let reg = agent_trace_tests::semconv::load(&[]);
+    let mut report = agent_trace_tests::semconv::Report::default();
+    agent_trace_tests::semconv::check_metrics(&reg, m, &mut report);
+    assert_eq!(
+        report.count(agent_trace_tests::semconv::Severity::Violation),
+        0,
+        "{}",
+        report.render()
+    );
+}
+
 fn points<'a>(m: &'a [ReceivedMetric], name: &str) -> Vec<&'a ReceivedMetric> {
     m.iter().filter(|p| p.name == name).collect()
 }
@@ -52,16 +65,7 @@ fn check(protocol: Protocol) {
     guard.shutdown().expect("delivered");
     let m = rx.metrics();
 
-    // Names, instruments, units and attributes as the registry defines them.
-    let reg = agent_trace_tests::semconv::load(&[]);
-    let mut report = agent_trace_tests::semconv::Report::default();
-    agent_trace_tests::semconv::check_metrics(&reg, &m, &mut report);
-    assert_eq!(
-        report.count(agent_trace_tests::semconv::Severity::Violation),
-        0,
-        "{}",
-        report.render()
-    );
+    conforms(&m);
 
     let op = points(&m, "gen_ai.client.inference.duration");
     assert_eq!(op.len(), 1, "{m:#?}");
@@ -137,6 +141,79 @@ fn metrics_over_grpc() {
 fn metrics_over_http() {
     agent_trace::isolate!();
     check(Protocol::HttpProtobuf);
+}
+
+/// A streamed chat: five chunks, the last with usage (OpenAI's `include_usage`).
+#[llm_call(model = "gpt-4o-mini", provider = "openai")]
+async fn ask_streaming() -> Result<impl futures_util::Stream<Item = Value>, std::io::Error> {
+    let chunk = |content: &str, finish: Value| {
+        json!({"id": "chatcmpl-1", "model": "gpt-4o-mini-2024-07-18",
+               "choices": [{"index": 0, "delta": {"content": content}, "finish_reason": finish}]})
+    };
+    let chunks = vec![
+        chunk("a", Value::Null),
+        chunk("b", Value::Null),
+        chunk("c", Value::Null),
+        chunk("", json!("stop")),
+        json!({"id": "chatcmpl-1", "model": "gpt-4o-mini-2024-07-18", "choices": [],
+               "usage": {"prompt_tokens": 20, "completion_tokens": 4}}),
+    ];
+    use futures_util::StreamExt as _;
+    Ok(futures_util::stream::iter(chunks).then(|c| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        c
+    }))
+}
+
+#[test]
+fn streamed_model_calls_measure_chunks_and_usage() {
+    agent_trace::isolate!();
+    use futures_util::StreamExt as _;
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::init_to(&rx, "stream-metrics", Protocol::HttpProtobuf);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let chunks = rt.block_on(async { ask_streaming().await.unwrap().count().await });
+    assert_eq!(chunks, 5);
+    guard.shutdown().expect("delivered");
+    let m = rx.metrics();
+    conforms(&m);
+    // One time to the first chunk, one time between chunks for each of the other four.
+    let first = points(&m, "gen_ai.client.inference.time_to_first_chunk");
+    assert_eq!(first.len(), 1, "{m:#?}");
+    assert_eq!((first[0].unit.as_str(), first[0].count), ("s", 1));
+    assert_eq!(first[0].attr("gen_ai.provider.name"), Some("openai"));
+    let per = points(&m, "gen_ai.client.inference.time_per_output_chunk");
+    assert_eq!(per.len(), 1, "{m:#?}");
+    assert_eq!((per[0].unit.as_str(), per[0].count), ("s", 4));
+    assert!(
+        per[0].sum >= 4.0 * 0.005,
+        "each gap is at least the 5 ms sleep"
+    );
+    // The usage read from the last chunk goes into the token counters, and the duration
+    // covers the whole stream.
+    for (name, sum) in [
+        ("gen_ai.client.inference.usage.input_tokens", 20.0),
+        ("gen_ai.client.inference.usage.output_tokens", 4.0),
+    ] {
+        let tokens = points(&m, name);
+        assert_eq!(
+            (tokens.len(), tokens[0].sum),
+            (1, sum),
+            "{name}: {tokens:#?}"
+        );
+        assert_eq!(
+            tokens[0].attr("gen_ai.response.model"),
+            Some("gpt-4o-mini-2024-07-18")
+        );
+    }
+    let duration = points(&m, "gen_ai.client.inference.duration");
+    assert!(duration[0].sum >= 5.0 * 0.005, "{duration:#?}");
+    let spans = rx.spans();
+    let chat = spans.iter().find(|s| s.name == "chat gpt-4o-mini").unwrap();
+    assert_eq!(chat.attr("gen_ai.usage.output_tokens"), Some("4"));
 }
 
 #[test]

@@ -7,11 +7,13 @@
 //! - a panic that agent-trace contained while formatting a user's value (a panicking `Debug`
 //!   or `Display`) is not the application's: the hook returns without calling the previous
 //!   one, so nothing reports a panic the application never saw;
-//! - under `panic = "abort"`, where no destructor runs, it ends the spans still open on the
-//!   panicking thread with the panic recorded (`error.type=panic`), innermost first, and
-//!   flushes the queue, waiting at most [`PANIC_FLUSH_TIMEOUT`], before the process aborts.
-//!   With unwinding, the spans end as the panic unwinds through them and the guards flush,
-//!   so the hook adds nothing there.
+//! - under `panic = "abort"`, where no destructor runs, it ends every span still open in the
+//!   process with the panic recorded (`error.type=panic`; a span current on another thread
+//!   says that the process aborted on a panic elsewhere), whichever integration made it, and
+//!   flushes the queue, waiting at most [`PANIC_FLUSH_TIMEOUT`], before the process aborts;
+//! - with unwinding, the spans end as the panic unwinds through them and the guards flush;
+//!   the hook only keeps the panic's message for the spans the unwinding drops (a future or
+//!   stream dropped by a panic records `error.type=panic`, not a cancellation).
 
 use std::sync::Once;
 use std::time::Duration;
@@ -33,23 +35,34 @@ pub(crate) fn install_panic_hook() {
             }
             #[cfg(panic = "abort")]
             before_abort(info.payload());
+            #[cfg(not(panic = "abort"))]
+            if crate::state::enabled() {
+                crate::state::set_panic_message(crate::span::panic_message(info.payload()));
+            }
             previous(info);
         }));
     });
 }
 
-/// Ends this thread's open spans with the panic recorded and flushes, within the bound.
+/// Ends every open span with the panic recorded and flushes, within the bound.
 #[cfg(panic = "abort")]
 fn before_abort(payload: &(dyn std::any::Any + Send)) {
-    use std::sync::atomic::Ordering;
+    use opentelemetry::trace::TraceContextExt as _;
     if !crate::state::enabled() || crate::state::in_export_thread() {
         return;
     }
     let message = crate::span::panic_message(payload);
-    for (cx, tool) in crate::state::take_open().iter().rev() {
+    let elsewhere = format!("the process aborted on a panic on another thread: {message}");
+    let here: Vec<_> = crate::state::with_ours(|o| o.iter().map(|(id, _)| *id).collect());
+    for (cx, tool) in crate::state::take_open() {
+        let on_this_thread = here.contains(&cx.span().span_context().span_id());
+        let message = match on_this_thread {
+            true => message.clone(),
+            false => elsewhere.clone(),
+        };
         let error_type = crate::span::semconv::ERROR_TYPE_PANIC.into();
-        crate::span::mark_error(cx, *tool, error_type, message.clone());
-        opentelemetry::trace::TraceContextExt::span(cx).end();
+        crate::span::mark_error(&cx, tool, error_type, message);
+        cx.span().end();
     }
     let active = crate::state::ACTIVE.load();
     if let Some(pipeline) = active.as_deref().and_then(super::guard::pipeline_of) {

@@ -61,46 +61,58 @@ impl Middleware for TraceMiddleware {
                     .insert(crate::context::carriers::http::REQUEST_ID, v);
             }
         }
-        let result = next.run(req, extensions).with_context(cx.clone()).await;
-        if let Some(mut s) = span {
-            match &result {
-                Ok(resp) => {
-                    let status = resp.status();
-                    s.set_attribute(KeyValue::new(
-                        k::HTTP_RESPONSE_STATUS_CODE,
-                        i64::from(status.as_u16()),
-                    ));
-                    s.set_attribute(KeyValue::new(
-                        k::NETWORK_PROTOCOL_VERSION,
-                        k::http_version(resp.version()),
-                    ));
-                    if let Some(peer) = resp.remote_addr() {
-                        s.set_attribute(KeyValue::new(
-                            k::NETWORK_PEER_ADDRESS,
-                            peer.ip().to_string(),
-                        ));
-                        s.set_attribute(KeyValue::new(
-                            k::NETWORK_PEER_PORT,
-                            i64::from(peer.port()),
-                        ));
-                    }
-                    if status.is_client_error() || status.is_server_error() {
-                        s.set_attribute(KeyValue::new(k::ERROR_TYPE, status.as_str().to_string()));
-                        cx.span()
-                            .set_status(Status::error(format!("HTTP {status}")));
-                    }
-                }
-                Err(e) => {
-                    let kind = match e {
-                        reqwest_middleware::Error::Reqwest(r) if r.is_timeout() => "timeout",
-                        reqwest_middleware::Error::Reqwest(r) if r.is_connect() => "connect",
-                        _ => "request_error",
-                    };
-                    s.record_error(kind.into(), e.to_string());
-                }
+        let sent = next.run(req, extensions);
+        match span {
+            // The span is current while the request runs (through the one path the panic
+            // hook knows), and the response or error is recorded on it.
+            Some(_) => crate::span::instrument(span, sent, record_response).await,
+            // No span of ours: the caller's context, so what runs inside still continues it.
+            None => sent.with_context(cx).await,
+        }
+    }
+}
+
+/// Records the answer (status, protocol, peer) or the error of a request on its span.
+fn record_response(
+    result: &reqwest_middleware::Result<reqwest::Response>,
+    s: &mut crate::span::ActiveSpan,
+) {
+    match result {
+        Ok(resp) => {
+            let status = resp.status();
+            s.set_attribute(KeyValue::new(
+                k::HTTP_RESPONSE_STATUS_CODE,
+                i64::from(status.as_u16()),
+            ));
+            s.set_attribute(KeyValue::new(
+                k::NETWORK_PROTOCOL_VERSION,
+                k::http_version(resp.version()),
+            ));
+            if let Some(peer) = resp.remote_addr() {
+                s.set_attribute(KeyValue::new(
+                    k::NETWORK_PEER_ADDRESS,
+                    peer.ip().to_string(),
+                ));
+                s.set_attribute(KeyValue::new(k::NETWORK_PEER_PORT, i64::from(peer.port())));
+            }
+            if status.is_client_error() || status.is_server_error() {
+                s.set_attribute(KeyValue::new(k::ERROR_TYPE, status.as_str().to_string()));
+                s.context()
+                    .span()
+                    .set_status(Status::error(format!("HTTP {status}")));
             }
         }
-        result
+        Err(e) => {
+            let kind = match e {
+                reqwest_middleware::Error::Reqwest(r) if r.is_timeout() => "timeout",
+                reqwest_middleware::Error::Reqwest(r) if r.is_connect() => "connect",
+                _ => "request_error",
+            };
+            s.record_error(
+                kind.into(),
+                crate::span::text::display(e, crate::span::text::MESSAGE_LIMIT),
+            );
+        }
     }
 }
 

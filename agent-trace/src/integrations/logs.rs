@@ -132,7 +132,19 @@ impl tracing::field::Visit for EventAttributes {
     fn record_u64(&mut self, field: &tracing::field::Field, value: u64) {
         self.attributes.push(KeyValue::new(
             field.name(),
-            i64::try_from(value).unwrap_or(i64::MAX),
+            crate::span::text::count_value(value),
+        ));
+    }
+    fn record_i128(&mut self, field: &tracing::field::Field, value: i128) {
+        self.attributes.push(KeyValue::new(
+            field.name(),
+            crate::span::text::int_value(value),
+        ));
+    }
+    fn record_u128(&mut self, field: &tracing::field::Field, value: u128) {
+        self.attributes.push(KeyValue::new(
+            field.name(),
+            crate::span::text::int_value(value),
         ));
     }
     fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {

@@ -278,11 +278,11 @@ where
         }
         request_attrs(&req, &mut attrs);
         let skipped = self.skipped.iter().any(|p| p == req.uri().path());
-        let span = match skipped {
+        let mut span = match skipped {
             true => None,
             false => start_span(name, SpanKind::Server, attrs, &parent),
         };
-        let cx = match &span {
+        let ids = match &span {
             Some(s) => s.context().clone(),
             None => ids_while_off(parent),
         };
@@ -291,22 +291,28 @@ where
             .get(REQUEST_ID)
             .and_then(usable_request_id)
             .or_else(|| {
-                let sc = cx.span().span_context().clone();
+                let sc = ids.span().span_context().clone();
                 sc.is_valid().then(|| sc.trace_id().to_string())
             })
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let request_id = RequestId(request_id);
-        if let Some(s) = &span {
-            s.set_attribute(KeyValue::new(
-                k::AGENT_TRACE_REQUEST_ID,
-                request_id.0.clone(),
-            ));
-        }
         req.extensions_mut().insert(request_id.clone());
-        let cx = cx.with_value(request_id.clone());
-        let inner = {
-            let _g = cx.clone().attach();
-            self.inner.call(req)
+        // The handler finds the request id in the context it runs in (logs, the client
+        // middleware forwarding it).
+        let cx = ids.with_value(request_id.clone());
+        let inner = match &mut span {
+            Some(s) => {
+                s.set_attribute(KeyValue::new(
+                    k::AGENT_TRACE_REQUEST_ID,
+                    request_id.0.clone(),
+                ));
+                s.add_value(request_id.clone());
+                crate::span::call(&mut span, || self.inner.call(req))
+            }
+            None => {
+                let _g = cx.clone().attach();
+                self.inner.call(req)
+            }
         };
         TraceFuture {
             inner,
@@ -355,11 +361,15 @@ where
 
     fn poll(self: Pin<&mut Self>, task: &mut TaskContext<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let polled = {
-            // Our span, marked innermost so the handler's `tracing` events land on it.
-            let _ours = this.span.as_ref().map(ActiveSpan::attach);
-            let _cx = _ours.is_none().then(|| this.cx.clone().attach());
-            this.inner.poll(task)
+        let inner = this.inner;
+        let polled = match this.span.is_some() {
+            // Our span, current and innermost, so the handler's `tracing` events land on it.
+            true => crate::span::call(this.span, || inner.poll(task)),
+            // No span of ours (tracing off, a probe): the ids the request carries or got.
+            false => {
+                let _cx = this.cx.clone().attach();
+                inner.poll(task)
+            }
         };
         let Poll::Ready(mut result) = polled else {
             return Poll::Pending;
@@ -389,7 +399,8 @@ where
             }
             Err(e) => {
                 if let Some(mut s) = span {
-                    s.record_error("service_error".into(), e.to_string());
+                    let message = crate::span::text::display(e, crate::span::text::MESSAGE_LIMIT);
+                    s.record_error("service_error".into(), message);
                     return Poll::Ready(result);
                 }
             }

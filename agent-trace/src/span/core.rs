@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
-use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry::{Context, KeyValue};
 
 use super::instruments::Measure;
 use super::outcome::LlmResponse;
@@ -27,6 +27,10 @@ pub struct ActiveSpan {
     pub(super) llm: bool,
     #[cfg(feature = "metrics")]
     pub(super) metrics: Option<super::instruments::SpanMetrics>,
+    /// Its slot among the open spans the panic hook ends (`panic = "abort"` builds only;
+    /// `usize::MAX` when it is not recording).
+    #[cfg(panic = "abort")]
+    pub(super) open: usize,
 }
 
 impl fmt::Debug for ActiveSpan {
@@ -101,14 +105,13 @@ pub(crate) fn start_span_measured(
         .start_with_context(tracer, parent);
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
-    Some(ActiveSpan {
-        cx: parent.with_span(span),
-        name: static_name,
-        tool: false,
-        llm: false,
+    Some(ActiveSpan::new(
+        parent.with_span(span),
+        static_name,
+        false,
         #[cfg(feature = "metrics")]
-        metrics: span_metrics(measure, installed),
-    })
+        span_metrics(measure, installed),
+    ))
 }
 
 /// The measurement of a span, when it measures one and metrics are on.
@@ -137,8 +140,6 @@ pub(crate) struct Attached {
 
 impl Drop for Attached {
     fn drop(&mut self) {
-        #[cfg(panic = "abort")]
-        crate::state::pop_open();
         crate::state::pop_ours();
     }
 }
@@ -168,17 +169,60 @@ pub(crate) fn mark_error(cx: &Context, tool: bool, error_type: Cow<'static, str>
 }
 
 impl ActiveSpan {
-    /// Makes this span current on this thread until the guard is dropped.
-    pub(crate) fn attach(&self) -> Attached {
+    /// A started span in its context. Under `panic = "abort"` a recording span is also noted
+    /// among the open spans, which the panic hook ends before the process aborts (nothing
+    /// unwinds there, so no destructor would); with unwinding that costs nothing.
+    #[inline]
+    pub(super) fn new(
+        cx: Context,
+        name: Option<&'static str>,
+        tool: bool,
+        #[cfg(feature = "metrics")] metrics: Option<super::instruments::SpanMetrics>,
+    ) -> Self {
+        #[cfg(panic = "abort")]
+        let open = match cx.span().is_recording() {
+            true => crate::state::register_open(cx.clone(), tool),
+            false => usize::MAX,
+        };
+        ActiveSpan {
+            cx,
+            name,
+            tool,
+            llm: false,
+            #[cfg(feature = "metrics")]
+            metrics,
+            #[cfg(panic = "abort")]
+            open,
+        }
+    }
+
+    /// Makes this span current on this thread until the guard is dropped. The only place
+    /// the runtime makes one of its spans current: [`call`](super::run::call) (sync bodies,
+    /// and every poll of a traced future or stream) goes through it, so `tracing` events, the
+    /// JSON log lines' `spans` and the panic hook all see the same spans.
+    fn attach(&self) -> Attached {
         let id = self.cx.span().span_context().span_id();
         crate::state::push_ours(id, self.name);
-        // Under `panic = "abort"` nothing unwinds, so the panic hook ends the open spans
-        // itself: it needs to know them. (With unwinding this costs nothing: not compiled.)
-        #[cfg(panic = "abort")]
-        crate::state::push_open(self.cx.clone(), self.tool);
         Attached {
             _context: self.cx.clone().attach(),
         }
+    }
+
+    /// Runs `f` with this span current, catching a panic: the caller records it on the span,
+    /// ends the span and resumes the unwind ([`call`](super::run::call) does all three).
+    #[inline(always)]
+    pub(super) fn run<R>(&self, f: impl FnOnce() -> R) -> std::thread::Result<R> {
+        let guard = self.attach();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        drop(guard);
+        r
+    }
+
+    /// Adds a value to the context this span is current in (a request id, say), so code
+    /// running in the span finds it with `Context::current().get()`.
+    #[cfg(feature = "tower")]
+    pub(crate) fn add_value<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.cx = self.cx.with_value(value);
     }
 
     /// The context in which this span is current.
@@ -215,8 +259,16 @@ impl ActiveSpan {
         self.record_error(k::ERROR_TYPE_PANIC.into(), panic_message(payload));
     }
 
-    /// Records that the future was dropped before it completed.
+    /// Records that the future was dropped before it completed: `cancelled`, or `panic` when
+    /// it is dropped by a panic unwinding through its owner (the panic's message, when the
+    /// hook `init` installs saw it).
     pub fn record_cancelled(&mut self) {
+        if std::thread::panicking() {
+            let message = crate::state::panic_message_of_thread()
+                .unwrap_or_else(|| "a panic unwound through it".to_string());
+            self.record_error(k::ERROR_TYPE_PANIC.into(), message);
+            return;
+        }
         self.record_error(
             k::ERROR_TYPE_CANCELLED.into(),
             "cancelled: the future was dropped before it completed".to_string(),
@@ -237,11 +289,11 @@ impl ActiveSpan {
         if let Some(u) = usage {
             span.set_attribute(KeyValue::new(
                 k::GEN_AI_USAGE_INPUT_TOKENS,
-                i64::try_from(u.input_tokens).unwrap_or(i64::MAX),
+                text::count_value(u.input_tokens),
             ));
             span.set_attribute(KeyValue::new(
                 k::GEN_AI_USAGE_OUTPUT_TOKENS,
-                i64::try_from(u.output_tokens).unwrap_or(i64::MAX),
+                text::count_value(u.output_tokens),
             ));
         }
         if let Some(m) = response_model {
@@ -266,16 +318,15 @@ impl ActiveSpan {
         ];
         for (key, count) in counts {
             if let Some(n) = count {
-                span.set_attribute(KeyValue::new(key, i64::try_from(n).unwrap_or(i64::MAX)));
+                span.set_attribute(KeyValue::new(key, text::count_value(n)));
             }
         }
         let reasons = text::contained(Vec::new(), || r.finish_reasons());
         if !reasons.is_empty() {
-            let reasons: Vec<opentelemetry::StringValue> =
-                reasons.into_iter().map(Into::into).collect();
+            let reasons = reasons.iter().take(64).map(|r| text::cut(r, 256)).collect();
             span.set_attribute(KeyValue::new(
                 k::GEN_AI_RESPONSE_FINISH_REASONS,
-                Value::Array(reasons.into()),
+                text::string_array(reasons),
             ));
         }
         if capture_message_content() {
@@ -370,6 +421,10 @@ impl fmt::Debug for SpanSlot {
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
         self.cx.span().end();
+        #[cfg(panic = "abort")]
+        if self.open != usize::MAX {
+            crate::state::close_open(self.open);
+        }
         #[cfg(feature = "metrics")]
         if let Some(m) = &self.metrics {
             m.record();

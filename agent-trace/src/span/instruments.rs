@@ -132,18 +132,30 @@ mod meters {
     const DURATION_BUCKETS: [f64; 14] = [
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ];
+    /// Bucket boundaries for the time to a stream's first chunk: what the GenAI conventions
+    /// advise for the server's time to first token.
+    const FIRST_CHUNK_BUCKETS: [f64; 16] = [
+        0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    ];
+    /// Bucket boundaries for the time between chunks: what the GenAI conventions advise for
+    /// the server's time per output token.
+    const PER_CHUNK_BUCKETS: [f64; 13] = [
+        0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5,
+    ];
     impl Instruments {
         /// The instruments on `provider`'s meter.
         pub(crate) fn new(provider: SdkMeterProvider) -> Self {
             let meter = provider.meter("agent-trace");
-            let duration = |name: &'static str, what: &'static str| {
+            let seconds = |name: &'static str, what: &'static str, buckets: &[f64]| {
                 meter
                     .f64_histogram(name)
                     .with_unit("s")
                     .with_description(what)
-                    .with_boundaries(DURATION_BUCKETS.to_vec())
+                    .with_boundaries(buckets.to_vec())
                     .build()
             };
+            let duration =
+                |name: &'static str, what: &'static str| seconds(name, what, &DURATION_BUCKETS);
             let tokens = |name: &'static str, what: &'static str| {
                 meter
                     .u64_counter(name)
@@ -163,6 +175,16 @@ mod meters {
                 output_tokens: tokens(
                     k::METRIC_GEN_AI_CLIENT_INFERENCE_OUTPUT_TOKENS,
                     "Output tokens of model calls",
+                ),
+                time_to_first_chunk: seconds(
+                    k::METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK,
+                    "Time from a streamed model request to its first chunk",
+                    &FIRST_CHUNK_BUCKETS,
+                ),
+                time_per_output_chunk: seconds(
+                    k::METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK,
+                    "Time between the chunks of a streamed model answer, after the first",
+                    &PER_CHUNK_BUCKETS,
                 ),
                 operation_duration: duration(
                     k::METRIC_GEN_AI_CLIENT_OPERATION_DURATION,

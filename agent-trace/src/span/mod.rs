@@ -3,15 +3,16 @@
 //! - `core.rs`: starting a span under a context, keeping it current, recording its outcome,
 //!   ending it; used by the macros and by every integration and carrier.
 //! - `start.rs`: the starters the macro expansions call and the attributes they compute.
-//! - `run.rs`: running a body inside a span (sync calls, futures, streams).
+//! - `run.rs`: running a body inside a span (sync calls, futures); `stream.rs`: streams in
+//!   their span, and what a streamed model answer's chunks say.
 //! - `probes.rs`: the autoref-specialized probes that pick how a return value is recorded.
 //! - `private.rs`: `agent_trace::__private`, the list of what expansions call.
 //! - `outcome.rs`, `instruments.rs`, `text.rs`, `semconv.rs`, `task.rs`: error and response
 //!   traits, metric measurements, bounded text, attribute keys, context across tasks.
 //!
 //! Layering inside the folder (checked by `tests/layout.rs`): `semconv`, `text`, `outcome`,
-//! `instruments` are leaves; `core` builds on them; `start`, `run`, `probes` and `task` on
-//! `core`; `private` only re-exports.
+//! `instruments` are leaves; `core` builds on them; `start`, `run`, `stream`, `probes`
+//! and `task` on `core`; `private` only re-exports.
 
 mod core;
 pub(crate) mod instruments;
@@ -21,6 +22,7 @@ mod probes;
 mod run;
 pub mod semconv;
 mod start;
+mod stream;
 pub mod task;
 pub(crate) mod text;
 
@@ -32,6 +34,8 @@ pub(crate) use self::core::{
 };
 pub(crate) use run::{call, instrument};
 pub(crate) use start::server_attributes;
+#[cfg(feature = "async-openai")]
+pub(crate) use start::StopSequences;
 #[cfg(feature = "rmcp")]
 pub(crate) use {self::core::start_span_measured, instruments::Measure};
 

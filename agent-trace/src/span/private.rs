@@ -5,15 +5,19 @@ pub use super::core::{panic_message, ActiveSpan, SpanSlot};
 pub use super::probes::{
     CaptureHead, CaptureHeadJson, CaptureOk, CaptureOkHead, CaptureOkHeadJson, CaptureOkSerialize,
     CaptureSerialize, CaptureValue, CaptureValueHead, CaptureValueHeadJson, CaptureValueSerialize,
-    CaptureWhole, HeadDebug, HeadJson, LlmAny, LlmResult, LlmValue, Probe, RecordAny,
-    RecordDebugResult, RecordDebugTypedResult, RecordErrorResult, RecordItemAny, RecordItemResult,
-    RecordResult, RecordTypedErrorResult, RecordTypedResult,
+    CaptureWhole, ChunkAny, ChunkResult, ChunkValue, HeadDebug, HeadJson, KindBoxed,
+    KindLocalBoxed, KindOptionBoxed, KindOptionLocalBoxed, KindOptionStream, KindPlain,
+    KindResultBoxed, KindResultLocalBoxed, KindResultStream, KindStream, LlmAny, LlmResult,
+    LlmValue, Probe, RecordAny, RecordDebugResult, RecordDebugTypedResult, RecordErrorResult,
+    RecordItemAny, RecordItemResult, RecordResult, RecordTypedErrorResult, RecordTypedResult,
 };
-pub use super::run::{
-    call, call_once, instrument, instrument_stream, Instrumented, InstrumentedStream,
-};
+pub use super::run::{call, call_once, instrument, instrument_with, Instrumented};
 pub use super::semconv::AGENT_TRACE_RESULT;
 pub use super::start::{
-    start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs, ToAttributeValue,
+    start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs, RequestCount,
+    RequestNumber, StopSequences, ToAttributeValue,
+};
+pub use super::stream::{
+    instrument_stream, stream_in_option, stream_in_result, InstrumentedStream, StreamSpan,
 };
 pub use crate::__agent_trace_probe as probe;

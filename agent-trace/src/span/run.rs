@@ -1,19 +1,14 @@
-//! Running a traced body: `call` for sync bodies, `Instrumented` for futures and
-//! `InstrumentedStream` for streams. The span is current only while the body runs or is
+//! Running a traced body: `call` for sync bodies and for every poll, `Instrumented` for
+//! futures (streams are in `stream.rs`). The span is current only while the body runs or is
 //! polled; a panic is recorded and resumed; a future dropped early is marked cancelled.
 
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::resume_unwind;
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll};
-use std::time::Instant;
-
-use opentelemetry::trace::TraceContextExt as _;
-use opentelemetry::KeyValue;
 
 use super::core::{ActiveSpan, SpanSlot};
-use super::semconv as k;
 
 /// Runs a sync body with no span: `body()` for a closure that may be `FnMut` or `FnOnce`
 /// (calling it in the expansion directly would need a `mut` binding for one and warn for the
@@ -23,20 +18,17 @@ pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
-/// Runs a sync body with the span current; records a panic and lets it continue.
+/// Runs `body` with the span current (a sync body, or one poll of a traced future or
+/// stream); records a panic, ends the span, and lets the panic continue. Every span the
+/// runtime makes current, whichever integration made it, is made current here.
 #[inline(always)]
 pub fn call<R>(span: &mut Option<ActiveSpan>, body: impl FnOnce() -> R) -> R {
     let Some(s) = span.as_mut() else {
         return body();
     };
-    let guard = s.attach();
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(r) => {
-            drop(guard);
-            r
-        }
+    match s.run(body) {
+        Ok(r) => r,
         Err(payload) => {
-            drop(guard);
             s.record_panic(&*payload);
             *span = None; // ends the span before the unwind continues
             resume_unwind(payload)
@@ -44,31 +36,84 @@ pub fn call<R>(span: &mut Option<ActiveSpan>, body: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Wraps a future returned by a non-async function (`-> impl Future`, `-> Pin<Box<dyn Future>>`).
+/// What a traced future does with its output and its span when it completes.
+pub trait Finish<O> {
+    /// What the future yields.
+    type Output;
+    /// Records `out` on the span (when there is one); may take the span, to hand it on to a
+    /// stream. A span left in `span` ends right after.
+    fn finish(self, out: O, span: &mut Option<ActiveSpan>) -> Self::Output;
+}
+
+/// [`Finish`] by a closure that reads the output (the integrations' futures).
+#[derive(Debug)]
+pub struct ByRef<R>(R);
+
+impl<O, R: FnOnce(&O, &mut ActiveSpan)> Finish<O> for ByRef<R> {
+    type Output = O;
+    #[inline]
+    fn finish(self, out: O, span: &mut Option<ActiveSpan>) -> O {
+        if let Some(span) = span {
+            (self.0)(&out, span);
+        }
+        out
+    }
+}
+
+/// [`Finish`] by a closure that takes the output and the span (the macros' expansions: an
+/// output that is a stream keeps the span until the stream ends).
+#[derive(Debug)]
+pub struct ByValue<R>(R);
+
+impl<O, P, R: FnOnce(O, &mut Option<ActiveSpan>) -> P> Finish<O> for ByValue<R> {
+    type Output = P;
+    #[inline]
+    fn finish(self, out: O, span: &mut Option<ActiveSpan>) -> P {
+        (self.0)(out, span)
+    }
+}
+
+/// Wraps a future: `record` reads its output when it completes, then the span ends.
 #[inline]
 pub fn instrument<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)>(
     span: Option<ActiveSpan>,
     future: F,
     record: R,
-) -> Instrumented<F, R> {
+) -> Instrumented<F, ByRef<R>> {
     Instrumented {
         inner: future,
         span: SpanSlot::new(span),
-        record: Some(record),
+        finish: Some(ByRef(record)),
+    }
+}
+
+/// Wraps a future: `finish` takes its output and the span when it completes (and may keep
+/// the span open, in a stream it returns).
+#[inline]
+pub fn instrument_with<F: Future, P, R: FnOnce(F::Output, &mut Option<ActiveSpan>) -> P>(
+    span: Option<ActiveSpan>,
+    future: F,
+    finish: R,
+) -> Instrumented<F, ByValue<R>> {
+    Instrumented {
+        inner: future,
+        span: SpanSlot::new(span),
+        finish: Some(ByValue(finish)),
     }
 }
 
 pin_project_lite::pin_project! {
-    /// A future whose span is current during each poll (and only then), ends when it completes,
-    /// records a panic, and records `error.type=cancelled` if dropped before completion.
-    pub struct Instrumented<F, R> {
+    /// A future whose span is current during each poll (and only then), ends when it completes
+    /// (or lives on in the stream it yields), records a panic, and records
+    /// `error.type=cancelled` if dropped before completion.
+    pub struct Instrumented<F, K> {
         #[pin]
         inner: F,
         span: SpanSlot,
-        record: Option<R>,
+        finish: Option<K>,
     }
 
-    impl<F, R> PinnedDrop for Instrumented<F, R> {
+    impl<F, K> PinnedDrop for Instrumented<F, K> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             if let Some(mut span) = this.span.take() {
@@ -78,7 +123,7 @@ pin_project_lite::pin_project! {
     }
 }
 
-impl<F, R> fmt::Debug for Instrumented<F, R> {
+impl<F, K> fmt::Debug for Instrumented<F, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Instrumented")
             .field("span", &self.span)
@@ -86,150 +131,22 @@ impl<F, R> fmt::Debug for Instrumented<F, R> {
     }
 }
 
-impl<F: Future, R: FnOnce(&F::Output, &mut ActiveSpan)> Future for Instrumented<F, R> {
-    type Output = F::Output;
+impl<F: Future, K: Finish<F::Output>> Future for Instrumented<F, K> {
+    type Output = K::Output;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<K::Output> {
         let this = self.project();
-        let Some(span) = this.span.get_mut().as_mut() else {
-            return this.inner.poll(cx);
-        };
-        let guard = span.attach();
-        let polled = catch_unwind(AssertUnwindSafe(|| this.inner.poll(cx)));
-        drop(guard);
-        match polled {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(out)) => {
-                if let (Some(mut span), Some(record)) = (this.span.take(), this.record.take()) {
-                    record(&out, &mut span);
-                }
+        let inner = this.inner;
+        match call(this.span.get_mut(), || inner.poll(cx)) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(out) => {
+                let finish = this
+                    .finish
+                    .take()
+                    .expect("Instrumented polled after completion");
+                let out = finish.finish(out, this.span.get_mut());
+                drop(this.span.take()); // ends the span, unless a stream took it
                 Poll::Ready(out)
-            }
-            Err(payload) => {
-                if let Some(mut span) = this.span.take() {
-                    span.record_panic(&*payload);
-                }
-                resume_unwind(payload)
-            }
-        }
-    }
-}
-
-/// Wraps a stream returned by a traced function.
-#[inline]
-pub fn instrument_stream<S, R>(
-    span: Option<ActiveSpan>,
-    stream: S,
-    record_item: R,
-) -> InstrumentedStream<S, R>
-where
-    S: futures_core::Stream,
-    R: FnMut(&S::Item, &mut ActiveSpan),
-{
-    if let Some(span) = span.as_ref().filter(|s| s.llm) {
-        // A model call that returns a stream is a streaming request.
-        span.cx
-            .span()
-            .set_attribute(KeyValue::new(k::GEN_AI_REQUEST_STREAM, true));
-    }
-    InstrumentedStream {
-        inner: stream,
-        span,
-        record_item,
-        started: Instant::now(),
-        items: 0,
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A stream whose span is current while it is polled and lasts until the stream ends or is
-    /// dropped. It records `agent_trace.stream.time_to_first_item_ms`, a `first_item` event,
-    /// `agent_trace.stream.items` and `agent_trace.stream.completed`; `Err` items mark the span
-    /// as an error (the stream goes on).
-    pub struct InstrumentedStream<S, R> {
-        #[pin]
-        inner: S,
-        span: Option<ActiveSpan>,
-        record_item: R,
-        started: Instant,
-        items: u64,
-    }
-
-    impl<S, R> PinnedDrop for InstrumentedStream<S, R> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            if let Some(span) = this.span.take() {
-                finish_stream(&span, *this.items, false);
-            }
-        }
-    }
-}
-
-fn finish_stream(span: &ActiveSpan, items: u64, completed: bool) {
-    span.cx.span().set_attribute(KeyValue::new(
-        k::AGENT_TRACE_STREAM_ITEMS,
-        i64::try_from(items).unwrap_or(i64::MAX),
-    ));
-    span.cx
-        .span()
-        .set_attribute(KeyValue::new(k::AGENT_TRACE_STREAM_COMPLETED, completed));
-}
-
-impl<S, R> fmt::Debug for InstrumentedStream<S, R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InstrumentedStream")
-            .field("items", &self.items)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, R> futures_core::Stream for InstrumentedStream<S, R>
-where
-    S: futures_core::Stream,
-    R: FnMut(&S::Item, &mut ActiveSpan),
-{
-    type Item = S::Item;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
-        let this = self.project();
-        let Some(span) = this.span.as_mut() else {
-            return this.inner.poll_next(cx);
-        };
-        let guard = span.attach();
-        let polled = catch_unwind(AssertUnwindSafe(|| this.inner.poll_next(cx)));
-        drop(guard);
-        match polled {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(Some(item))) => {
-                if *this.items == 0 {
-                    let elapsed = this.started.elapsed().as_secs_f64();
-                    // A model's stream: the GenAI key, in seconds; any other stream: ours.
-                    let first = match span.llm {
-                        true => KeyValue::new(k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, elapsed),
-                        false => KeyValue::new(
-                            k::AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS,
-                            elapsed * 1000.0,
-                        ),
-                    };
-                    span.cx.span().set_attribute(first);
-                    span.cx.span().add_event(k::FIRST_ITEM_EVENT, vec![]);
-                }
-                *this.items += 1;
-                (this.record_item)(&item, span);
-                Poll::Ready(Some(item))
-            }
-            Ok(Poll::Ready(None)) => {
-                if let Some(span) = this.span.take() {
-                    finish_stream(&span, *this.items, true);
-                }
-                Poll::Ready(None)
-            }
-            Err(payload) => {
-                if let Some(mut span) = this.span.take() {
-                    span.record_panic(&*payload);
-                    finish_stream(&span, *this.items, false);
-                }
-                resume_unwind(payload)
             }
         }
     }

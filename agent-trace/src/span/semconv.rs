@@ -55,6 +55,24 @@ pub const GEN_AI_RESPONSE_FINISH_REASONS: &str = "gen_ai.response.finish_reasons
 pub const GEN_AI_INPUT_MESSAGES: &str = "gen_ai.input.messages";
 /// `gen_ai.output.messages`: response content (only when content capture is on).
 pub const GEN_AI_OUTPUT_MESSAGES: &str = "gen_ai.output.messages";
+/// `gen_ai.request.temperature` (double).
+pub const GEN_AI_REQUEST_TEMPERATURE: &str = "gen_ai.request.temperature";
+/// `gen_ai.request.max_tokens` (int).
+pub const GEN_AI_REQUEST_MAX_TOKENS: &str = "gen_ai.request.max_tokens";
+/// `gen_ai.request.top_p` (double).
+pub const GEN_AI_REQUEST_TOP_P: &str = "gen_ai.request.top_p";
+/// `gen_ai.request.top_k` (int).
+pub const GEN_AI_REQUEST_TOP_K: &str = "gen_ai.request.top_k";
+/// `gen_ai.request.frequency_penalty` (double).
+pub const GEN_AI_REQUEST_FREQUENCY_PENALTY: &str = "gen_ai.request.frequency_penalty";
+/// `gen_ai.request.presence_penalty` (double).
+pub const GEN_AI_REQUEST_PRESENCE_PENALTY: &str = "gen_ai.request.presence_penalty";
+/// `gen_ai.request.stop_sequences` (string[]).
+pub const GEN_AI_REQUEST_STOP_SEQUENCES: &str = "gen_ai.request.stop_sequences";
+/// `gen_ai.request.seed` (int).
+pub const GEN_AI_REQUEST_SEED: &str = "gen_ai.request.seed";
+/// `gen_ai.request.choice.count` (int).
+pub const GEN_AI_REQUEST_CHOICE_COUNT: &str = "gen_ai.request.choice.count";
 /// `gen_ai.tool.type`: `function` for a `#[traced_tool]` (a function the application runs).
 pub const GEN_AI_TOOL_TYPE: &str = "gen_ai.tool.type";
 /// The `gen_ai.tool.type` of a tool that is a function of the application.
@@ -179,6 +197,12 @@ pub const METRIC_GEN_AI_CLIENT_INFERENCE_INPUT_TOKENS: &str =
 /// Metric: output tokens of model calls.
 pub const METRIC_GEN_AI_CLIENT_INFERENCE_OUTPUT_TOKENS: &str =
     "gen_ai.client.inference.usage.output_tokens";
+/// Metric: time from a streamed model request to its first chunk.
+pub const METRIC_GEN_AI_CLIENT_INFERENCE_TIME_TO_FIRST_CHUNK: &str =
+    "gen_ai.client.inference.time_to_first_chunk";
+/// Metric: time between the chunks of a streamed model answer, after the first.
+pub const METRIC_GEN_AI_CLIENT_INFERENCE_TIME_PER_OUTPUT_CHUNK: &str =
+    "gen_ai.client.inference.time_per_output_chunk";
 /// Metric: duration of GenAI operations other than inference: calls to remote agents.
 pub const METRIC_GEN_AI_CLIENT_OPERATION_DURATION: &str = "gen_ai.client.operation.duration";
 /// Metric: duration of tool executions.

@@ -31,8 +31,9 @@ pub struct Attrs {
 impl Attrs {
     /// A `fields(key = expr)` value.
     pub fn field<V: ToAttributeValue + ?Sized>(&mut self, key: &'static str, value: &V) {
-        self.attributes
-            .push(KeyValue::new(key, value.to_attribute_value()));
+        if let Some(v) = value.to_attribute_value() {
+            self.attributes.push(KeyValue::new(key, v));
+        }
     }
 
     /// A `fields(key = ?expr)` value (Debug).
@@ -154,6 +155,75 @@ impl Attrs {
         }
     }
 
+    /// `temperature = expr` of an `#[llm_call]`: `gen_ai.request.temperature`.
+    pub fn temperature<V: RequestNumber + ?Sized>(&mut self, value: &V) {
+        self.double(k::GEN_AI_REQUEST_TEMPERATURE, value);
+    }
+
+    /// `top_p = expr`: `gen_ai.request.top_p`.
+    pub fn top_p<V: RequestNumber + ?Sized>(&mut self, value: &V) {
+        self.double(k::GEN_AI_REQUEST_TOP_P, value);
+    }
+
+    /// `frequency_penalty = expr`: `gen_ai.request.frequency_penalty`.
+    pub fn frequency_penalty<V: RequestNumber + ?Sized>(&mut self, value: &V) {
+        self.double(k::GEN_AI_REQUEST_FREQUENCY_PENALTY, value);
+    }
+
+    /// `presence_penalty = expr`: `gen_ai.request.presence_penalty`.
+    pub fn presence_penalty<V: RequestNumber + ?Sized>(&mut self, value: &V) {
+        self.double(k::GEN_AI_REQUEST_PRESENCE_PENALTY, value);
+    }
+
+    /// `max_tokens = expr`: `gen_ai.request.max_tokens`.
+    pub fn max_tokens<V: RequestCount + ?Sized>(&mut self, value: &V) {
+        self.int(k::GEN_AI_REQUEST_MAX_TOKENS, value);
+    }
+
+    /// `top_k = expr`: `gen_ai.request.top_k`.
+    pub fn top_k<V: RequestCount + ?Sized>(&mut self, value: &V) {
+        self.int(k::GEN_AI_REQUEST_TOP_K, value);
+    }
+
+    /// `seed = expr`: `gen_ai.request.seed`.
+    pub fn seed<V: RequestCount + ?Sized>(&mut self, value: &V) {
+        self.int(k::GEN_AI_REQUEST_SEED, value);
+    }
+
+    /// `choice_count = expr`: `gen_ai.request.choice.count`.
+    pub fn choice_count<V: RequestCount + ?Sized>(&mut self, value: &V) {
+        self.int(k::GEN_AI_REQUEST_CHOICE_COUNT, value);
+    }
+
+    /// `stop_sequences = expr`: `gen_ai.request.stop_sequences` (at most 64, each cut to
+    /// 256 characters).
+    pub fn stop_sequences<V: StopSequences + ?Sized>(&mut self, value: &V) {
+        let mut seqs = Vec::new();
+        value.stop_sequences(&mut |s| {
+            if seqs.len() < 64 {
+                seqs.push(text::cut(s, 256));
+            }
+        });
+        if !seqs.is_empty() {
+            self.attributes.push(KeyValue::new(
+                k::GEN_AI_REQUEST_STOP_SEQUENCES,
+                text::string_array(seqs),
+            ));
+        }
+    }
+
+    fn double<V: RequestNumber + ?Sized>(&mut self, key: &'static str, value: &V) {
+        if let Some(v) = value.request_number() {
+            self.attributes.push(KeyValue::new(key, v));
+        }
+    }
+
+    fn int<V: RequestCount + ?Sized>(&mut self, key: &'static str, value: &V) {
+        if let Some(v) = value.request_count() {
+            self.attributes.push(KeyValue::new(key, v));
+        }
+    }
+
     /// `agent.target_url`, `server.address`, `server.port` from a URL.
     pub fn url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
         let url = url.as_ref();
@@ -193,22 +263,24 @@ pub(crate) fn server_attributes(url: &str, out: &mut Vec<KeyValue>) {
 }
 
 /// Values a `fields(key = expr)` expression may have. For anything else write `?expr`
-/// (Debug) or `%expr` (Display).
+/// (Debug) or `%expr` (Display). An integer that does not fit in the attribute's `i64`
+/// (`u64`, `u128`, `i128` beyond it) is recorded as its decimal text, never clamped; `None`
+/// records no attribute.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a span attribute value directly",
     label = "not a string, number or bool",
     note = "write `key = ?expr` to record it with Debug, or `key = %expr` with Display"
 )]
 pub trait ToAttributeValue {
-    /// The OpenTelemetry value.
-    fn to_attribute_value(&self) -> Value;
+    /// The OpenTelemetry value; `None` for no attribute.
+    fn to_attribute_value(&self) -> Option<Value>;
 }
 
 macro_rules! int_values {
     ($($t:ty),*) => {$(
         impl ToAttributeValue for $t {
-            fn to_attribute_value(&self) -> Value {
-                Value::I64(i64::try_from(*self).unwrap_or(i64::MAX))
+            fn to_attribute_value(&self) -> Option<Value> {
+                Some(text::int_value(*self))
             }
         }
     )*};
@@ -216,45 +288,160 @@ macro_rules! int_values {
 int_values!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
 
 impl ToAttributeValue for f32 {
-    fn to_attribute_value(&self) -> Value {
-        Value::F64(f64::from(*self))
+    fn to_attribute_value(&self) -> Option<Value> {
+        Some(Value::F64(f64::from(*self)))
     }
 }
 impl ToAttributeValue for f64 {
-    fn to_attribute_value(&self) -> Value {
-        Value::F64(*self)
+    fn to_attribute_value(&self) -> Option<Value> {
+        Some(Value::F64(*self))
     }
 }
 impl ToAttributeValue for bool {
-    fn to_attribute_value(&self) -> Value {
-        Value::Bool(*self)
+    fn to_attribute_value(&self) -> Option<Value> {
+        Some(Value::Bool(*self))
     }
 }
 impl ToAttributeValue for str {
-    fn to_attribute_value(&self) -> Value {
-        Value::String(text::cut(self, CAPTURE_LIMIT).into())
+    fn to_attribute_value(&self) -> Option<Value> {
+        Some(Value::String(text::cut(self, CAPTURE_LIMIT).into()))
     }
 }
 impl ToAttributeValue for String {
-    fn to_attribute_value(&self) -> Value {
+    fn to_attribute_value(&self) -> Option<Value> {
         self.as_str().to_attribute_value()
     }
 }
 impl ToAttributeValue for Cow<'_, str> {
-    fn to_attribute_value(&self) -> Value {
+    fn to_attribute_value(&self) -> Option<Value> {
         self.as_ref().to_attribute_value()
     }
 }
 impl<T: ToAttributeValue + ?Sized> ToAttributeValue for &T {
-    fn to_attribute_value(&self) -> Value {
+    fn to_attribute_value(&self) -> Option<Value> {
         (**self).to_attribute_value()
     }
 }
 impl<T: ToAttributeValue> ToAttributeValue for Option<T> {
-    fn to_attribute_value(&self) -> Value {
-        match self {
-            Some(v) => v.to_attribute_value(),
-            None => Value::String("".into()),
+    fn to_attribute_value(&self) -> Option<Value> {
+        self.as_ref()?.to_attribute_value()
+    }
+}
+
+/// Values of the `#[llm_call]` options recorded as doubles (`temperature`, `top_p`,
+/// `frequency_penalty`, `presence_penalty`): any number, or an `Option` of one (`None`
+/// records nothing), as clients keep them.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a number a request parameter can be recorded from",
+    label = "expected a number (`f32`, `f64`, an integer) or an `Option` of one"
+)]
+pub trait RequestNumber {
+    /// The value; `None` for no attribute.
+    fn request_number(&self) -> Option<f64>;
+}
+
+/// Values of the `#[llm_call]` options recorded as integers (`max_tokens`, `top_k`, `seed`,
+/// `choice_count`): any integer, or an `Option` of one (`None` records nothing). One beyond
+/// `i64` is recorded as its decimal text.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an integer a request parameter can be recorded from",
+    label = "expected an integer or an `Option` of one"
+)]
+pub trait RequestCount {
+    /// The value; `None` for no attribute.
+    fn request_count(&self) -> Option<Value>;
+}
+
+macro_rules! request_numbers {
+    ($($t:ty),*) => {$(
+        impl RequestNumber for $t {
+            #[allow(clippy::cast_lossless, clippy::cast_precision_loss)]
+            fn request_number(&self) -> Option<f64> {
+                Some(*self as f64)
+            }
+        }
+    )*};
+}
+request_numbers!(f32, f64, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+macro_rules! request_counts {
+    ($($t:ty),*) => {$(
+        impl RequestCount for $t {
+            fn request_count(&self) -> Option<Value> {
+                Some(text::int_value(*self))
+            }
+        }
+    )*};
+}
+request_counts!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
+
+impl<T: RequestNumber + ?Sized> RequestNumber for &T {
+    fn request_number(&self) -> Option<f64> {
+        (**self).request_number()
+    }
+}
+impl<T: RequestNumber> RequestNumber for Option<T> {
+    fn request_number(&self) -> Option<f64> {
+        self.as_ref()?.request_number()
+    }
+}
+impl<T: RequestCount + ?Sized> RequestCount for &T {
+    fn request_count(&self) -> Option<Value> {
+        (**self).request_count()
+    }
+}
+impl<T: RequestCount> RequestCount for Option<T> {
+    fn request_count(&self) -> Option<Value> {
+        self.as_ref()?.request_count()
+    }
+}
+
+/// Values of `#[llm_call(stop_sequences = expr)]`: a string, or a slice, array or vector
+/// of strings, or an `Option` of one (`None` records nothing).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a list of stop sequences",
+    label = "expected a string, or a slice, array or `Vec` of strings (or an `Option` of one)"
+)]
+pub trait StopSequences {
+    /// Calls `f` with each sequence.
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str));
+}
+impl StopSequences for str {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        f(self)
+    }
+}
+impl StopSequences for String {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        f(self)
+    }
+}
+impl<S: AsRef<str>> StopSequences for [S] {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        for s in self.iter().take(64) {
+            f(s.as_ref())
+        }
+    }
+}
+impl<S: AsRef<str>, const N: usize> StopSequences for [S; N] {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        self.as_slice().stop_sequences(f)
+    }
+}
+impl<S: AsRef<str>> StopSequences for Vec<S> {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        self.as_slice().stop_sequences(f)
+    }
+}
+impl<T: StopSequences + ?Sized> StopSequences for &T {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        (**self).stop_sequences(f)
+    }
+}
+impl<T: StopSequences> StopSequences for Option<T> {
+    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
+        if let Some(v) = self {
+            v.stop_sequences(f)
         }
     }
 }
@@ -456,12 +643,11 @@ fn start(
     };
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
-    Some(ActiveSpan {
+    Some(ActiveSpan::new(
         cx,
-        name: Some(span_name),
+        Some(span_name),
         tool,
-        llm: false,
         #[cfg(feature = "metrics")]
-        metrics: super::core::span_metrics(measure, installed),
-    })
+        super::core::span_metrics(measure, installed),
+    ))
 }

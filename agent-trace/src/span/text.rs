@@ -1,5 +1,6 @@
-//! Turning users' values into attribute text, safely: bounded in size and in work, and never
-//! unwinding into the application when a `Debug` or `Display` implementation panics.
+//! Turning users' values into attribute text and values, safely: bounded in size and in work,
+//! never unwinding into the application when a `Debug` or `Display` implementation panics,
+//! and never changing a number's sign or size ([`count_value`], [`int_value`]).
 //!
 //! Tracing must not change what the program does. `format!("{value:?}")` on an 8 MiB value
 //! writes 8 MiB before anything is cut, and a panicking `Display` would panic the
@@ -242,6 +243,29 @@ pub(crate) fn contained<R>(fallback: R, f: impl FnOnce() -> R) -> R {
     crate::state::while_formatting(|| catch_unwind(AssertUnwindSafe(f))).unwrap_or(fallback)
 }
 
+/// An unsigned count as an attribute value: an `int` when it fits in `i64`, else its decimal
+/// text (a value never changes its sign or size on the way).
+pub(crate) fn count_value(n: u64) -> opentelemetry::Value {
+    match i64::try_from(n) {
+        Ok(n) => opentelemetry::Value::I64(n),
+        Err(_) => opentelemetry::Value::String(n.to_string().into()),
+    }
+}
+
+/// Any integer as an attribute value: an `int` when it fits in `i64`, else its decimal text.
+pub(crate) fn int_value<T: TryInto<i64> + ToString + Copy>(n: T) -> opentelemetry::Value {
+    match n.try_into() {
+        Ok(n) => opentelemetry::Value::I64(n),
+        Err(_) => opentelemetry::Value::String(n.to_string().into()),
+    }
+}
+
+/// A list of strings as a `string[]` attribute value.
+pub(crate) fn string_array(items: Vec<String>) -> opentelemetry::Value {
+    let items: Vec<opentelemetry::StringValue> = items.into_iter().map(Into::into).collect();
+    opentelemetry::Value::Array(items.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,5 +353,48 @@ mod tests {
         assert_eq!(display(&Bad, 10), PANICKED);
         assert_eq!(debug(&Bad, 10), PANICKED);
         assert_eq!(contained(1, || panic!("no")), 1);
+    }
+
+    #[test]
+    fn integers_keep_their_sign_and_size() {
+        use opentelemetry::Value;
+        assert_eq!(super::count_value(7), Value::I64(7));
+        assert_eq!(
+            super::count_value(u64::MAX),
+            Value::String(u64::MAX.to_string().into())
+        );
+        assert_eq!(super::int_value(-5i128), Value::I64(-5));
+        assert_eq!(
+            super::int_value(i128::MIN),
+            Value::String(i128::MIN.to_string().into())
+        );
+        assert_eq!(
+            super::int_value(u128::MAX),
+            Value::String(u128::MAX.to_string().into())
+        );
+    }
+
+    proptest::proptest! {
+        /// Every integer reads back as itself: as an `int` when it fits, else as its decimal
+        /// text; never clamped, never with another sign.
+        #[test]
+        fn every_integer_reads_back_as_itself(n in proptest::num::i128::ANY) {
+            let back: i128 = match super::int_value(n) {
+                opentelemetry::Value::I64(v) => i128::from(v),
+                opentelemetry::Value::String(s) => s.as_str().parse().expect("decimal"),
+                other => panic!("{other:?}"),
+            };
+            proptest::prop_assert_eq!(back, n);
+        }
+
+        #[test]
+        fn every_count_reads_back_as_itself(n in proptest::num::u64::ANY) {
+            let back: u64 = match super::count_value(n) {
+                opentelemetry::Value::I64(v) => u64::try_from(v).expect("not negative"),
+                opentelemetry::Value::String(s) => s.as_str().parse().expect("decimal"),
+                other => panic!("{other:?}"),
+            };
+            proptest::prop_assert_eq!(back, n);
+        }
     }
 }

@@ -341,11 +341,8 @@ where
     Fut: std::future::Future,
 {
     let (payload, parent) = decode::<T>(bytes)?;
-    let span = consumer_span(destination, &parent, bytes.len());
-    let fut = {
-        let _g = span.as_ref().map(|s| s.context().clone().attach());
-        handler(payload)
-    };
+    let mut span = consumer_span(destination, &parent, bytes.len());
+    let fut = crate::span::call(&mut span, || handler(payload));
     Ok(crate::span::instrument(span, fut, |_, _| {}).await)
 }
 
@@ -390,7 +387,7 @@ where
     let mut attrs = messaging_attrs(destination, "process");
     attrs.push(KeyValue::new(
         k::MESSAGING_BATCH_MESSAGE_COUNT,
-        i64::try_from(payloads.len()).unwrap_or(i64::MAX),
+        crate::span::text::int_value(payloads.len()),
     ));
     let links = links
         .into_iter()

@@ -89,9 +89,10 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
-        let guard = this.span.as_ref().map(|s| s.context().clone().attach());
-        let polled = this.inner.poll_next(cx);
-        drop(guard);
+        let inner = this.inner;
+        // Current while polled, through the one path the panic hook knows; a panic in the
+        // handler's stream is recorded on the span, which ends before the unwind goes on.
+        let polled = crate::span::call(this.span, || inner.poll_next(cx));
         match polled {
             Poll::Ready(Some(item)) => {
                 if let Some(span) = this.span.as_mut() {

@@ -118,12 +118,16 @@ fn serve_traced<'a, T: 'a, F>(
 where
     F: Future<Output = Result<T, ErrorData>> + MaybeSendFuture + 'a,
 {
-    let (cx, span) = server_span(described, context);
-    // The handler is created and polled in the span (with tracing off, in the caller's
-    // context, so its own outgoing calls still continue the trace).
-    let handled = {
-        let _cx = cx.clone().attach();
-        handle()
+    let (cx, mut span) = server_span(described, context);
+    // The handler is created and polled in the span; with tracing off, in the caller's
+    // context (so its own outgoing calls still continue the trace).
+    // (`with_context` matters only then: with a span, `instrument` makes it current.)
+    let handled = match span.is_some() {
+        true => crate::span::call(&mut span, handle),
+        false => {
+            let _cx = cx.clone().attach();
+            handle()
+        }
     };
     instrument(span, handled.with_context(cx), move |out, span| match out {
         Ok(answer) => record_tool_answer(tool_result(answer), span),
