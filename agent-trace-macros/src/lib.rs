@@ -40,6 +40,8 @@ use parse::MacroKind;
 /// - `err(Debug)`: an `Err`'s message is its `Debug` form (for error types whose `Display` is
 ///   unhelpful or missing); `err(Display)`, the default, uses `Display` (with the `source()`
 ///   chain, or `anyhow`'s `{:#}` context chain);
+/// - `stream = false`: a returned stream is not followed: the span ends when the function
+///   returns (by default it lasts until the stream ends; see `#[llm_call]`);
 /// - `crate = path`: where `agent_trace` is, for crates that re-export it.
 ///
 /// ```
@@ -137,19 +139,33 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// Attributes: `gen_ai.operation.name=chat`, `gen_ai.request.model`, `gen_ai.provider.name`,
 /// and, read from the returned value (or its `Ok`) when its type implements
-/// `agent_trace::LlmResponse` (`serde_json::Value` in the OpenAI or Anthropic shape does):
-/// `gen_ai.usage.input_tokens`, `gen_ai.usage.output_tokens`, `gen_ai.response.model`,
-/// `gen_ai.response.finish_reasons`. Message content is recorded only when
-/// `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`: the `prompt = expr` option as
-/// `gen_ai.input.messages` and the response text as `gen_ai.output.messages`, cut to 1024
-/// characters.
+/// `agent_trace::LlmResponse` (`serde_json::Value` in the OpenAI or Anthropic shape does, and
+/// async-openai's types with the feature `async-openai`): `gen_ai.usage.input_tokens` (cached
+/// tokens included), `gen_ai.usage.output_tokens`, the cache and reasoning token counts,
+/// `gen_ai.response.id`, `gen_ai.response.model`, `gen_ai.response.finish_reasons`. Message
+/// content is recorded only when `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`:
+/// the `prompt = expr` option as `gen_ai.input.messages` and the response text as
+/// `gen_ai.output.messages`, cut to 1024 characters.
+///
+/// **Streamed answers.** When the function returns a stream of chunks (`impl Stream`, a
+/// boxed stream, or a `Result`/`Option` of one, from an `async fn` or not), the span lasts
+/// until the stream ends or is dropped, `gen_ai.request.stream=true` and
+/// `gen_ai.response.time_to_first_chunk` are recorded, and each chunk whose type implements
+/// `agent_trace::LlmChunk` (`serde_json::Value` in the shapes of OpenAI chat-completion
+/// chunks, OpenAI Responses events and Anthropic message events; async-openai's chunk and
+/// event types with the feature) gives the same usage and response attributes, set when the
+/// stream ends; the token metrics count them, and
+/// `gen_ai.client.inference.time_to_first_chunk` and `.time_per_output_chunk` are recorded.
 ///
 /// Options: `model = "..."` (required), `provider = "..."`, `url = expr` (the model
 /// endpoint's URL, recorded as `server.address` and `server.port`), `prompt = expr`, `system = expr`
 /// (system instructions, recorded like the prompt as `gen_ai.system_instructions`), `tools = expr`
 /// (the tool definitions offered to the model, any `serde::Serialize`, recorded as the JSON
-/// `gen_ai.tool.definitions` only when content capture is on), `capture(...)`,
-/// `capture_result`, `fields(...)`, `crate = path`.
+/// `gen_ai.tool.definitions` only when content capture is on), the request parameters
+/// `temperature`, `top_p`, `frequency_penalty`, `presence_penalty` (numbers, recorded as
+/// doubles), `max_tokens`, `top_k`, `seed`, `choice_count` (integers), `stop_sequences` (a
+/// string or a list of them), each `= expr` of a value or an `Option` of one (`None` records
+/// nothing), `capture(...)`, `capture_result`, `fields(...)`, `stream = false`, `crate = path`.
 ///
 /// ```
 /// use agent_trace::llm_call;
@@ -161,6 +177,23 @@ pub fn agent_phase(args: TokenStream, item: TokenStream) -> TokenStream {
 ///         "choices": [{"message": {"content": "4"}, "finish_reason": "stop"}],
 ///         "usage": {"prompt_tokens": 12, "completion_tokens": 1}
 ///     }))
+/// }
+///
+/// // Streamed: the span ends with the stream; usage, id, model and finish reason come from
+/// // the chunks (here Anthropic's events); the request parameters from the options.
+/// #[llm_call(model = "claude-sonnet-4", provider = "anthropic", max_tokens = 1024u32,
+///            temperature = Some(0.5), stop_sequences = ["END"])]
+/// async fn ask_streaming(
+///     question: &str,
+/// ) -> Result<impl futures_core::Stream<Item = serde_json::Value>, std::io::Error> {
+///     let _ = question;
+///     Ok(futures_util::stream::iter([
+///         serde_json::json!({"type": "message_start", "message": {"id": "msg_1",
+///             "model": "claude-sonnet-4-20250514", "usage": {"input_tokens": 9, "output_tokens": 1}}}),
+///         serde_json::json!({"type": "content_block_delta", "delta": {"type": "text_delta", "text": "4"}}),
+///         serde_json::json!({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+///             "usage": {"output_tokens": 2}}),
+///     ]))
 /// }
 /// ```
 #[proc_macro_attribute]

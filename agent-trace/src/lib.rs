@@ -218,6 +218,42 @@ pub fn record(key: impl Into<opentelemetry::Key>, value: impl Into<opentelemetry
     }
 }
 
+/// Adds a list of strings (a `string[]` attribute) to the current span, as [`record`] does:
+/// finish reasons, stop sequences, tags, without building an OpenTelemetry array by hand. At
+/// most 128 items are kept; values are cut to the attribute length limit before export.
+///
+/// ```
+/// #[agent_trace::llm_call(model = "local-7b")]
+/// fn complete(prompt: &str) -> String {
+///     let reasons = vec!["stop".to_string()]; // what your client says
+///     agent_trace::record_strings("gen_ai.response.finish_reasons", &reasons);
+///     prompt.to_uppercase()
+/// }
+/// # complete("hi");
+/// ```
+pub fn record_strings<I>(key: impl Into<opentelemetry::Key>, items: I)
+where
+    I: IntoIterator,
+    I::Item: AsRef<str>,
+{
+    if !is_enabled() {
+        return;
+    }
+    let cx = opentelemetry::Context::current();
+    let span = opentelemetry::trace::TraceContextExt::span(&cx);
+    if span.is_recording() {
+        let items = items
+            .into_iter()
+            .take(128)
+            .map(|s| s.as_ref().to_string())
+            .collect();
+        span.set_attribute(opentelemetry::KeyValue::new(
+            key,
+            span::text::string_array(items),
+        ));
+    }
+}
+
 /// The current trace id as 32 lowercase hex digits, or `None` outside any span.
 ///
 /// Works inside our macro spans, inside `tracing` spans (when tracing is on), and for an

@@ -287,7 +287,9 @@ std::thread_local! {
     static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Keeps the message of the panic this thread is about to unwind from.
+/// Keeps the message of the panic this thread is about to unwind from (with `panic = "abort"`
+/// nothing unwinds, so nothing reads it).
+#[cfg_attr(panic = "abort", allow(dead_code))]
 pub(crate) fn set_panic_message(message: String) {
     let _ = PANIC_MESSAGE.try_with(|m| {
         if let Ok(mut m) = m.try_borrow_mut() {

@@ -276,3 +276,29 @@ async fn hostile_chunks_cost_a_bounded_span() {
     assert_eq!(reasons.len(), 64);
     assert!(span.attr("gen_ai.response.id").unwrap().chars().count() <= 257);
 }
+
+#[test]
+fn lists_of_strings_are_recorded_without_building_arrays() {
+    #[llm_call(model = "by-hand")]
+    fn by_hand(reasons: &[&str]) -> usize {
+        agent_trace::record_strings("gen_ai.response.finish_reasons", reasons);
+        reasons.len()
+    }
+    let cap = Capture::start();
+    cap.in_scope(|| by_hand(&["stop", "length"]));
+    let spans = cap.spans();
+    let span = spans.iter().find(|s| s.name == "chat by-hand").unwrap();
+    let raw = span
+        .attributes
+        .iter()
+        .find(|(k, _)| k == "gen_ai.response.finish_reasons")
+        .map(|(_, v)| v.clone());
+    use agent_trace::opentelemetry::{Array, Value as V};
+    assert_eq!(
+        raw,
+        Some(V::Array(Array::String(vec![
+            "stop".into(),
+            "length".into()
+        ])))
+    );
+}

@@ -37,7 +37,55 @@ fn demo_spans_and_metrics_follow_the_registry() {
     println!("{}", report.render());
     readme_documents_every_key_and_kind(&reg, &requests);
     assert!(report.span_types.len() > 5, "{:?}", report.span_types);
+    a_streamed_chat_is_checked(&requests, &metrics);
     assert_eq!(report.count(Severity::Violation), 0, "{}", report.render());
+}
+
+/// The coder's model call streams: its chat span (checked above with the others) carries
+/// the streaming attributes and the usage read from the chunks, and the two stream metrics
+/// were exported (and checked against the registry above).
+fn a_streamed_chat_is_checked(
+    requests: &[semconv::proto::tonic::collector::trace::v1::ExportTraceServiceRequest],
+    metrics: &[agent_trace::testing::receiver::ReceivedMetric],
+) {
+    let streamed: Vec<_> = requests
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .filter(|s| {
+            s.attributes
+                .iter()
+                .any(|kv| kv.key == "gen_ai.request.stream")
+        })
+        .collect();
+    assert_eq!(streamed.len(), 1, "the coder's chat streams");
+    let keys: Vec<&str> = streamed[0]
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str())
+        .collect();
+    for key in [
+        "gen_ai.response.time_to_first_chunk",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "gen_ai.response.id",
+        "gen_ai.response.finish_reasons",
+        "gen_ai.request.temperature",
+        "gen_ai.request.max_tokens",
+    ] {
+        assert!(keys.contains(&key), "{key} on the streamed chat: {keys:?}");
+    }
+    for name in [
+        "gen_ai.client.inference.time_to_first_chunk",
+        "gen_ai.client.inference.time_per_output_chunk",
+    ] {
+        assert!(
+            metrics.iter().any(|m| m.name == name),
+            "{name} exported: {:?}",
+            metrics.iter().map(|m| &m.name).collect::<Vec<_>>()
+        );
+    }
 }
 
 /// The README's tables against what went over the wire: every attribute key an exported span

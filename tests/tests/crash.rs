@@ -83,6 +83,129 @@ fn under_panic_abort_the_queued_spans_and_the_panicking_ones_arrive() {
     assert_eq!(spans.len(), 152);
 }
 
+/// Runs the child in `mode` (it panics while an integration's span is open) and returns the
+/// spans that reached the receiver once `expected` of them arrived (or 10 s passed).
+fn crash_in(mode: &str, expected: usize) -> Vec<agent_trace::testing::receiver::ReceivedSpan> {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let out = child(&rx, mode)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
+        .output()
+        .expect("run the child");
+    assert!(
+        !out.status.success(),
+        "{mode}: the child aborted: {}",
+        out.status
+    );
+    let spans = rx.wait_for_spans(expected, Duration::from_secs(10));
+    // A span that never ended would never be exported: its children would point at a parent
+    // nobody received. Every parent is here, and there is one trace.
+    for s in &spans {
+        if let Some(parent) = &s.parent_span_id {
+            assert!(
+                spans.iter().any(|p| &p.span_id == parent),
+                "{mode}: {} has a parent that never arrived (it never ended): {spans:#?}",
+                s.name
+            );
+        }
+    }
+    let traces: std::collections::BTreeSet<_> = spans.iter().map(|s| &s.trace_id).collect();
+    let roots = spans.iter().filter(|s| s.parent_span_id.is_none()).count();
+    assert_eq!(
+        (traces.len(), roots),
+        (1, 1),
+        "{mode}: one trace: {spans:#?}"
+    );
+    spans
+}
+
+/// The spans named `name`: at least one, and the first says `error.type=panic` when
+/// `panicked`, else has no error.
+fn check(spans: &[agent_trace::testing::receiver::ReceivedSpan], name: &str, panicked: bool) {
+    let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
+    assert!(!found.is_empty(), "no span {name:?}: {spans:#?}");
+    let error = found[0].attr("error.type");
+    match panicked {
+        true => assert_eq!(error, Some("panic"), "{name}: {:#?}", found[0]),
+        false => assert!(
+            found.iter().all(|s| s.attr("error.type").is_none()),
+            "{name}"
+        ),
+    }
+}
+
+#[test]
+fn under_panic_abort_a_traced_stream_that_panics_arrives_ended() {
+    let spans = crash_in("stream", 4);
+    check(&spans, "invoke_agent writer", true);
+    check(&spans, "chat stand-in", true);
+    check(&spans, "execute_tool step", false);
+    assert_eq!(spans.len(), 4, "{spans:#?}");
+}
+
+#[test]
+fn under_panic_abort_the_http_server_span_arrives_ended() {
+    let spans = crash_in("http", 4);
+    check(&spans, "POST /work", true);
+    check(&spans, "execute_tool step", false);
+    // The caller's spans were open too, on another task: ended as the process aborted.
+    check(&spans, "invoke_agent worker", true);
+    check(&spans, "POST", true);
+    assert_eq!(spans.len(), 4, "{spans:#?}");
+}
+
+#[test]
+fn under_panic_abort_an_a2a_stream_server_span_arrives_ended() {
+    let spans = crash_in("a2a-server", 7);
+    let servers: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "SendStreamingMessage" && s.kind == "SERVER")
+        .collect();
+    assert_eq!(servers.len(), 1, "{spans:#?}");
+    assert_eq!(servers[0].attr("error.type"), Some("panic"));
+    assert_eq!(
+        servers[0].status_message, "the writer failed while streaming",
+        "the span the panic ran in has its message"
+    );
+    check(&spans, "POST /a2a", false);
+    check(&spans, "invoke_agent writer", true);
+    assert_eq!(spans.len(), 7, "{spans:#?}");
+}
+
+#[test]
+fn under_panic_abort_an_a2a_stream_client_span_arrives_ended() {
+    let spans = crash_in("a2a-client", 6);
+    let client = spans
+        .iter()
+        .find(|s| s.name == "SendStreamingMessage" && s.kind == "CLIENT")
+        .expect("the client's A2A span");
+    assert_eq!(client.attr("error.type"), Some("panic"), "{client:#?}");
+    check(&spans, "invoke_agent writer", true);
+    check(&spans, "POST /a2a", false);
+    assert!(spans.len() >= 6, "{spans:#?}");
+}
+
+#[test]
+fn under_panic_abort_an_envelope_consumer_span_arrives_ended() {
+    let spans = crash_in("envelope", 4);
+    check(&spans, "process tasks", true);
+    check(&spans, "send tasks", false);
+    check(&spans, "execute_tool step", false);
+    assert_eq!(spans.len(), 4, "{spans:#?}");
+}
+
+#[test]
+fn under_panic_abort_an_mcp_server_span_arrives_ended() {
+    let spans = crash_in("mcp", 4);
+    let server = spans
+        .iter()
+        .find(|s| s.name == "tools/call explode" && s.kind == "SERVER")
+        .expect("the MCP server span");
+    assert_eq!(server.attr("error.type"), Some("panic"), "{server:#?}");
+    check(&spans, "execute_tool step", false);
+    check(&spans, "invoke_agent mcp-caller", true);
+    assert_eq!(spans.len(), 4, "{spans:#?}");
+}
+
 #[test]
 fn sigterm_with_shutdown_signal_delivers_every_span() {
     let rx = OtlpReceiver::start().expect("receiver");

@@ -13,7 +13,7 @@ use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::KeyValue;
 
 use super::core::{text_messages, ActiveSpan};
-use super::outcome::{LlmChunk, TokenUsage};
+use super::outcome::LlmChunk;
 use super::semconv as k;
 use super::text;
 use super::text::{count_value, string_array};
@@ -127,11 +127,12 @@ impl ChunkTotals {
         }
     }
 
-    fn usage(&self) -> Option<TokenUsage> {
+    #[cfg(feature = "metrics")]
+    fn usage(&self) -> Option<super::outcome::TokenUsage> {
         if self.input.is_none() && self.output.is_none() {
             return None;
         }
-        Some(TokenUsage {
+        Some(super::outcome::TokenUsage {
             input_tokens: self.input.unwrap_or(0),
             output_tokens: self.output.unwrap_or(0),
         })
@@ -210,10 +211,11 @@ impl StreamSpan {
 
     /// Counts an item and measures its time: time to the first one (attribute, event and
     /// `gen_ai.client.inference.time_to_first_chunk`), then between chunks
-    /// (`gen_ai.client.inference.time_per_output_chunk`) for a model call.
+    /// (`gen_ai.client.inference.time_per_output_chunk`) for a model call with metrics on.
+    /// Other items read no clock.
     fn item(&mut self) {
-        let now = Instant::now();
         if self.items == 0 {
+            let now = Instant::now();
             let elapsed = now.duration_since(self.started).as_secs_f64();
             // A model's stream: the GenAI key, in seconds; any other stream: ours.
             let first = match self.span.llm {
@@ -226,13 +228,18 @@ impl StreamSpan {
             let s = self.span.cx.span();
             s.set_attribute(first);
             s.add_event(k::FIRST_ITEM_EVENT, vec![]);
+            self.last_item = now;
         }
         #[cfg(feature = "metrics")]
-        if self.chunks.is_some() {
+        if self.chunks.is_some() && self.span.metrics.is_some() {
+            let now = match self.items {
+                0 => self.last_item,
+                _ => Instant::now(),
+            };
             self.measure_chunk(now);
+            self.last_item = now;
         }
         self.items += 1;
-        self.last_item = now;
     }
 
     #[cfg(feature = "metrics")]

@@ -25,7 +25,7 @@ use agent_trace::mcp::{McpClientExt as _, TracedService};
 use agent_trace::server::TraceLayer;
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{a2a_call, agent_phase, agent_run, traced_tool};
-use agent_trace_examples::{chat, http_client, serve, start_llm};
+use agent_trace_examples::{chat, chat_streamed, http_client, serve, start_llm};
 use anyhow::Context as _;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -527,7 +527,8 @@ async fn web_search(query: &str, attempt: u32) -> Result<Vec<String>, SearchErro
 
 #[agent_phase("coding", capture(spec), capture_result)]
 async fn code(llm: &str, spec: &str) -> anyhow::Result<String> {
-    let code = chat(llm, &format!("write code: {spec}")).await?;
+    // The coder's model call streams: its span lasts until the last chunk.
+    let code = chat_streamed(llm, &format!("write code: {spec}")).await?;
     run_tests(&code).await?;
     if let Ok(url) = std::env::var("DEMO_REDIS_URL") {
         if let Some(mut conn) = redis_connection(&url).await {

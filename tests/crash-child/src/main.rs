@@ -1,10 +1,18 @@
 //! A child process for `tests/tests/crash.rs`. Exports to `OTEL_EXPORTER_OTLP_ENDPOINT`.
 //!
 //! - `crash-child abort`: ends 150 spans, then panics inside a traced tool inside a phase.
-//!   Built with `panic = "abort"`, nothing unwinds: only the panic hook can send the queued
-//!   spans and end the open ones.
 //! - `crash-child sigterm`: ends 600 spans, prints `ready`, waits for
 //!   `agent_trace::shutdown_signal()` (SIGTERM), then shuts tracing down and exits 0.
+//! - one mode per integration, each panicking while that integration's span is open:
+//!   `stream` (a traced model stream), `http` (a handler under `TraceLayer`, called through
+//!   `TraceMiddleware`), `a2a-server` (the stream `a2a::serve_stream` answers with),
+//!   `a2a-client` (the consumer of `a2a::send_stream`), `envelope` (a message handler under
+//!   `carriers::envelope::consume`), `mcp` (a tool of a `TracedService`).
+//!
+//! Built with `panic = "abort"` (the test does), nothing unwinds: only the panic hook can end
+//! the open spans and send the queued ones.
+
+mod integrations;
 
 use agent_trace::{agent_phase, traced_tool};
 
@@ -37,8 +45,13 @@ fn main() {
         }
         "sigterm" => sigterm(),
         other => {
-            eprintln!("unknown mode {other:?}: abort or sigterm");
-            std::process::exit(2);
+            if !integrations::run(other) {
+                eprintln!(
+                    "unknown mode {other:?}: abort, sigterm, {}",
+                    integrations::MODES.join(", ")
+                );
+                std::process::exit(2);
+            }
         }
     }
 }

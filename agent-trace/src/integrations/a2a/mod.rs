@@ -70,7 +70,7 @@ mod stream;
 
 #[cfg(feature = "reqwest")]
 pub use sse::{send_stream, SseEvents};
-pub use stream::{call_stream, serve_stream, A2aEvent, A2aStream};
+pub use stream::{call_stream, serve_stream, sse_frames, A2aEvent, A2aStream};
 
 /// Method names and ids longer than this are cut.
 const ID_LIMIT: usize = 256;

@@ -219,3 +219,56 @@ where
 {
     A2aStream::new(events, a2a_span(request, SpanKind::Server, Vec::new()))
 }
+
+/// Server-sent event frames (`data: {json}\n\n`) of a stream of JSON-RPC answers, for the
+/// body of a streaming A2A response (`Content-Type: text/event-stream`), such as the stream
+/// [`serve_stream`] returns. The span stays with the stream: it ends when the last frame has
+/// been produced, or when the client goes away and the body is dropped.
+///
+/// ```
+/// use futures_util::StreamExt as _;
+/// use serde_json::json;
+///
+/// # async fn run() {
+/// let request = json!({"jsonrpc": "2.0", "id": 1, "method": "SendStreamingMessage"});
+/// let answers = futures_util::stream::iter([json!({"jsonrpc": "2.0", "id": 1, "result": {
+///     "statusUpdate": {"taskId": "t-1", "status": {"state": "TASK_STATE_COMPLETED"}}}})]);
+/// let frames = agent_trace::a2a::sse_frames(agent_trace::a2a::serve_stream(&request, answers));
+/// // axum: axum::body::Body::from_stream(frames), with `content-type: text/event-stream`
+/// let frames: Vec<_> = frames.collect().await;
+/// assert!(frames[0].as_ref().unwrap().starts_with(b"data: {"));
+/// # }
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(run());
+/// ```
+pub fn sse_frames<S>(
+    answers: S,
+) -> impl Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Send
+where
+    S: Stream<Item = Value> + Send,
+{
+    SseFrames { inner: answers }
+}
+
+pin_project_lite::pin_project! {
+    /// The frames of [`sse_frames`].
+    struct SseFrames<S> {
+        #[pin]
+        inner: S,
+    }
+}
+
+impl<S: Stream<Item = Value>> Stream for SseFrames<S> {
+    type Item = Result<bytes::Bytes, std::convert::Infallible>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<Self::Item>> {
+        self.project().inner.poll_next(cx).map(|answer| {
+            answer.map(|a| {
+                // JSON never holds a raw newline, so one `data:` line carries the whole answer.
+                let mut frame = b"data: ".to_vec();
+                frame.extend_from_slice(a.to_string().as_bytes());
+                frame.extend_from_slice(b"\n\n");
+                Ok(bytes::Bytes::from(frame))
+            })
+        })
+    }
+}
