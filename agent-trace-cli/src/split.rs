@@ -7,6 +7,15 @@
 //! `a2a::serve` span, an `#[agent_run]`, a phase) are roots. A root of another service that
 //! has no HTTP path and ran entirely inside an HTTP client call of another trace gets a
 //! softer note ("if it serves that call ...").
+//!
+//! Two other mistakes make such roots, and each gets its own fix named instead:
+//! - an MCP SERVER span that is a root: its request came without context in `params._meta`
+//!   (sent with rmcp's own `client.call_tool(..)`, not `client.traced()`);
+//! - a root that started while a span of the same service, in another trace, was running:
+//!   work handed to a plain `tokio::spawn` (or a thread) without the trace
+//!   (`agent_trace::task::spawn`, `.in_current_trace()`).
+//!
+//! Each root gets at most one note.
 
 use std::collections::VecDeque;
 
@@ -33,8 +42,12 @@ struct Seen {
 pub(crate) struct SplitTraces {
     clients: VecDeque<Seen>,
     server_roots: VecDeque<Seen>,
-    /// Roots with no HTTP path (no `TraceLayer` in front of them).
-    bare_roots: VecDeque<Seen>,
+    /// Roots with no HTTP path (no `TraceLayer` in front of them), and whether a note was
+    /// given for each.
+    bare_roots: VecDeque<(Seen, bool)>,
+    /// Spans that are not roots, for spawned work: a root that started inside one of them,
+    /// of the same service, in another trace.
+    running: VecDeque<Seen>,
 }
 
 fn seen(s: &SpanView, path: String) -> Seen {
@@ -77,6 +90,34 @@ fn inside(client: &Seen, root: &Seen) -> bool {
         && root.end_ns <= client.end_ns + SKEW_NS
 }
 
+/// Whether `root` ran within `span` of the same service, in another trace.
+fn spawned_from(span: &Seen, root: &Seen) -> bool {
+    span.trace_id != root.trace_id
+        && span.service == root.service
+        && span.start_ns <= root.start_ns
+        && root.end_ns <= span.end_ns + SKEW_NS
+}
+
+fn spawn_note(span: &Seen, root: &Seen) -> String {
+    format!(
+        "⚠ split trace? the root `{}` [{}] of trace {} ran within `{}` of the same service in \
+         trace {}: if it is work handed to a plain `tokio::spawn` (or a thread), it started \
+         without the trace. Spawn it with `agent_trace::task::spawn(..)`, or \
+         `tokio::spawn(work.in_current_trace())` (`agent_trace::task::FutureExt`).\n",
+        root.name, root.service, root.trace_id, span.name, span.trace_id
+    )
+}
+
+fn mcp_note(root: &Seen) -> String {
+    format!(
+        "⚠ split trace: the MCP request `{}` [{}] is the root of trace {}: it came without \
+         trace context in `params._meta`. With rmcp, send it through `client.traced()` \
+         (`agent_trace::mcp::McpClientExt`) rather than rmcp's own `client.call_tool(..)`; \
+         with another SDK, inject the context into `_meta`.\n",
+        root.name, root.service, root.trace_id
+    )
+}
+
 fn bare_note(client: &Seen, root: &Seen) -> String {
     format!(
         "⚠ split trace? the root `{}` [{}] of trace {} ran inside the call `{}` [{}] of trace \
@@ -87,7 +128,7 @@ fn bare_note(client: &Seen, root: &Seen) -> String {
     )
 }
 
-fn remember(list: &mut VecDeque<Seen>, s: Seen) {
+fn remember<T>(list: &mut VecDeque<T>, s: T) {
     if list.len() == REMEMBERED {
         list.pop_front();
     }
@@ -109,14 +150,37 @@ impl SplitTraces {
     /// with one seen before.
     pub(crate) fn check(&mut self, spans: &[SpanView]) -> String {
         let mut notes = String::new();
+        // First the spans that are not roots: a root seen before that started inside one of
+        // them (same service, another trace) was spawned from it, whatever else it ran in.
+        for s in spans.iter().filter(|s| s.parent_span_id.is_some()) {
+            let span = seen(s, String::new());
+            for (root, noted) in self.bare_roots.iter_mut() {
+                if !*noted && spawned_from(&span, root) {
+                    notes.push_str(&spawn_note(&span, root));
+                    *noted = true;
+                }
+            }
+            remember(&mut self.running, span);
+        }
         for s in spans {
             let root = s.parent_span_id.is_none() && s.kind != "CLIENT" && s.kind != "PRODUCER";
+            if root && s.kind == "SERVER" && attr(s, "mcp.method.name").is_some() {
+                notes.push_str(&mcp_note(&seen(s, String::new())));
+                continue;
+            }
             if root && attr(s, "url.path").is_none() {
                 let root = seen(s, String::new());
-                for client in self.clients.iter().filter(|c| inside(c, &root)) {
-                    notes.push_str(&bare_note(client, &root));
-                }
-                remember(&mut self.bare_roots, root);
+                let note = match self.running.iter().find(|p| spawned_from(p, &root)) {
+                    Some(span) => Some(spawn_note(span, &root)),
+                    None => self
+                        .clients
+                        .iter()
+                        .find(|c| inside(c, &root))
+                        .map(|client| bare_note(client, &root)),
+                };
+                let noted = note.is_some();
+                notes.push_str(&note.unwrap_or_default());
+                remember(&mut self.bare_roots, (root, noted));
             } else if s.kind == "SERVER" && s.parent_span_id.is_none() {
                 let Some(path) = attr(s, "url.path").map(str::to_string) else {
                     continue;
@@ -137,8 +201,11 @@ impl SplitTraces {
                     notes.push_str(&note(&client, server));
                 }
                 if attr(s, "url.full").is_some() {
-                    for root in self.bare_roots.iter().filter(|r| inside(&client, r)) {
-                        notes.push_str(&bare_note(&client, root));
+                    for (root, noted) in self.bare_roots.iter_mut() {
+                        if !*noted && inside(&client, root) {
+                            notes.push_str(&bare_note(&client, root));
+                            *noted = true;
+                        }
                     }
                 }
                 remember(&mut self.clients, client);
@@ -233,18 +300,78 @@ mod tests {
         for note in notes_in_either_order(&client, &root) {
             assert!(note.contains("TraceLayer on the callee"), "{note}");
         }
-        // Not flagged: the same service, the same trace, outside the call, or a child.
-        let mut split = SplitTraces::default();
-        split.check(&[client]);
-        let mut same_service = span("bb", "INTERNAL", None, &[], (200, 800));
-        same_service.service = "client".into();
+        // Not flagged: the same trace, outside the call, or a child.
         for other in [
-            same_service,
             span("aa", "INTERNAL", None, &[], (200, 800)),
             span("bb", "INTERNAL", None, &[], (5_000_000_000, 5_000_000_100)),
             span("bb", "INTERNAL", Some("x"), &[], (200, 800)),
         ] {
+            let mut split = SplitTraces::default();
+            split.check(std::slice::from_ref(&client));
             assert_eq!(split.check(&[other]), "");
+        }
+    }
+
+    /// A root that ran within a span of its own service in another trace: work given to a
+    /// plain `tokio::spawn`. Named as such (not as a missing `TraceLayer`), once, whichever
+    /// trace is drawn first, even when it also ran inside another service's client call.
+    #[test]
+    fn spawned_work_is_named_not_the_trace_layer_either_order() {
+        let caller = span(
+            "aa",
+            "CLIENT",
+            Some("p"),
+            &[("url.full", "http://127.0.0.1:9/a2a")],
+            (100, 900_000_000),
+        );
+        let mut handler = span(
+            "aa",
+            "SERVER",
+            Some("c"),
+            &[("url.path", "/a2a")],
+            (150, 850_000_000),
+        );
+        handler.service = "callee".into();
+        let mut spawned = span("bb", "INTERNAL", None, &[], (200, 800));
+        spawned.service = "callee".into();
+        let handler_trace = [caller, handler];
+        for order in [0, 1] {
+            let mut split = SplitTraces::default();
+            let (first, second): (&[SpanView], &[SpanView]) = match order {
+                0 => (&handler_trace, std::slice::from_ref(&spawned)),
+                _ => (std::slice::from_ref(&spawned), &handler_trace),
+            };
+            let notes = split.check(first) + &split.check(second);
+            assert_eq!(notes.matches("⚠").count(), 1, "{notes}");
+            assert!(notes.contains("agent_trace::task::spawn"), "{notes}");
+            assert!(!notes.contains("TraceLayer"), "{notes}");
+        }
+    }
+
+    /// An MCP SERVER span that is a root: its request came without `_meta` context. The note
+    /// names `.traced()`, once, not `TraceLayer`.
+    #[test]
+    fn an_mcp_request_without_context_names_traced() {
+        let caller = span(
+            "aa",
+            "CLIENT",
+            Some("p"),
+            &[("url.full", "http://127.0.0.1:9/mcp")],
+            (100, 900_000_000),
+        );
+        let mcp = span(
+            "bb",
+            "SERVER",
+            None,
+            &[("mcp.method.name", "tools/call")],
+            (200, 800),
+        );
+        for order in [[&caller, &mcp], [&mcp, &caller]] {
+            let mut split = SplitTraces::default();
+            let note = split.check(&[order[0].clone()]) + &split.check(&[order[1].clone()]);
+            assert_eq!(note.matches("⚠").count(), 1, "{note}");
+            assert!(note.contains("client.traced()"), "{note}");
+            assert!(!note.contains("TraceLayer"), "{note}");
         }
     }
 

@@ -364,3 +364,110 @@ trace <id> · 2 spans · 1 service · <dur>
     );
     assert!(viewer.wait().expect("wait").success());
 }
+
+/// A traced tool run in a task spawned the plain way: its span starts a trace of its own.
+#[traced_tool(name = "background_index")]
+async fn background_index() -> usize {
+    7
+}
+
+/// The first-hour mistake "a plain `tokio::spawn` inside a handler" splits the trace; the
+/// viewer names the spawn helper, not `TraceLayer` (which is there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_spawn_is_named_as_such() {
+    agent_trace::isolate!();
+    let (viewer, grpc, _http) = start_viewer(&["--exit-after-traces", "2"]);
+    let guard = agent_trace::builder()
+        .service_name("agent")
+        .endpoint(format!("http://{grpc}"))
+        .protocol(Protocol::Grpc)
+        .env(|_| None)
+        .install()
+        .expect("install");
+    let handler = || async {
+        // The mistake: the task starts with no current span.
+        tokio::spawn(background_index()).await.expect("task")
+    };
+    let app = axum::Router::new()
+        .route(
+            "/work",
+            axum::routing::post(move || async move { handler().await.to_string() }),
+        )
+        .layer(agent_trace::server::TraceLayer::new());
+    let addr = agent_trace_tests::serve(app).await;
+    let client = reqwest_middleware::ClientBuilder::new(reqwest::Client::new())
+        .with(agent_trace::client::TraceMiddleware::default())
+        .build();
+    let answer = client
+        .post(format!("http://{addr}/work"))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("answer");
+    assert_eq!(answer, "7");
+    tokio::task::spawn_blocking(move || guard.shutdown().expect("delivered"))
+        .await
+        .expect("shutdown");
+    let out = output(viewer);
+    assert!(out.contains("agent_trace::task::spawn"), "{out}");
+    assert!(!out.contains("TraceLayer on the callee"), "{out}");
+    assert_eq!(out.matches("⚠").count(), 1, "{out}");
+}
+
+/// The mistake "an MCP call sent with rmcp's own `call_tool`, not `.traced()`": its server
+/// span starts a trace of its own; the viewer names `.traced()`, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcp_call_that_bypassed_traced_is_named() {
+    use rmcp::ServiceExt as _;
+    agent_trace::isolate!();
+    let (viewer, grpc, _http) = start_viewer(&["--exit-after-traces", "2"]);
+    let guard = agent_trace::builder()
+        .service_name("agent")
+        .endpoint(format!("http://{grpc}"))
+        .protocol(Protocol::Grpc)
+        .env(|_| None)
+        .install()
+        .expect("install");
+    let service: rmcp::transport::streamable_http_server::StreamableHttpService<
+        agent_trace::mcp::TracedService<agent_trace_tests::mcp::Tools>,
+        rmcp::transport::streamable_http_server::session::local::LocalSessionManager,
+    > = rmcp::transport::streamable_http_server::StreamableHttpService::new(
+        || {
+            Ok(agent_trace::mcp::TracedService::new(
+                agent_trace_tests::mcp::Tools::default(),
+            ))
+        },
+        Default::default(),
+        Default::default(),
+    );
+    let app = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(agent_trace::server::TraceLayer::new());
+    let addr = agent_trace_tests::serve(app).await;
+    let url = format!("http://{addr}/mcp");
+    let client = ().serve(agent_trace::mcp::http_transport(url)).await.expect("connect");
+    call_untraced(&client).await;
+    client.cancel().await.expect("close");
+    tokio::task::spawn_blocking(move || guard.shutdown().expect("delivered"))
+        .await
+        .expect("shutdown");
+    let out = output(viewer);
+    assert!(out.contains("client.traced()"), "{out}");
+    assert!(!out.contains("TraceLayer on the callee"), "{out}");
+    assert_eq!(out.matches("⚠").count(), 1, "{out}");
+}
+
+/// The agent's step that calls the tool the wrong way.
+#[agent_phase("lookup_docs")]
+async fn call_untraced(client: &rmcp::service::RunningService<rmcp::RoleClient, ()>) {
+    let args = serde_json::json!({"a": 1, "b": 2});
+    let serde_json::Value::Object(args) = args else {
+        unreachable!()
+    };
+    client
+        .call_tool(rmcp::model::CallToolRequestParams::new("add").with_arguments(args))
+        .await
+        .expect("add");
+}

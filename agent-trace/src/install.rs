@@ -483,6 +483,7 @@ fn install(
     PROPAGATOR_SET.store(true, Ordering::SeqCst);
     crate::state::set_capture_message_content(config.capture_message_content);
     crate::state::LIBRARY_ROOT_SPANS.store(config.library_root_spans, Ordering::Relaxed);
+    crate::state::BRIDGE_DETAILS.store(config.bridge_details, Ordering::Relaxed);
     crate::context::carriers::env::adopt_process_parent(env);
 
     let custom = ext.exporter.is_some() || !ext.processors.is_empty();

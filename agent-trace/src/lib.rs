@@ -70,6 +70,7 @@
 //! | `AGENT_TRACE_REDACT_DEFAULTS` | `true`, `false`: the built-in credential rules (see below) | `true` |
 //! | `AGENT_TRACE_OPENINFERENCE` | `true`, `false`: also write OpenInference attributes (`openinference.span.kind`, `input.value`, `llm.*`) for Arize Phoenix; see the README | `false` |
 //! | `AGENT_TRACE_LIBRARY_ROOT_SPANS` | `true`, `false`: let `tracing` spans of libraries (`rmcp`, `hyper`, `tonic`, `reqwest`, `axum`, …) start traces of their own; off, they are bridged only inside an existing trace | `false` |
+//! | `AGENT_TRACE_BRIDGE_DETAILS` | `true`, `false`: bridged `tracing` spans keep their thread id and name, busy and idle times, and absolute source paths; off, they carry none of these and a source path outside the workspace is made relative (`rmcp-3.11.0/src/service.rs`) | `false` |
 //! | `AGENT_TRACE_PENDING_SPANS` | `true`, `false`: when a span starts, also export a marked copy of it (`agent_trace.span.pending=true`) so `agent-trace view` shows running spans; only to a loopback endpoint, and not with tail sampling | `false` |
 //! | `RUST_LOG` | `tracing` filter directives | `info` |
 //! | `OTEL_ENABLED` (Python-era alias) | `false` disables, like `OTEL_SDK_DISABLED=true` | |

@@ -387,6 +387,10 @@ pub(crate) fn set_capture_message_content(on: bool) {
 /// (`AGENT_TRACE_LIBRARY_ROOT_SPANS`); off by default.
 pub(crate) static LIBRARY_ROOT_SPANS: AtomicBool = AtomicBool::new(false);
 
+/// Whether bridged `tracing` spans keep thread ids, busy/idle times and absolute source
+/// paths (`AGENT_TRACE_BRIDGE_DETAILS`); off by default. Read when the bridge layer is made.
+pub(crate) static BRIDGE_DETAILS: AtomicBool = AtomicBool::new(false);
+
 /// How many `TraceGuard`s are alive: the last one to drop shuts the pipeline down.
 pub(crate) static GUARDS: AtomicUsize = AtomicUsize::new(0);
 

@@ -145,6 +145,8 @@ variables! {
     AGENT_TRACE_OPENINFERENCE: Values::Bool;
     /// `tracing` spans of libraries (rmcp, hyper, tonic, ...) may start traces of their own.
     AGENT_TRACE_LIBRARY_ROOT_SPANS: Values::Bool;
+    /// Bridged `tracing` spans keep thread ids, busy/idle times and absolute source paths.
+    AGENT_TRACE_BRIDGE_DETAILS: Values::Bool;
     /// Send a marker when a span starts, so `agent-trace view` shows running spans.
     AGENT_TRACE_PENDING_SPANS: Values::Bool;
     /// `tracing` filter directives for the subscriber `init` installs.

@@ -138,6 +138,7 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
             || false,
         )?,
         library_root_spans: env.bool(AGENT_TRACE_LIBRARY_ROOT_SPANS)?.unwrap_or(false),
+        bridge_details: env.bool(AGENT_TRACE_BRIDGE_DETAILS)?.unwrap_or(false),
         propagators: pick(
             o.propagators.clone(),
             || propagators(&env),

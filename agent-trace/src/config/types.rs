@@ -178,6 +178,8 @@ pub(crate) struct Config {
     pub(crate) openinference: bool,
     /// Whether libraries' `tracing` spans may start traces of their own.
     pub(crate) library_root_spans: bool,
+    /// Whether bridged `tracing` spans keep thread ids, busy/idle times and absolute paths.
+    pub(crate) bridge_details: bool,
     /// Whether a marker is exported when a span starts (for `agent-trace view`).
     pub(crate) pending_spans: bool,
     pub(crate) sampler: Sampler,

@@ -31,6 +31,7 @@ pub(crate) fn start_pipeline(
         config.attribute_value_limit,
         super::pipeline::BeforeExport {
             openinference: config.openinference,
+            relative_paths: !config.bridge_details,
             redactor: match &config.redaction {
                 Some(r) => Some(
                     super::redact::Redactor::new(r.keys.clone(), &r.patterns).map_err(|e| {

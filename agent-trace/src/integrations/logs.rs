@@ -315,11 +315,21 @@ where
 /// The tracing-opentelemetry layer, using whatever pipeline is installed at the time a span
 /// starts; it does nothing (and costs next to nothing) while tracing is off, and never runs
 /// on the export threads (the HTTP and gRPC libraries there emit `tracing` spans too).
+///
+/// Bridged spans carry their source location (`code.file.path`, `code.line.number`,
+/// `code.module.name`; a path outside the workspace, such as a library's in the cargo
+/// registry, is made relative on the export thread: `rmcp-3.11.0/src/service.rs`) but no
+/// thread id or name and no busy/idle times: noise on every span of a library. With
+/// `AGENT_TRACE_BRIDGE_DETAILS=true` (read when the layer is made: call `init` first) they
+/// keep all of it, paths absolute.
 pub fn bridge_layer<S>() -> impl Layer<S>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
+    let details = crate::state::BRIDGE_DETAILS.load(std::sync::atomic::Ordering::Relaxed);
     tracing_opentelemetry::layer()
+        .with_threads(details)
+        .with_tracked_inactivity(details)
         .with_tracer(BridgeTracer)
         .and_then(MarkBridged)
         .with_filter(BridgeFilter)

@@ -7,6 +7,16 @@
 //! (5xx is an error). With tracing off it still passes the incoming context through, so the
 //! handler's outgoing calls continue the caller's trace.
 //!
+//! **MCP over streamable HTTP.** An MCP session sends HTTP requests that belong to no call:
+//! `initialize`, notifications, the `GET` event stream, the closing `DELETE`. An MCP request
+//! (one with an `Mcp-Session-Id` or `MCP-Protocol-Version` header, or a `POST` that accepts
+//! both `application/json` and `text/event-stream`, as the MCP specification has clients send
+//! them) that brings no trace context gets no span, so a session leaves no one-span traces
+//! behind; requests sent through `client.traced()` with
+//! [`TracedHttpClient`](crate::mcp::TracedHttpClient) bring theirs and are traced as usual.
+//! [`TraceLayer::mcp_plumbing`] traces them anyway. An MCP server span under the layer links
+//! to the HTTP span its request came in.
+//!
 //! ```
 //! use agent_trace::server::{RequestId, TraceLayer};
 //! use axum::{routing::post, Extension, Router};
@@ -32,7 +42,7 @@ use opentelemetry::{Context, KeyValue};
 use crate::span::{start_span, ActiveSpan};
 
 pub use crate::context::carriers::http::RequestId;
-use crate::context::carriers::http::REQUEST_ID;
+use crate::context::carriers::http::{TransportSpan, REQUEST_ID};
 use crate::span::semconv as k;
 
 /// Paths [`TraceLayer`] leaves out unless told otherwise: health, liveness and readiness
@@ -44,6 +54,7 @@ pub const DEFAULT_SKIPPED_PATHS: &[&str] = &["/health", "/healthz", "/livez", "/
 #[derive(Debug, Clone)]
 pub struct TraceLayer {
     response_traceparent: bool,
+    mcp_plumbing: bool,
     skipped: Arc<[String]>,
 }
 
@@ -51,6 +62,7 @@ impl Default for TraceLayer {
     fn default() -> Self {
         TraceLayer {
             response_traceparent: false,
+            mcp_plumbing: false,
             skipped: DEFAULT_SKIPPED_PATHS
                 .iter()
                 .map(|p| p.to_string())
@@ -90,6 +102,35 @@ impl TraceLayer {
         self.response_traceparent = on;
         self
     }
+
+    /// Whether MCP requests that bring no trace context (the streamable-HTTP session's
+    /// `initialize`, notifications, event stream and `DELETE`) get a span, each the root of a
+    /// trace of its own. Off by default (see the [module docs](self)).
+    pub fn mcp_plumbing(mut self, traced: bool) -> Self {
+        self.mcp_plumbing = traced;
+        self
+    }
+}
+
+/// Whether a request comes from an MCP streamable-HTTP client: the headers the MCP
+/// specification has clients send (`Mcp-Session-Id`, `MCP-Protocol-Version`), or a `POST`
+/// that accepts both a JSON answer and an event stream.
+fn is_mcp<B>(req: &http::Request<B>) -> bool {
+    let headers = req.headers();
+    if headers.contains_key("mcp-session-id") || headers.contains_key("mcp-protocol-version") {
+        return true;
+    }
+    let accept = headers
+        .get_all(http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .fold((false, false), |(json, sse), v| {
+            (
+                json || v.contains("application/json"),
+                sse || v.contains("text/event-stream"),
+            )
+        });
+    req.method() == http::Method::POST && accept == (true, true)
 }
 
 impl<S> tower_layer::Layer<S> for TraceLayer {
@@ -99,6 +140,7 @@ impl<S> tower_layer::Layer<S> for TraceLayer {
         TraceService {
             inner,
             response_traceparent: self.response_traceparent,
+            mcp_plumbing: self.mcp_plumbing,
             skipped: self.skipped.clone(),
         }
     }
@@ -109,6 +151,7 @@ impl<S> tower_layer::Layer<S> for TraceLayer {
 pub struct TraceService<S> {
     inner: S,
     response_traceparent: bool,
+    mcp_plumbing: bool,
     skipped: Arc<[String]>,
 }
 
@@ -277,7 +320,8 @@ where
             attrs.push(KeyValue::new(k::HTTP_ROUTE, r));
         }
         request_attrs(&req, &mut attrs);
-        let skipped = self.skipped.iter().any(|p| p == req.uri().path());
+        let skipped = self.skipped.iter().any(|p| p == req.uri().path())
+            || (!self.mcp_plumbing && !parent.span().span_context().is_valid() && is_mcp(&req));
         let mut span = match skipped {
             true => None,
             false => start_span(name, SpanKind::Server, attrs, &parent),
@@ -307,6 +351,8 @@ where
                     request_id.0.clone(),
                 ));
                 s.add_value(request_id.clone());
+                let transport = TransportSpan(s.context().span().span_context().clone());
+                req.extensions_mut().insert(transport);
                 crate::span::call(&mut span, || self.inner.call(req))
             }
             None => {

@@ -46,6 +46,13 @@ impl std::fmt::Display for RequestId {
     }
 }
 
+/// The HTTP SERVER span a request is served in, put in the request's extensions by the server
+/// layer: what runs under it on another task (an MCP handler behind rmcp's streamable-HTTP
+/// service) links to it as the transport's context.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(any(feature = "tower", feature = "rmcp")), allow(dead_code))]
+pub(crate) struct TransportSpan(pub(crate) opentelemetry::trace::SpanContext);
+
 struct HeaderInjector<'a>(&'a mut http::HeaderMap);
 
 impl Injector for HeaderInjector<'_> {

@@ -89,6 +89,11 @@ use crate::span::{instrument, start_span_measured, ActiveSpan, Measure};
 
 use crate::span::semconv as k;
 
+mod over_http;
+#[cfg(feature = "reqwest")]
+pub use over_http::http_transport;
+pub use over_http::TracedHttpClient;
+
 /// Span names and targets longer than this (they come from the peer) are cut.
 const NAME_LIMIT: usize = 128;
 

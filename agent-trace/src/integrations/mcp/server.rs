@@ -58,13 +58,26 @@ fn server_parent(meta: &Context, transport: Option<Context>) -> (Context, Vec<Li
 fn server_span(
     described: impl FnOnce() -> Described,
     context: &RequestContext<RoleServer>,
+    only_in_a_trace: bool,
 ) -> (Context, Option<ActiveSpan>) {
     let meta_cx = crate::context::carriers::mcp::extract(&context.meta.0 .0);
     let parts = context.extensions.get::<http::request::Parts>();
-    let transport_cx = parts
-        .map(|p| crate::context::carriers::http::extract_with_context(&Context::new(), &p.headers));
+    // The transport's context: the HTTP SERVER span the request came in under `TraceLayer`
+    // (what the MCP conventions link to), else the HTTP request's own `traceparent`.
+    let transport_cx = parts.map(|p| {
+        match p
+            .extensions
+            .get::<crate::context::carriers::http::TransportSpan>()
+        {
+            Some(t) => Context::new().with_remote_span_context(t.0.clone()),
+            None => {
+                crate::context::carriers::http::extract_with_context(&Context::new(), &p.headers)
+            }
+        }
+    });
     let (parent, links) = server_parent(&meta_cx, transport_cx);
-    if !crate::is_enabled() {
+    let has_parent = parent.span().span_context().is_valid();
+    if !crate::is_enabled() || (only_in_a_trace && !has_parent) {
         return (parent, None);
     }
     let Described { name, mut attrs } = described();
@@ -118,7 +131,36 @@ fn serve_traced<'a, T: 'a, F>(
 where
     F: Future<Output = Result<T, ErrorData>> + MaybeSendFuture + 'a,
 {
-    let (cx, mut span) = server_span(described, context);
+    serve_in_span(server_span(described, context, false), tool_result, handle)
+}
+
+/// [`serve_traced`] for the session's lifecycle (`server/discover`): a span only when the
+/// request comes with a trace context (a client that traces it); otherwise, as for
+/// `initialize`, none, so a session's setup is never a trace of its own.
+fn serve_lifecycle<'a, T: 'a, F>(
+    described: impl FnOnce() -> Described,
+    context: &RequestContext<RoleServer>,
+    handle: impl FnOnce() -> F,
+) -> impl Future<Output = Result<T, ErrorData>> + MaybeSendFuture + 'a
+where
+    F: Future<Output = Result<T, ErrorData>> + MaybeSendFuture + 'a,
+{
+    serve_in_span(
+        server_span(described, context, true),
+        no_tool_result,
+        handle,
+    )
+}
+
+/// Runs a handler in the span `server_span` made (or, without one, in its parent context).
+fn serve_in_span<'a, T: 'a, F>(
+    (cx, mut span): (Context, Option<ActiveSpan>),
+    tool_result: fn(&T) -> Option<&CallToolResult>,
+    handle: impl FnOnce() -> F,
+) -> impl Future<Output = Result<T, ErrorData>> + MaybeSendFuture + 'a
+where
+    F: Future<Output = Result<T, ErrorData>> + MaybeSendFuture + 'a,
+{
     // The handler is created and polled in the span; with tracing off, in the caller's
     // context (so its own outgoing calls still continue the trace).
     // (`with_context` matters only then: with a span, `instrument` makes it current.)
@@ -184,7 +226,8 @@ impl<S: ServerHandler> ServerHandler for TracedService<S> {
     // The session's lifecycle (`initialize`, `ping`) is forwarded untraced: the MCP
     // conventions deprecate both method names (removed from the 2026-07-28 protocol), and a
     // span per handshake or keep-alive is noise. The negotiated protocol version is on every
-    // later span as `mcp.protocol.version`.
+    // later span as `mcp.protocol.version`. `server/discover`, the 2026-07-28 setup, is traced
+    // only inside a trace its client started.
     fn ping(
         &self,
         context: RequestContext<RoleServer>,
@@ -205,7 +248,7 @@ impl<S: ServerHandler> ServerHandler for TracedService<S> {
         context: RequestContext<RoleServer>,
     ) -> impl Future<Output = Result<DiscoverResult, ErrorData>> + MaybeSendFuture + '_ {
         let describe = || Described::method("server/discover");
-        serve_traced(describe, &context.clone(), no_tool_result, move || {
+        serve_lifecycle(describe, &context.clone(), move || {
             self.inner.discover(context)
         })
     }
