@@ -40,6 +40,7 @@ fn demo_exports_one_connected_trace_across_services() {
         "coder-agent",
         "test-runner",
         "docs-mcp",
+        "lint-mcp",
     ] {
         assert!(services.contains(s), "{s} missing from {services:?}");
     }
@@ -144,6 +145,7 @@ fn demo_exports_one_connected_trace_across_services() {
         Some(mcp_server.span_id.as_str())
     );
     assert_eq!(research.service, "research-agent");
+    mcp_over_http(&spans, &in_trace);
     assert_eq!(kinds("chat stand-in-1"), ["CLIENT", "CLIENT", "CLIENT"]);
     for chat in find(&spans, "chat stand-in-1") {
         assert_eq!(chat.attr("gen_ai.request.model"), Some("stand-in-1"));
@@ -196,6 +198,50 @@ fn demo_exports_one_connected_trace_across_services() {
     }
 }
 
+/// MCP over streamable HTTP: the coder calls the lint server, its own service. The
+/// conventions' shape: MCP CLIENT → HTTP POST CLIENT → HTTP POST /mcp SERVER, and MCP SERVER
+/// under the MCP CLIENT, linked to the HTTP SERVER span. Everything the lint server exported
+/// is in the request's trace (checked above for every span).
+fn mcp_over_http(spans: &[ReceivedSpan], in_trace: &[&ReceivedSpan]) {
+    let one = |name: &str, kind: &str| {
+        let found: Vec<_> = spans
+            .iter()
+            .filter(|s| s.name == name && s.kind == kind)
+            .collect();
+        assert_eq!(found.len(), 1, "one {kind} {name}");
+        found[0]
+    };
+    let client = one("tools/call lint", "CLIENT");
+    let server = one("tools/call lint", "SERVER");
+    assert_eq!(
+        (client.service.as_str(), server.service.as_str()),
+        ("coder-agent", "lint-mcp")
+    );
+    assert_eq!(
+        server.parent_span_id.as_deref(),
+        Some(client.span_id.as_str())
+    );
+    let post = in_trace
+        .iter()
+        .find(|s| s.name == "POST" && s.parent_span_id.as_deref() == Some(client.span_id.as_str()))
+        .expect("the HTTP POST under the MCP CLIENT span");
+    let http = in_trace
+        .iter()
+        .find(|s| s.parent_span_id.as_deref() == Some(post.span_id.as_str()))
+        .expect("the lint server's HTTP span");
+    assert_eq!((http.name.as_str(), http.kind), ("POST /mcp", "SERVER"));
+    assert!(server.links.iter().any(|(_, span)| span == &http.span_id));
+    let check = spans
+        .iter()
+        .find(|s| s.name == "execute_tool check_style")
+        .expect("the tool");
+    assert_eq!(
+        check.parent_span_id.as_deref(),
+        Some(server.span_id.as_str())
+    );
+    assert_eq!(server.attr("network.transport"), Some("tcp"));
+}
+
 #[test]
 fn demo_draws_the_trace_itself_without_a_collector() {
     let out = Command::new(DEMO)
@@ -212,8 +258,8 @@ fn demo_draws_the_trace_itself_without_a_collector() {
     );
     let header = stdout
         .lines()
-        .find(|l| l.starts_with("trace ") && l.contains("5 services"))
-        .unwrap_or_else(|| panic!("no 5-service trace drawn:\n{stdout}"));
+        .find(|l| l.starts_with("trace ") && l.contains("6 services"))
+        .unwrap_or_else(|| panic!("no 6-service trace drawn:\n{stdout}"));
     assert!(header.contains("1 error"), "{header}");
     assert!(stdout.contains("✗ ERROR: search backend timed out after 30 ms"));
     assert!(stdout.contains("test-runner"));
@@ -221,6 +267,7 @@ fn demo_draws_the_trace_itself_without_a_collector() {
         stdout.contains("tools/call lookup_docs [SERVER]"),
         "{stdout}"
     );
+    assert!(stdout.contains("tools/call lint [SERVER]"), "{stdout}");
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("trace ")).count(),
         1,

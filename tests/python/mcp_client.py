@@ -2,6 +2,7 @@
 a span of its own it starts the Rust MCP server given as argv[1] over stdio and calls
 `tools/call add`; the SDK injects the context into `params._meta`. Spans go over OTLP/HTTP to
 `OTEL_EXPORTER_OTLP_ENDPOINT`; the server gets `SERVER_ENV_*` variables as its environment.
+With `--http URL` as arguments it connects to the server at URL over streamable HTTP instead.
 """
 
 import asyncio
@@ -26,7 +27,10 @@ async def main() -> None:
     server_env = {
         k.removeprefix("SERVER_ENV_"): v for k, v in os.environ.items() if k.startswith("SERVER_ENV_")
     }
-    params = StdioServerParameters(command=sys.argv[1], env=server_env)
+    if sys.argv[1] == "--http":
+        params = sys.argv[2]
+    else:
+        params = StdioServerParameters(command=sys.argv[1], env=server_env)
     with trace.get_tracer("python-client").start_as_current_span("python agent"):
         async with Client(params) as client:
             result = await client.call_tool("add", {"a": 2, "b": 3})

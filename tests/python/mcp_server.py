@@ -1,7 +1,10 @@
 """An MCP server on the official Python SDK (`mcp` 2.x), over stdio, for the cross-language
-tests (`tests/tests/cross_language.rs`). Its built-in OpenTelemetry middleware reads the
-caller's context from `params._meta`; spans go over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT`.
+tests (`tests/tests/cross_language.rs`); with `http PORT` as arguments, over streamable HTTP
+at /mcp on 127.0.0.1:PORT instead. Its built-in OpenTelemetry middleware reads the caller's
+context from `params._meta`; spans go over OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT`.
 """
+
+import sys
 
 import os
 
@@ -30,6 +33,9 @@ def add(a: int, b: int) -> int:
 
 if __name__ == "__main__":
     try:
-        server.run("stdio")
+        if sys.argv[1:2] == ["http"]:
+            server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+        else:
+            server.run("stdio")
     finally:
         provider.shutdown()

@@ -2,6 +2,7 @@
 //! receiver, and counting the export threads.
 
 pub mod mcp;
+pub mod peers;
 pub mod semconv;
 
 use std::time::Duration;
@@ -174,4 +175,98 @@ pub fn python_ready() -> bool {
         );
     }
     ok
+}
+
+/// The folder of the JavaScript peers (`tests/js`: the official MCP TypeScript SDK and A2A
+/// JavaScript SDK with OpenTelemetry JS, pinned in its `package.json` and lock file).
+pub fn js_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("js")
+}
+
+/// Whether `node` (20 or later) and the peers' packages are installed: `false` (after saying
+/// SKIPPED with the install line) outside CI, a failure in CI (`CI` set), where `.ci/run`
+/// installs them with `npm ci`.
+pub fn node_ready() -> bool {
+    let node = std::process::Command::new("node")
+        .args([
+            "-e",
+            "process.exit(Number(process.versions.node.split('.')[0]) >= 20 ? 0 : 1)",
+        ])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let packages = [
+        "@modelcontextprotocol/sdk",
+        "@a2a-js/sdk",
+        "@opentelemetry/sdk-trace-node",
+    ]
+    .iter()
+    .all(|p| {
+        js_dir()
+            .join("node_modules")
+            .join(p)
+            .join("package.json")
+            .is_file()
+    });
+    let ok = node && packages;
+    if !ok {
+        assert!(
+            std::env::var("CI").is_err(),
+            "Node.js 20+ and the JS peers are required in CI (.ci/run runs `npm ci` in tests/js)"
+        );
+        eprintln!("SKIPPED: Node.js 20+ or the JS peers are missing: cd tests/js && npm ci");
+    }
+    ok
+}
+
+/// A child process (a peer server) that prints `listening PORT` first and stops when its
+/// stdin closes; killed by its PID if it is still there when dropped.
+#[derive(Debug)]
+pub struct Peer {
+    child: std::process::Child,
+    /// The port it listens on, on 127.0.0.1.
+    pub port: u16,
+}
+
+impl Peer {
+    /// Starts `command` (stdin and stdout piped) and reads its port.
+    pub fn start(mut command: std::process::Command) -> Peer {
+        use std::io::BufRead as _;
+        let mut child = command
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the peer");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let port = line
+            .trim()
+            .strip_prefix("listening ")
+            .and_then(|p| p.parse().ok());
+        let Some(port) = port else {
+            let _ = child.kill();
+            panic!("the peer said {line:?} instead of `listening PORT`");
+        };
+        Peer { child, port }
+    }
+
+    /// Closes its stdin and waits (at most 20 s) for it to flush and exit.
+    pub fn stop(mut self) {
+        drop(self.child.stdin.take());
+        let started = std::time::Instant::now();
+        while started.elapsed() < std::time::Duration::from_secs(20) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -17,6 +17,9 @@ use std::time::Duration;
 use agent_trace::mcp::McpClientExt as _;
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, Protocol};
+use agent_trace_tests::peers::{
+    assert_printed, runtime, serve_rust_agent, wait_listening, KillOnDrop,
+};
 use rmcp::model::CallToolRequestParams;
 use rmcp::transport::{ConfigureCommandExt as _, TokioChildProcess};
 use rmcp::ServiceExt as _;
@@ -63,11 +66,7 @@ fn rust_mcp_client_to_python_mcp_server_is_one_trace() {
     }
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::init_to(&rx, "rust-client", Protocol::Grpc);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let answer = runtime.block_on(async {
         let cmd = tokio::process::Command::new("python3").configure(|c| {
             c.arg(script("mcp_server.py"))
@@ -140,12 +139,7 @@ fn python_mcp_client_to_rust_traced_service_is_one_trace() {
         .stdin(Stdio::null())
         .output()
         .expect("run the Python client");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("answer: 5"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_printed(&out, "answer: 5");
     let spans = rx.wait_for_spans(4, Duration::from_secs(20));
     let root = span(&spans, "python-client", "python agent");
     let client = span(&spans, "python-client", "MCP send tools/call add");
@@ -197,22 +191,10 @@ async fn stream_upper(url: &str, text: &str) -> Vec<serde_json::Value> {
         .await
 }
 
-/// Kills the child when dropped (the test stops it by its PID, whatever happens).
-struct KillOnDrop(std::process::Child);
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the Python A2A agent (tests/python/a2a_server.py) on a free loopback port,
 /// exporting to `rx`; returns it (stopped by its PID when dropped) and its URL.
 fn start_python_a2a(rx: &OtlpReceiver) -> (KillOnDrop, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = agent_trace_tests::free_port();
     let server = KillOnDrop(
         std::process::Command::new("python3")
             .arg(script("a2a_server.py"))
@@ -224,14 +206,7 @@ fn start_python_a2a(rx: &OtlpReceiver) -> (KillOnDrop, String) {
             .spawn()
             .expect("start the Python A2A server"),
     );
-    let started = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the Python A2A server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_listening(port);
     (server, format!("http://127.0.0.1:{port}/a2a"))
 }
 
@@ -243,11 +218,7 @@ fn against_python_a2a<T, F: std::future::Future<Output = T>>(
     let rx = OtlpReceiver::start().expect("receiver");
     let (_server, url) = start_python_a2a(&rx);
     let guard = agent_trace_tests::init_to(&rx, "rust-caller", Protocol::Grpc);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let out = runtime.block_on(call(url));
     guard.shutdown().expect("delivered");
     (out, spans_after_python_server(&rx))
@@ -380,32 +351,17 @@ fn python_a2a_client_to_rust_a2a_serve_is_one_trace() {
         return;
     }
     let rx = OtlpReceiver::start().expect("receiver");
-    let guard = agent_trace_tests::init_to(&rx, "rust-agent", Protocol::Grpc);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let addr = runtime.block_on(agent_trace_tests::serve(
-        axum::Router::new()
-            .route("/a2a", axum::routing::post(rust_agent))
-            .layer(agent_trace::server::TraceLayer::new()),
-    ));
+    let (guard, _rt, url) = serve_rust_agent(&rx, rust_agent);
     let out = std::process::Command::new("python3")
         .arg(script("a2a_client.py"))
-        .arg(format!("http://{addr}/a2a"))
+        .arg(url)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", rx.http_endpoint())
         .stdin(Stdio::null())
         .output()
         .expect("run the Python A2A client");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("answer: t-rust HELLO"),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_printed(&out, "answer: t-rust HELLO");
     guard.shutdown().expect("delivered");
     let spans = rx.spans();
     let root = span(&spans, "python-a2a-client", "python caller");

@@ -11,6 +11,7 @@ use agent_trace::mcp::{McpClientExt as _, TracedService};
 use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, Protocol};
 use agent_trace_tests::mcp::Tools;
+use agent_trace_tests::peers::runtime;
 use rmcp::model::{CallToolRequestParams, ClientRequest, RequestMetaObject, ServerResult};
 use rmcp::service::{PeerRequestOptions, RunningService};
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -22,14 +23,6 @@ use serde_json::json;
 const SERVER: &str = env!("CARGO_BIN_EXE_mcp_server");
 
 type Client = RunningService<RoleClient, ()>;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
 
 /// The MCP server as a child process, exporting to `rx`. Its environment is cleared: no
 /// `TRACEPARENT`, so any parent it finds came through `_meta`.

@@ -1,7 +1,8 @@
 //! The multi-agent demo: one user request crosses an orchestrator, two specialist agents (each
-//! its own process and service, spoken to over A2A JSON-RPC), a stand-in LLM, tools (one
-//! fails and is retried), an MCP server process (stdio), a helper subprocess and, when a
-//! Redis server is reachable, a queue, and comes out as one trace.
+//! its own process and service, spoken to over A2A JSON-RPC), a stand-in LLM (one call
+//! streams), tools (one fails and is retried), two MCP servers (one a child process over
+//! stdio, one its own service over streamable HTTP), a helper subprocess and, when a Redis
+//! server is reachable, a queue, and comes out as one trace.
 //!
 //! ```sh
 //! cargo run --release -p agent-trace-examples --bin multi-agent
@@ -13,8 +14,8 @@
 //!
 //! The same binary plays every part: `multi-agent` is the orchestrator and launcher,
 //! `multi-agent agent <research|coder>` a specialist agent, `multi-agent mcp-docs` the MCP
-//! server the research agent starts, `multi-agent helper <task>` the helper process the coder
-//! spawns.
+//! server the research agent starts, `multi-agent mcp-lint` the MCP server over HTTP the coder
+//! calls, `multi-agent helper <task>` the helper process the coder spawns.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -56,8 +57,9 @@ fn main() -> anyhow::Result<()> {
         Some("agent") => rt.block_on(agent(args.get(1).map(String::as_str).unwrap_or(""))),
         Some("helper") => helper(args.get(1).map(String::as_str).unwrap_or("")),
         Some("mcp-docs") => rt.block_on(mcp_docs()),
+        Some("mcp-lint") => rt.block_on(mcp_lint()),
         Some(other) => anyhow::bail!(
-            "unknown command {other:?}: run without arguments (the demo), or `agent <research|coder>`, `mcp-docs` or `helper <task>`"
+            "unknown command {other:?}: run without arguments (the demo), or `agent <research|coder>`, `mcp-docs`, `mcp-lint` or `helper <task>`"
         ),
     }
 }
@@ -106,6 +108,9 @@ async fn launcher() -> anyhow::Result<()> {
         ),
     }
 
+    // The lint MCP server, its own service over streamable HTTP, that the coder calls.
+    let lint = Agent::spawn_command(&["mcp-lint"], "lint-mcp", &child_env).await?;
+    child_env.push(("DEMO_LINT_MCP_URL".into(), format!("{}/mcp", lint.url)));
     let research = Agent::spawn("research", &child_env).await?;
     // DEMO_PYTHON_CODER=1: the coder is an agent on the official Python A2A SDK
     // (examples/python/coder_agent.py), exporting OTLP/HTTP to the same place.
@@ -144,6 +149,7 @@ async fn launcher() -> anyhow::Result<()> {
     // Graceful stop: each agent flushes its spans before it exits.
     research.stop().await;
     coder.stop().await;
+    lint.stop().await;
     let trace_id = agent_trace::current_trace_id(); // outside any span: None
     debug_assert!(trace_id.is_none());
     let stats = guard.shutdown();
@@ -279,9 +285,18 @@ const PYTHON_PIP: &str = "python3 -m pip install \"a2a-sdk[telemetry,http-server
 
 impl Agent {
     async fn spawn(name: &str, env: &[(String, String)]) -> anyhow::Result<Agent> {
+        Agent::spawn_command(&["agent", name], name, env).await
+    }
+
+    /// Starts this binary with `args`; it prints `LISTENING PORT` when it serves.
+    async fn spawn_command(
+        args: &[&str],
+        name: &str,
+        env: &[(String, String)],
+    ) -> anyhow::Result<Agent> {
         let exe = std::env::current_exe()?;
         let mut cmd = tokio::process::Command::new(exe);
-        cmd.args(["agent", name])
+        cmd.args(args)
             .envs(env.iter().cloned())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -378,7 +393,6 @@ async fn agent(name: &str) -> anyhow::Result<()> {
     };
     let guard = agent_trace::init(service)?;
     let llm = std::env::var("DEMO_LLM_URL").context("DEMO_LLM_URL")?;
-    let (stop_tx, mut stop_rx) = tokio::sync::mpsc::channel::<()>(1);
     let role = name.to_string();
     let app = Router::new()
         .route(
@@ -403,22 +417,29 @@ async fn agent(name: &str) -> anyhow::Result<()> {
             }),
         )
         // Only the A2A route is traced; the launcher's /shutdown call is housekeeping.
-        .route_layer(TraceLayer::new())
-        .route(
-            "/shutdown",
-            post(move || {
-                let tx = stop_tx.clone();
-                async move {
-                    let _ = tx.send(()).await;
-                    "bye"
-                }
-            }),
-        );
+        .route_layer(TraceLayer::new());
+    serve_until_stopped(app).await?;
+    guard.shutdown()?;
+    Ok(())
+}
+
+/// Serves `app` with a `/shutdown` route the launcher calls, prints `LISTENING PORT`, and
+/// returns when asked to stop (or after two minutes, whatever happens).
+async fn serve_until_stopped(app: Router) -> anyhow::Result<()> {
+    let (stop_tx, mut stop_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let app = app.route(
+        "/shutdown",
+        post(move || {
+            let tx = stop_tx.clone();
+            async move {
+                let _ = tx.send(()).await;
+                "bye"
+            }
+        }),
+    );
     let (_, port) = serve(app).await?;
     println!("LISTENING {port}");
-    // Bounded life: stop when asked, or after two minutes whatever happens.
     let _ = tokio::time::timeout(Duration::from_secs(120), stop_rx.recv()).await;
-    guard.shutdown()?;
     Ok(())
 }
 
@@ -529,6 +550,7 @@ async fn web_search(query: &str, attempt: u32) -> Result<Vec<String>, SearchErro
 async fn code(llm: &str, spec: &str) -> anyhow::Result<String> {
     // The coder's model call streams: its span lasts until the last chunk.
     let code = chat_streamed(llm, &format!("write code: {spec}")).await?;
+    lint(&code).await?;
     run_tests(&code).await?;
     if let Ok(url) = std::env::var("DEMO_REDIS_URL") {
         if let Some(mut conn) = redis_connection(&url).await {
@@ -602,6 +624,91 @@ async fn mcp_docs() -> anyhow::Result<()> {
         .serve(rmcp::transport::stdio())
         .await?;
     let _ = tokio::time::timeout(Duration::from_secs(120), server.waiting()).await;
+    guard.shutdown()?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------- the lint MCP server (HTTP)
+
+/// Asks the lint MCP server (its own service, over streamable HTTP) to check the code: a
+/// `tools/call lint` CLIENT span here and its HTTP `POST`, the server's `POST /mcp` and
+/// `tools/call lint` SERVER spans under them. The session's plumbing makes no trace of its own.
+async fn lint(code: &str) -> anyhow::Result<String> {
+    let url = std::env::var("DEMO_LINT_MCP_URL").context("DEMO_LINT_MCP_URL")?;
+    let client = ().serve(agent_trace::mcp::http_transport(url.as_str())).await?;
+    let args = json!({ "code": code });
+    let result = client
+        .traced()
+        .over_http(&url)
+        .call_tool(
+            CallToolRequestParams::new("lint")
+                .with_arguments(args.as_object().cloned().unwrap_or_default()),
+        )
+        .await;
+    let _ = client.cancel().await;
+    Ok(result?
+        .content
+        .first()
+        .and_then(|c| c.as_text())
+        .map(|t| t.text.clone())
+        .unwrap_or_default())
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+struct LintRequest {
+    code: String,
+}
+
+#[derive(Debug, Clone)]
+struct Lint {
+    #[allow(dead_code)] // read by the code `tool_handler` generates
+    tool_router: ToolRouter<Self>,
+}
+
+#[tool_router]
+impl Lint {
+    #[tool(description = "Check code for common mistakes")]
+    fn lint(&self, Parameters(LintRequest { code }): Parameters<LintRequest>) -> String {
+        check_style(&code)
+    }
+}
+
+#[tool_handler]
+impl rmcp::ServerHandler for Lint {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+    }
+}
+
+#[traced_tool(name = "check_style", capture(code))]
+fn check_style(code: &str) -> String {
+    std::thread::sleep(Duration::from_millis(8));
+    match code.contains("unwrap()") {
+        true => "1 warning: unwrap() can panic".into(),
+        false => "no warnings".into(),
+    }
+}
+
+/// The lint MCP server process: rmcp's streamable-HTTP service around `TracedService`, at
+/// `/mcp` behind `TraceLayer`; stops when the launcher asks (or after two minutes).
+async fn mcp_lint() -> anyhow::Result<()> {
+    use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+    use rmcp::transport::streamable_http_server::StreamableHttpService;
+    let guard = agent_trace::init("lint-mcp")?;
+    let service: StreamableHttpService<TracedService<Lint>, LocalSessionManager> =
+        StreamableHttpService::new(
+            || {
+                Ok(TracedService::new(Lint {
+                    tool_router: Lint::tool_router(),
+                }))
+            },
+            Default::default(),
+            Default::default(),
+        );
+    let app = Router::new()
+        .nest_service("/mcp", service)
+        .layer(TraceLayer::new());
+    serve_until_stopped(app).await?;
     guard.shutdown()?;
     Ok(())
 }

@@ -71,6 +71,23 @@
 //! not: a peer could send any name).
 //!
 //! Notifications are passed through untraced.
+//!
+//! # Over streamable HTTP
+//!
+//! rmcp sends an MCP request from its transport worker, where the caller's context is gone,
+//! and its HTTP client puts no `traceparent` on the wire: without help, every HTTP request of
+//! a session would be a trace of its own on a server with
+//! [`TraceLayer`](crate::server::TraceLayer). [`TracedHttpClient`] wraps any rmcp
+//! `StreamableHttpClient` ([`http_transport`] builds rmcp's transport with one): each message
+//! that carries a context in `params._meta` (every request sent through
+//! [`traced()`](McpClientExt::traced)) gets an HTTP `POST` CLIENT span as its child, and that
+//! span's context on the HTTP request, as the MCP conventions draw it: MCP CLIENT → HTTP
+//! CLIENT → HTTP SERVER, and the MCP SERVER span under the MCP CLIENT span, linked to the HTTP
+//! SERVER span. The session's setup (`initialize` and `notifications/initialized`, or
+//! `server/discover`), which rmcp sends itself, gets the context that was current when the
+//! client was made. Other messages without a context (notifications, the `GET` event stream,
+//! the closing `DELETE`) go out untouched, and `TraceLayer` gives such MCP requests no span:
+//! a session leaves no trace of its own on the server.
 
 use std::borrow::Cow;
 use std::future::Future;

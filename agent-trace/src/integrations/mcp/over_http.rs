@@ -6,17 +6,24 @@
 //! wraps any rmcp `StreamableHttpClient` and, for each message that carries a trace context
 //! in `params._meta` (every request sent through [`traced()`](super::McpClientExt::traced)),
 //! starts an HTTP `POST` CLIENT span as its child and puts that span's context on the HTTP
-//! request, as the MCP conventions draw it: MCP CLIENT → HTTP CLIENT → HTTP SERVER. Messages
-//! without a context (the session's plumbing: `initialize`, notifications, the `GET` event
-//! stream, the closing `DELETE`) go out untouched; `TraceLayer` leaves such requests out, so
-//! they make no trace of their own (see [`crate::server`]).
+//! request, as the MCP conventions draw it: MCP CLIENT → HTTP CLIENT → HTTP SERVER.
+//!
+//! The session's setup (`initialize` and `notifications/initialized`, or `server/discover`)
+//! is sent by rmcp itself, with no context: it gets the context that was current when the
+//! client was made (usually where the session is opened), in its `_meta` and on its HTTP
+//! request, so a server that traces its setup (the Python SDK does) puts it in that trace.
+//! Other messages without a context (notifications, the `GET` event stream, the closing
+//! `DELETE`) go out untouched; `TraceLayer` leaves such requests out, so they make no trace of
+//! their own (see [`crate::server`]).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
 use ::http::{HeaderName, HeaderValue};
-use rmcp::model::{ClientJsonRpcMessage, GetMeta as _, JsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientNotification, ClientRequest, GetMeta as _, JsonRpcMessage,
+};
 use rmcp::transport::common::client_side_sse::BoxedSseResponse;
 use rmcp::transport::streamable_http_client::{
     StreamableHttpClient, StreamableHttpError, StreamableHttpPostResponse,
@@ -26,7 +33,8 @@ use rmcp::transport::streamable_http_client::{
 use super::*;
 
 /// An rmcp streamable-HTTP client whose requests join the trace of the MCP request they
-/// carry (see the [module docs](self)). Wrap the client you give rmcp's transport:
+/// carry (see [MCP over streamable HTTP](crate::mcp#over-streamable-http)). Wrap the client
+/// you give rmcp's transport:
 ///
 /// ```no_run
 /// use agent_trace::mcp::{McpClientExt as _, TracedHttpClient};
@@ -47,13 +55,19 @@ use super::*;
 #[derive(Debug, Clone, Default)]
 pub struct TracedHttpClient<C> {
     inner: C,
+    /// The context current when the client was made: the parent of the session's setup.
+    setup: Context,
 }
 
 impl<C> TracedHttpClient<C> {
     /// Wraps `inner` (`reqwest::Client` with rmcp's `transport-streamable-http-client-reqwest`
-    /// feature, or your own `StreamableHttpClient`).
+    /// feature, or your own `StreamableHttpClient`). The context current here becomes the
+    /// parent of the session's setup messages.
     pub fn new(inner: C) -> Self {
-        TracedHttpClient { inner }
+        TracedHttpClient {
+            inner,
+            setup: crate::span::current_or_process_parent(),
+        }
     }
 
     /// The wrapped client.
@@ -72,14 +86,45 @@ fn message_context(message: &ClientJsonRpcMessage) -> Context {
     crate::context::carriers::mcp::extract(meta)
 }
 
+/// Puts `setup` in the `_meta` of the session's setup messages (`initialize`,
+/// `notifications/initialized`, `server/discover`), which rmcp sends without a context.
+fn with_setup_context(message: &mut ClientJsonRpcMessage, setup: &Context) {
+    use crate::context::carriers::mcp::inject_context;
+    match message {
+        JsonRpcMessage::Request(r) => {
+            if matches!(
+                r.request,
+                ClientRequest::InitializeRequest(_) | ClientRequest::DiscoverRequest(_)
+            ) {
+                inject_context(setup, &mut r.request.get_meta_mut().0 .0);
+            }
+        }
+        JsonRpcMessage::Notification(n) => {
+            if matches!(
+                n.notification,
+                ClientNotification::InitializedNotification(_)
+            ) {
+                inject_context(setup, &mut n.notification.get_meta_mut().0 .0);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// The HTTP CLIENT span of a message with a context, and the headers that carry the span's
-/// context (or, with tracing off, the message's own) to the server.
+/// context (or, with tracing off, the message's own) to the server. A setup message gets the
+/// context the client was made in first.
 fn http_span(
     uri: &str,
-    message: &ClientJsonRpcMessage,
+    message: &mut ClientJsonRpcMessage,
+    setup: &Context,
     mut headers: HashMap<HeaderName, HeaderValue>,
 ) -> (Option<ActiveSpan>, HashMap<HeaderName, HeaderValue>) {
-    let parent = message_context(message);
+    let mut parent = message_context(message);
+    if !parent.span().span_context().is_valid() && setup.span().span_context().is_valid() {
+        with_setup_context(message, setup);
+        parent = message_context(message);
+    }
     if !parent.span().span_context().is_valid() {
         return (None, headers);
     }
@@ -166,12 +211,12 @@ impl<C: StreamableHttpClient> StreamableHttpClient for TracedHttpClient<C> {
     fn post_message(
         &self,
         uri: Arc<str>,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
         session_id: Option<Arc<str>>,
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> impl Future<Output = PostResult<Self::Error>> + Send + '_ {
-        let (span, headers) = http_span(&uri, &message, custom_headers);
+        let (span, headers) = http_span(&uri, &mut message, &self.setup, custom_headers);
         let post = self
             .inner
             .post_message(uri, message, session_id, auth_header, headers);
@@ -181,13 +226,13 @@ impl<C: StreamableHttpClient> StreamableHttpClient for TracedHttpClient<C> {
     fn post_message_with_max_sse_event_size(
         &self,
         uri: Arc<str>,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
         session_id: Option<Arc<str>>,
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
         max_sse_event_size: usize,
     ) -> impl Future<Output = PostResult<Self::Error>> + Send + '_ {
-        let (span, headers) = http_span(&uri, &message, custom_headers);
+        let (span, headers) = http_span(&uri, &mut message, &self.setup, custom_headers);
         let post = self.inner.post_message_with_max_sse_event_size(
             uri,
             message,
@@ -202,13 +247,13 @@ impl<C: StreamableHttpClient> StreamableHttpClient for TracedHttpClient<C> {
     fn post_message_with_response_limits(
         &self,
         uri: Arc<str>,
-        message: ClientJsonRpcMessage,
+        mut message: ClientJsonRpcMessage,
         session_id: Option<Arc<str>>,
         auth_header: Option<String>,
         custom_headers: HashMap<HeaderName, HeaderValue>,
         limits: StreamableHttpResponseLimits,
     ) -> impl Future<Output = PostResult<Self::Error>> + Send + '_ {
-        let (span, headers) = http_span(&uri, &message, custom_headers);
+        let (span, headers) = http_span(&uri, &mut message, &self.setup, custom_headers);
         let post = self.inner.post_message_with_response_limits(
             uri,
             message,
@@ -267,7 +312,8 @@ impl<C: StreamableHttpClient> StreamableHttpClient for TracedHttpClient<C> {
 
 /// An rmcp streamable-HTTP client transport to `uri` whose requests join the trace of the
 /// MCP request they carry: rmcp's `StreamableHttpClientTransport::from_uri(uri)`, with its
-/// reqwest client wrapped in [`TracedHttpClient`] (features `rmcp` and `reqwest`).
+/// reqwest client wrapped in [`TracedHttpClient`] (features `rmcp` and `reqwest`). Made where
+/// the session is opened, so the session's setup joins the trace current there.
 ///
 /// ```no_run
 /// use agent_trace::mcp::McpClientExt as _;
