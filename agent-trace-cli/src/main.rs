@@ -20,6 +20,8 @@
 //! root 10 minutes after the last thing received instead of 30 s. The ended span replaces its
 //! marker, in whichever order they come; `--json` prints ended spans only.
 
+#[cfg(test)]
+mod fuzz_tests;
 mod split;
 
 use std::collections::{HashMap, HashSet};
@@ -28,9 +30,9 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use agent_trace::export::{render_trace, RenderOptions};
+use agent_trace::export::{render_trace, RenderOptions, MAX_BAR_WIDTH};
+use agent_trace::receiver::{spans_from_request, OtlpReceiver};
 use agent_trace::semconv::AGENT_TRACE_SPAN_PENDING;
-use agent_trace::testing::receiver::{spans_from_request, OtlpReceiver};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
 use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
@@ -80,10 +82,17 @@ fn parse(args: &[String]) -> Result<Options, String> {
                 .cloned()
                 .ok_or_else(|| format!("{name} needs a value"))
         };
-        let number = |name: &str, v: String| -> Result<u64, String> {
-            v.parse()
-                .map_err(|_| format!("{name} takes a whole number, not {v:?}"))
+        // A whole number up to `max` (each option's bound keeps the viewer's memory and its
+        // clock arithmetic finite).
+        let bounded = |name: &str, v: String, max: u64| -> Result<u64, String> {
+            match v.parse::<u64>() {
+                Ok(n) if n <= max => Ok(n),
+                _ => Err(format!(
+                    "{name} takes a whole number from 0 to {max}, not {v:?}"
+                )),
+            }
         };
+        let number = |name: &str, v: String| bounded(name, v, u64::from(u32::MAX));
         match a.as_str() {
             "--grpc" | "--http" => {
                 let v = value(a)?;
@@ -105,10 +114,14 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--json" => o.json = true,
             "--attributes" => o.render.attributes = true,
             "--mask-durations" => o.render.mask_durations = true,
-            "--bar-width" => o.render.bar_width = number(a, value(a)?)? as usize,
-            "--quiet-ms" => o.quiet = Duration::from_millis(number(a, value(a)?)?),
+            "--bar-width" => {
+                o.render.bar_width = bounded(a, value(a)?, MAX_BAR_WIDTH as u64)? as usize
+            }
+            "--quiet-ms" => o.quiet = Duration::from_millis(bounded(a, value(a)?, 86_400_000)?),
             "--exit-after-traces" => o.exit_after_traces = Some(number(a, value(a)?)? as usize),
-            "--exit-after-secs" => o.exit_after = Some(Duration::from_secs(number(a, value(a)?)?)),
+            "--exit-after-secs" => {
+                o.exit_after = Some(Duration::from_secs(bounded(a, value(a)?, 31_536_000)?))
+            }
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown option {other:?}")),
         }

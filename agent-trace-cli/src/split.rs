@@ -78,16 +78,16 @@ fn path_of(url: &str) -> Option<String> {
 fn matches(client: &Seen, server: &Seen) -> bool {
     client.trace_id != server.trace_id
         && client.path == server.path
-        && client.start_ns <= server.start_ns + SKEW_NS
-        && server.end_ns <= client.end_ns + SKEW_NS
+        && client.start_ns <= server.start_ns.saturating_add(SKEW_NS)
+        && server.end_ns <= client.end_ns.saturating_add(SKEW_NS)
 }
 
 /// Whether `root` (no HTTP path) ran inside `client`, in another trace and another service.
 fn inside(client: &Seen, root: &Seen) -> bool {
     client.trace_id != root.trace_id
         && client.service != root.service
-        && client.start_ns <= root.start_ns + SKEW_NS
-        && root.end_ns <= client.end_ns + SKEW_NS
+        && client.start_ns <= root.start_ns.saturating_add(SKEW_NS)
+        && root.end_ns <= client.end_ns.saturating_add(SKEW_NS)
 }
 
 /// Whether `root` ran within `span` of the same service, in another trace.
@@ -95,7 +95,7 @@ fn spawned_from(span: &Seen, root: &Seen) -> bool {
     span.trace_id != root.trace_id
         && span.service == root.service
         && span.start_ns <= root.start_ns
-        && root.end_ns <= span.end_ns + SKEW_NS
+        && root.end_ns <= span.end_ns.saturating_add(SKEW_NS)
 }
 
 fn spawn_note(span: &Seen, root: &Seen) -> String {
@@ -122,7 +122,7 @@ fn bare_note(client: &Seen, root: &Seen) -> String {
     format!(
         "⚠ split trace? the root `{}` [{}] of trace {} ran inside the call `{}` [{}] of trace \
          {} and has no HTTP SERVER span: if it serves that call, nothing read the caller's \
-         traceparent. Is TraceLayer on the callee's router? See the README's \"No traces, or \
+         traceparent. Is TraceLayer on the callee's router? See docs/troubleshooting.md's \"No traces, or \
          my trace is split in two\".\n",
         root.name, root.service, root.trace_id, client.name, client.service, client.trace_id
     )
@@ -139,7 +139,7 @@ fn note(client: &Seen, server: &Seen) -> String {
     format!(
         "⚠ split trace: the root `{}` [{}] of trace {} is the call `{}` [{}] of trace {}, \
          but no trace context came with it. Is TraceMiddleware (or carriers::http::inject) \
-         on the caller's HTTP client, and TraceLayer on the server? See the README's \
+         on the caller's HTTP client, and TraceLayer on the server? See docs/troubleshooting.md's \
          \"No traces, or my trace is split in two\".\n",
         server.name, server.service, server.trace_id, client.name, client.service, client.trace_id
     )
@@ -226,23 +226,17 @@ mod tests {
         attrs: &[(&str, &str)],
         t: (u64, u64),
     ) -> SpanView {
-        SpanView {
-            trace_id: trace.into(),
-            span_id: "00f067aa0ba902b7".into(),
-            parent_span_id: parent.map(String::from),
-            name: format!("{kind} span"),
-            service: kind.to_lowercase(),
-            kind,
-            start_ns: t.0,
-            end_ns: t.1,
-            error: None,
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            events: vec![],
-            links: vec![],
-        }
+        let mut s = SpanView::new(trace, "00f067aa0ba902b7", format!("{kind} span"));
+        s.parent_span_id = parent.map(String::from);
+        s.service = kind.to_lowercase();
+        s.kind = kind;
+        s.start_ns = t.0;
+        s.end_ns = t.1;
+        s.attributes = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        s
     }
 
     /// The note printed with the second of two traces, for both orders of arrival; the first

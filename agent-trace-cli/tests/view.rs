@@ -227,6 +227,22 @@ fn bad_arguments_and_bad_files_are_clear_errors() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+    // Options that size memory or clock arithmetic are bounded.
+    for (option, value) in [
+        ("--bar-width", "18446744073709551615"),
+        ("--bar-width", "1001"),
+        ("--quiet-ms", "18446744073709551615"),
+        ("--exit-after-secs", "18446744073709551615"),
+        ("--exit-after-traces", "-1"),
+    ] {
+        let out = Command::new(VIEWER)
+            .args(["view", option, value])
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{option} {value}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("from 0 to"), "{option} {value}: {err}");
+    }
     let dir = std::env::temp_dir().join(format!("agent-trace-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("bad.jsonl");

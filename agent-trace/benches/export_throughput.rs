@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::traced_tool;
 use opentelemetry::trace::{Span as _, SpanKind, Tracer as _, TracerProvider as _};
 use opentelemetry::KeyValue;

@@ -19,12 +19,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 mod common;
+#[path = "common/hand_written.rs"]
+mod hand_written;
 
 use agent_trace::traced_tool;
 use common::{env_number, rounds, summary};
 use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, Tracer as _,
-    TracerProvider as _,
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, TracerProvider as _,
 };
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -69,16 +70,7 @@ impl SpanExporter for Discard {
 /// The same span as `#[traced_tool(name = "bench")]` writes, by hand against the SDK.
 #[inline(never)]
 fn hand_written(tracer: &SdkTracer, x: u64) -> Result<u64, std::io::Error> {
-    let span = tracer
-        .span_builder("execute_tool bench")
-        .with_attributes([
-            KeyValue::new("gen_ai.operation.name", "execute_tool"),
-            KeyValue::new("gen_ai.tool.name", "bench"),
-            KeyValue::new("gen_ai.tool.type", "function"),
-            KeyValue::new("tool.name", "bench"),
-        ])
-        .start(tracer);
-    let cx = Context::current_with_span(span);
+    let cx = hand_written::start(tracer);
     let _g = cx.clone().attach();
     let r = plain(x);
     cx.span()

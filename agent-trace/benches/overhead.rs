@@ -17,8 +17,11 @@
 //!
 //! Same settings for ours and the SDK's baseline: a 65,536-span queue and 512-span batches,
 //! the same five attributes, an exporter that discards. After each sampled case the spans
-//! that reached the exporter are compared with the spans made, so a case that dropped spans
-//! (and so looked cheaper) is reported with its drops.
+//! that reached the exporter are compared with the spans made, and a case that dropped spans
+//! (and so looked cheaper) fails the run.
+
+#[path = "common/hand_written.rs"]
+mod hand_written;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,10 +29,8 @@ use std::time::Duration;
 
 use agent_trace::traced_tool;
 use criterion::{criterion_group, criterion_main, Criterion};
-use opentelemetry::trace::{
-    FutureExt as _, TraceContextExt as _, Tracer as _, TracerProvider as _,
-};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, TracerProvider as _};
+use opentelemetry::KeyValue;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanExporter};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -104,13 +105,16 @@ fn fastrace_call(x: u64) -> Result<u64, std::io::Error> {
     r
 }
 
-/// Prints how many of the spans a case made never reached its exporter.
+/// Prints how many of the spans a case made reached its exporter, and fails the run if any
+/// did not: a case that drops spans does less work and would look cheaper than it is.
 fn report_drops(case: &str, made: u64, flush: impl FnOnce()) {
     flush();
     let exported = EXPORTED.swap(0, Ordering::Relaxed);
-    eprintln!(
-        "{case}: made {made} spans, exported {exported}, dropped {}",
-        made.saturating_sub(exported)
+    let dropped = made.saturating_sub(exported);
+    eprintln!("{case}: made {made} spans, exported {exported}, dropped {dropped}");
+    assert_eq!(
+        dropped, 0,
+        "{case} dropped spans: its timing is not comparable"
     );
 }
 
@@ -137,16 +141,7 @@ fn hand_written(
     x: u64,
 ) -> Result<u64, std::io::Error> {
     MADE.fetch_add(1, Ordering::Relaxed);
-    let span = tracer
-        .span_builder("execute_tool bench")
-        .with_attributes([
-            KeyValue::new("gen_ai.operation.name", "execute_tool"),
-            KeyValue::new("gen_ai.tool.name", "bench"),
-            KeyValue::new("gen_ai.tool.type", "function"),
-            KeyValue::new("tool.name", "bench"),
-        ])
-        .start(tracer);
-    let cx = Context::current_with_span(span);
+    let cx = hand_written::start(tracer);
     let _g = cx.clone().attach();
     let r = plain(x);
     cx.span()
@@ -212,6 +207,7 @@ fn overhead(c: &mut Criterion) {
         stats.exported,
         stats.dropped()
     );
+    assert_eq!(stats.dropped(), 0, "traced_sampled dropped spans");
 
     let unsampled = install(agent_trace::Sampler::AlwaysOff);
     g.bench_function("traced_unsampled", |b| b.iter(|| traced(black_box(7))));
@@ -226,9 +222,10 @@ fn overhead(c: &mut Criterion) {
     g.bench_function("async_sdk_sampled", |b| {
         b.iter(|| {
             MADE.fetch_add(1, Ordering::Relaxed);
-            let span = tracer.start("execute_tool bench");
-            let cx = Context::current_with_span(span);
+            let cx = hand_written::start(&tracer);
             let r = block_on(async { plain(black_box(7)) }.with_context(cx.clone()));
+            cx.span()
+                .set_attribute(KeyValue::new("tool.success", r.is_ok()));
             cx.span().end();
             r
         })

@@ -13,11 +13,9 @@ use crate::config::{
     Protocol, Sampler,
 };
 use crate::export::build::{make_exporter, start_pipeline, BoxedProcessor};
-use crate::export::guard::Owned;
-pub use crate::export::guard::{
-    export_stats, force_flush, is_enabled, tail_stats, ShutdownError, TraceGuard,
-};
+use crate::export::guard::TraceGuard;
 use crate::export::pipeline::{self, DynExporter, ExportTarget, QueueProcessor};
+use crate::export::status::Owned;
 use crate::state::{set_active, Installed, ACTIVE, GUARDS, INSTALL, PROPAGATOR_SET};
 
 /// The settings a second `init` must not contradict while a pipeline is installed.
@@ -233,7 +231,7 @@ impl Builder {
     }
 
     /// Tail sampling: keep every local trace in which a span has an error status (wins over
-    /// `AGENT_TRACE_KEEP_ERRORS`). See the README's tail sampling section and [`tail_stats`](crate::tail_stats).
+    /// `AGENT_TRACE_KEEP_ERRORS`). See docs/configuration.md's tail sampling section and [`tail_stats`](crate::tail_stats).
     ///
     /// Corresponding environment variable: `AGENT_TRACE_KEEP_ERRORS`.
     pub fn keep_errors(mut self, on: bool) -> Self {
@@ -242,7 +240,7 @@ impl Builder {
     }
 
     /// Tail sampling: keep every local trace whose root lasted at least `threshold` (wins
-    /// over `AGENT_TRACE_KEEP_SLOWER_THAN`). See the README's tail sampling section and [`tail_stats`](crate::tail_stats).
+    /// over `AGENT_TRACE_KEEP_SLOWER_THAN`). See docs/configuration.md's tail sampling section and [`tail_stats`](crate::tail_stats).
     ///
     /// Corresponding environment variable: `AGENT_TRACE_KEEP_SLOWER_THAN`.
     pub fn keep_slower_than(mut self, threshold: Duration) -> Self {
@@ -306,7 +304,7 @@ impl Builder {
 
     /// Also redacts, before export, the value of every string attribute whose key contains
     /// one of `words` (any case). Adds to the defaults and `AGENT_TRACE_REDACT_KEYS`; see
-    /// the README's redaction section.
+    /// docs/configuration.md's redaction section.
     ///
     /// Corresponding environment variable: `AGENT_TRACE_REDACT_KEYS`.
     pub fn redact_keys<I, S>(mut self, words: I) -> Self
@@ -338,7 +336,7 @@ impl Builder {
     /// Also writes OpenInference attributes (`openinference.span.kind`, `input.value`,
     /// `llm.model_name`, ...) so Arize Phoenix and other OpenInference UIs classify every
     /// span; wins over `AGENT_TRACE_OPENINFERENCE`. Done on the export thread. See
-    /// the README's OpenInference section.
+    /// docs/protocols.md's OpenInference section.
     ///
     /// ```
     /// let builder = agent_trace::builder().openinference(true);
@@ -495,7 +493,7 @@ fn install(
         let mut installed = build(&config, ext)?;
         installed.settings = settings;
         opentelemetry::global::set_tracer_provider(installed.provider.clone());
-        crate::export::crash::install_panic_hook();
+        crate::export::panic_hook::install_panic_hook();
         set_active(Some(Arc::new(installed)));
         if let Some(old) = current {
             let _ = old

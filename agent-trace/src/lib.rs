@@ -68,7 +68,7 @@
 //! | `AGENT_TRACE_REDACT_KEYS` | comma-separated words: string attributes whose key contains one are replaced by `[REDACTED]` before export (added to the defaults) | none beyond the defaults |
 //! | `AGENT_TRACE_REDACT_PATTERN` | a regular expression whose matches in attribute values and status messages are replaced before export | none beyond the defaults |
 //! | `AGENT_TRACE_REDACT_DEFAULTS` | `true`, `false`: the built-in credential rules (see below) | `true` |
-//! | `AGENT_TRACE_OPENINFERENCE` | `true`, `false`: also write OpenInference attributes (`openinference.span.kind`, `input.value`, `llm.*`) for Arize Phoenix; see the README | `false` |
+//! | `AGENT_TRACE_OPENINFERENCE` | `true`, `false`: also write OpenInference attributes (`openinference.span.kind`, `input.value`, `llm.*`) for Arize Phoenix; see docs/protocols.md | `false` |
 //! | `AGENT_TRACE_LIBRARY_ROOT_SPANS` | `true`, `false`: let `tracing` spans of libraries (`rmcp`, `hyper`, `tonic`, `reqwest`, `axum`, …) start traces of their own; off, they are bridged only inside an existing trace | `false` |
 //! | `AGENT_TRACE_BRIDGE_DETAILS` | `true`, `false`: bridged `tracing` spans keep their thread id and name, busy and idle times, and absolute source paths; off, they carry none of these and a source path outside the workspace is made relative (`rmcp-3.11.0/src/service.rs`) | `false` |
 //! | `AGENT_TRACE_PENDING_SPANS` | `true`, `false`: when a span starts, also export a marked copy of it (`agent_trace.span.pending=true`) so `agent-trace view` shows running spans; only to a loopback endpoint, and not with tail sampling | `false` |
@@ -94,9 +94,9 @@
 #![deny(missing_docs)]
 #![warn(unreachable_pub)]
 
-// The folders, bottom up (ARCHITECTURE.md): `state` (process-wide state, a leaf), `config`,
-// `span`, `context`, `export`, `integrations`, and `install` on top. Each item is public
-// through one path, given here.
+// The folders (ARCHITECTURE.md); each imports only folders below it (tests/layout.rs):
+// Layers, bottom up: state < config < span < context < export < integrations < install.
+// Each item is public through one path, given here.
 mod config;
 mod context;
 pub mod export;
@@ -111,22 +111,24 @@ pub use config::{
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
 pub use context::{carriers, propagation};
-pub use export::crash::{shutdown_signal, PANIC_FLUSH_TIMEOUT};
-pub use install::{
-    builder, export_stats, force_flush, init, is_enabled, tail_stats, Builder, ShutdownError,
-    TraceGuard, DEFAULT_SHUTDOWN_TIMEOUT,
-};
+pub use export::guard::{force_flush, ShutdownError, TraceGuard};
+pub use export::panic_hook::PANIC_FLUSH_TIMEOUT;
+pub use export::signal::shutdown_signal;
+pub use export::status::{export_stats, is_enabled, tail_stats};
+pub use install::{builder, init, Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 #[cfg(feature = "reqwest")]
 pub use integrations::client;
 #[cfg(feature = "rmcp")]
 pub use integrations::mcp;
 #[cfg(feature = "async-openai")]
 pub use integrations::openai;
+#[cfg(feature = "receiver")]
+pub use integrations::receiver;
 #[cfg(feature = "tower")]
 pub use integrations::server;
 pub use integrations::{a2a, logs, testing};
 pub use span::outcome::{ErrorType, LlmChunk, LlmResponse, TokenUsage};
-pub use span::{semconv, task, CAPTURE_LIMIT};
+pub use span::{semconv, task, RequestCount, RequestNumber, ToAttributeValue, CAPTURE_LIMIT};
 pub use state::ExportStats;
 
 /// Re-exported so users and macro expansions name one version of the API crate.
@@ -140,9 +142,57 @@ pub use opentelemetry_sdk;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-/// Support for the macro expansions. Not public API.
+/// The Rust examples of `docs/`, compiled as doctests too.
+#[cfg(doctest)]
+mod docs_doctests {
+    #[doc = include_str!("../../docs/macros.md")]
+    struct Macros;
+    #[doc = include_str!("../../docs/protocols.md")]
+    struct Protocols;
+    #[doc = include_str!("../../docs/configuration.md")]
+    struct Configuration;
+    #[doc = include_str!("../../docs/operations.md")]
+    struct Operations;
+    #[doc = include_str!("../../docs/testing.md")]
+    struct Testing;
+    #[doc = include_str!("../../docs/troubleshooting.md")]
+    struct Troubleshooting;
+}
+
+/// What the macro expansions call, and nothing else, with the traits their diagnostics name
+/// (`tests/layout.rs` checks it against the expansions). Not a public API: names and
+/// signatures change freely; the behaviour lives in the modules named here.
 #[doc(hidden)]
-pub use span::private as __private;
+pub use expansions::__private;
+
+/// Holds `__private` so that only its public name is hidden, not the module: rustc's
+/// diagnostics then name its items by their short names (`Probe`, `HeadDebug`).
+mod expansions {
+    /// What the expansions call.
+    pub mod __private {
+        pub use crate::__agent_trace_probe as probe;
+        pub use crate::integrations::testing::own_process::run_in_own_process;
+        pub use crate::span::core::{ActiveSpan, SpanSlot};
+        pub use crate::span::probes::{
+            CaptureHead, CaptureHeadJson, CaptureOk, CaptureOkHead, CaptureOkHeadJson,
+            CaptureOkSerialize, CaptureSerialize, CaptureValue, CaptureValueHead,
+            CaptureValueHeadJson, CaptureValueSerialize, CaptureWhole, ChunkAny, ChunkResult,
+            ChunkValue, HeadDebug, HeadJson, KindBoxed, KindLocalBoxed, KindOptionBoxed,
+            KindOptionLocalBoxed, KindOptionStream, KindPlain, KindResultBoxed,
+            KindResultLocalBoxed, KindResultStream, KindStream, LlmAny, LlmResult, LlmValue, Probe,
+            RecordAny, RecordDebugResult, RecordDebugTypedResult, RecordErrorResult, RecordItemAny,
+            RecordItemResult, RecordResult, RecordTypedErrorResult, RecordTypedResult,
+        };
+        pub use crate::span::run::{call, call_once, instrument, instrument_with, Instrumented};
+        pub use crate::span::semconv::AGENT_TRACE_RESULT;
+        pub use crate::span::start::{
+            start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs, StopSequences,
+        };
+        pub use crate::span::stream::{
+            instrument_stream, stream_in_option, stream_in_result, StreamSpan,
+        };
+    }
+}
 
 /// Something a span can be linked to: it says that the span follows from, or was caused by,
 /// another one in another trace (fan-in: an aggregator consuming many queued messages; a

@@ -151,9 +151,17 @@ pub(crate) fn note_no_init() {
     {
         return;
     }
-    let message = "agent-trace: a traced function ran before agent_trace::init (or \
-                   builder().install()) was called, so its span is not recorded; call init at \
-                   start-up (README: \"No traces, or my trace is split in two\")";
+    warn(
+        "agent-trace: a traced function ran before agent_trace::init (or \
+         builder().install()) was called, so its span is not recorded; call init at start-up \
+         (docs/troubleshooting.md: \"No traces, or my trace is split in two\")",
+    );
+}
+
+/// A warning the user must see: through `tracing` when the application has a subscriber,
+/// else on stderr (nothing else would show it).
+#[cold]
+pub(crate) fn warn(message: &str) {
     if tracing::dispatcher::has_been_set() {
         tracing::warn!(target: "agent_trace", "{message}");
     } else {

@@ -83,3 +83,39 @@ fn tool_definitions_only_with_content_capture() {
     .expect("JSON");
     assert_eq!(recorded, definitions());
 }
+
+#[traced_tool(fields(app.limit = limit, app.big = big, app.low = low))]
+fn bounded(limit: Option<u32>, big: u64, low: i128) -> u64 {
+    big
+}
+
+#[test]
+fn field_values_keep_their_sign_type_and_absence() {
+    use agent_trace::opentelemetry::Value;
+    let cap = Capture::start();
+    cap.in_scope(|| bounded(None, u64::MAX, i128::MIN));
+    cap.in_scope(|| bounded(Some(3), 5, -5));
+    let spans = cap.spans();
+    assert_eq!(spans.len(), 2);
+    let attr = |i: usize, key: &str| {
+        spans[i]
+            .attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    // `None` is no attribute (not an empty string); out-of-range integers are their
+    // decimal text, never clamped or flipped in sign.
+    assert_eq!(attr(0, "app.limit"), None);
+    assert_eq!(
+        attr(0, "app.big"),
+        Some(Value::String(u64::MAX.to_string().into()))
+    );
+    assert_eq!(
+        attr(0, "app.low"),
+        Some(Value::String(i128::MIN.to_string().into()))
+    );
+    assert_eq!(attr(1, "app.limit"), Some(Value::I64(3)));
+    assert_eq!(attr(1, "app.big"), Some(Value::I64(5)));
+    assert_eq!(attr(1, "app.low"), Some(Value::I64(-5)));
+}

@@ -7,7 +7,7 @@ pub mod semconv;
 
 use std::time::Duration;
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::{Protocol, TraceGuard};
 
 /// Serves `app` on a free loopback port; the server runs until the test's runtime ends.

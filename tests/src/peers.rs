@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use agent_trace::testing::receiver::ReceivedSpan;
+use agent_trace::receiver::ReceivedSpan;
 
 /// A multi-threaded Tokio runtime, two workers, with timers and I/O.
 pub fn runtime() -> tokio::runtime::Runtime {
@@ -97,7 +97,7 @@ pub fn wait_listening(port: u16) {
 /// process traced as `rust-agent` exporting to `rx`. Returns the guard, the runtime the
 /// server runs in (keep both until the peer is done) and the agent's URL.
 pub fn serve_rust_agent<H, T>(
-    rx: &agent_trace::testing::receiver::OtlpReceiver,
+    rx: &agent_trace::receiver::OtlpReceiver,
     handler: H,
 ) -> (agent_trace::TraceGuard, tokio::runtime::Runtime, String)
 where
@@ -118,7 +118,7 @@ where
 /// `binary`: `env!("CARGO_BIN_EXE_mcp_http_server")`), in `mode` (`stateful` or
 /// `stateless`), exporting to `rx`.
 pub fn rust_mcp_http_server(
-    rx: &agent_trace::testing::receiver::OtlpReceiver,
+    rx: &agent_trace::receiver::OtlpReceiver,
     binary: &str,
     mode: &str,
 ) -> crate::Peer {

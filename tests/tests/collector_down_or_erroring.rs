@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use agent_trace::testing::receiver::{Behavior, OtlpReceiver};
+use agent_trace::receiver::{Behavior, OtlpReceiver};
 use agent_trace::Protocol;
 use agent_trace_tests::{balanced, builder_for, free_port, loss as incomplete, work};
 

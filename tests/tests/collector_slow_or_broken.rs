@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::process::Command;
 use std::time::Duration;
 
-use agent_trace::testing::receiver::{Behavior, OtlpReceiver};
+use agent_trace::receiver::{Behavior, OtlpReceiver};
 use agent_trace::Protocol;
 use agent_trace_tests::{balanced, builder_for, loss, work};
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::{a2a_call, agent_phase, agent_run, llm_call, traced_tool, Protocol};
 use agent_trace_tests::semconv::{self, Severity};
 use futures_util::StreamExt as _;

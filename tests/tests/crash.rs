@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::{Behavior, OtlpReceiver};
 
 /// Builds the child with `panic = "abort"` into a target directory of its own (so it never
 /// waits for the lock of the build running these tests) and returns its path.
@@ -85,7 +85,7 @@ fn under_panic_abort_the_queued_spans_and_the_panicking_ones_arrive() {
 
 /// Runs the child in `mode` (it panics while an integration's span is open) and returns the
 /// spans that reached the receiver once `expected` of them arrived (or 10 s passed).
-fn crash_in(mode: &str, expected: usize) -> Vec<agent_trace::testing::receiver::ReceivedSpan> {
+fn crash_in(mode: &str, expected: usize) -> Vec<agent_trace::receiver::ReceivedSpan> {
     let rx = OtlpReceiver::start().expect("receiver");
     let out = child(&rx, mode)
         .env("OTEL_BSP_SCHEDULE_DELAY", "600000")
@@ -120,7 +120,7 @@ fn crash_in(mode: &str, expected: usize) -> Vec<agent_trace::testing::receiver::
 
 /// The spans named `name`: at least one, and the first says `error.type=panic` when
 /// `panicked`, else has no error.
-fn check(spans: &[agent_trace::testing::receiver::ReceivedSpan], name: &str, panicked: bool) {
+fn check(spans: &[agent_trace::receiver::ReceivedSpan], name: &str, panicked: bool) {
     let found: Vec<_> = spans.iter().filter(|s| s.name == name).collect();
     assert!(!found.is_empty(), "no span {name:?}: {spans:#?}");
     let error = found[0].attr("error.type");
@@ -240,6 +240,81 @@ fn sigterm_with_shutdown_signal_delivers_every_span() {
     assert!(rest.contains("delivered 600 of 600"), "{rest}");
     let spans = rx.wait_for_spans(600, Duration::from_secs(10));
     assert_eq!(spans.len(), 600);
+}
+
+#[test]
+fn the_panic_flush_is_bounded_by_panic_flush_timeout_when_the_collector_never_answers() {
+    let rx = OtlpReceiver::start().expect("receiver");
+    rx.set_behavior(Behavior::Hang);
+    let started = Instant::now();
+    let mut c = child(&rx, "abort")
+        // Nothing is sent before the panic; an export waits up to a minute for an answer, so
+        // only the panic hook's bound can end the wait.
+        .envs([
+            ("OTEL_BSP_SCHEDULE_DELAY", "600000"),
+            ("OTEL_EXPORTER_OTLP_TIMEOUT", "60000"),
+        ])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn the child");
+    // Bounded: a child still running after 40 s is killed (by its PID) and the test fails.
+    let status = loop {
+        if let Some(status) = c.try_wait().expect("wait") {
+            break Some(status);
+        }
+        if started.elapsed() > Duration::from_secs(40) {
+            let _ = c.kill();
+            let _ = c.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    let status = status.expect("the child exited by itself, within 40 s");
+    assert!(!status.success(), "the child aborted: {status}");
+    // The bound plus the child's start-up and its 150 spans; far below the export timeout.
+    let limit = agent_trace::PANIC_FLUSH_TIMEOUT + Duration::from_secs(15);
+    assert!(took < limit, "exited after {took:?}, over {limit:?}");
+    assert!(
+        rx.requests() >= 1,
+        "the flush reached the (hanging) collector"
+    );
+}
+
+/// The child's stdout and stderr after running `mode` with WARN logs on.
+fn warnings_of(mode: &str) -> String {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let out = child(&rx, mode)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run the child");
+    assert!(out.status.success(), "{mode}: {}", out.status);
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn a_guard_dropped_right_after_init_is_named_with_the_fix() {
+    let out = warnings_of("guard-dropped");
+    assert!(out.contains("traced 42"), "{out}");
+    assert!(
+        out.contains("TraceGuard was dropped before any span ended")
+            && out.contains("let _guard = agent_trace::init(..)?;"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_panic_hook_replaced_after_init_is_named_at_the_next_flush() {
+    let out = warnings_of("hook-replaced");
+    assert!(
+        out.contains("panic hook that agent_trace::init installed was replaced")
+            && out.contains("Install other panic hooks before calling init"),
+        "{out}"
+    );
+    // Said once, although the guard's shutdown looks again.
+    assert_eq!(out.matches("was replaced").count(), 1, "{out}");
+    // Nothing replaced, nothing said.
+    assert!(!warnings_of("guard-dropped").contains("was replaced"));
 }
 
 /// A `Debug` that panics, as some do on bad state.

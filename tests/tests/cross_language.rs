@@ -15,7 +15,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use agent_trace::mcp::McpClientExt as _;
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, Protocol};
 use agent_trace_tests::peers::{
     assert_printed, runtime, serve_rust_agent, wait_listening, KillOnDrop,

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::Protocol;
 use agent_trace_tests::peers::{
     add_over_http, assert_child_of, assert_mcp_add_over_http, assert_printed, runtime,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::traced_tool;
 
 #[traced_tool]
@@ -132,7 +132,7 @@ fn attribute_value_limit_cuts_values_on_the_wire() {
 fn queue_size_from_env_bounds_memory_and_counts_drops() {
     agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
-    rx.set_behavior(agent_trace::testing::receiver::Behavior::Hang);
+    rx.set_behavior(agent_trace::receiver::Behavior::Hang);
     let guard = agent_trace::builder()
         .service_name("queue")
         .env(env_of(&[

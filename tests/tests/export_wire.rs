@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, traced_tool, Protocol};
 use agent_trace_tests::init_to;
 

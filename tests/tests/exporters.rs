@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use agent_trace::opentelemetry_sdk::error::OTelSdkResult;
 use agent_trace::opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use agent_trace::opentelemetry_sdk::Resource;
-use agent_trace::testing::receiver::{Behavior, OtlpReceiver};
+use agent_trace::receiver::{Behavior, OtlpReceiver};
 use agent_trace::testing::Capture;
 use agent_trace::{traced_tool, Compression, Protocol};
 use agent_trace_tests::builder_for;

@@ -4,8 +4,8 @@
 use std::io::{Read, Write};
 use std::time::Duration;
 
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::server::TraceLayer;
-use agent_trace::testing::receiver::OtlpReceiver;
 use agent_trace::{traced_tool, Protocol};
 use agent_trace_tests::init_to;
 use axum::routing::any;
@@ -21,7 +21,7 @@ fn raw_request(addr: std::net::SocketAddr, request: &[u8]) -> String {
     String::from_utf8_lossy(&buf[..n]).to_string()
 }
 
-fn attr(s: &agent_trace::testing::receiver::ReceivedSpan, key: &str) -> Option<String> {
+fn attr(s: &agent_trace::receiver::ReceivedSpan, key: &str) -> Option<String> {
     s.attr(key).map(str::to_string)
 }
 
@@ -148,7 +148,7 @@ fn a_six_mib_error_message_costs_no_span_of_its_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_receiver_keeps_a_bounded_number_of_request_headers() {
     agent_trace::isolate!();
-    use agent_trace::testing::receiver::MAX_KEPT_HEADERS;
+    use agent_trace::receiver::MAX_KEPT_HEADERS;
     let rx = OtlpReceiver::start().expect("receiver");
     let url = format!("{}/v1/traces", rx.http_endpoint());
     let client = reqwest::Client::new();

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::{agent_phase, traced_tool, Protocol, Sampler};
 
 static EVALUATED: AtomicUsize = AtomicUsize::new(0);
@@ -24,7 +24,7 @@ fn outer() -> u8 {
     step()
 }
 
-fn run(sampler: Sampler) -> (usize, Vec<agent_trace::testing::receiver::ReceivedSpan>) {
+fn run(sampler: Sampler) -> (usize, Vec<agent_trace::receiver::ReceivedSpan>) {
     EVALUATED.store(0, Ordering::SeqCst);
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = agent_trace_tests::builder_for("head", &rx.grpc_endpoint(), Protocol::Grpc)

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use agent_trace::client::TraceMiddleware;
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::server::{RequestId, TraceLayer};
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{a2a_call, traced_tool, Protocol};
 use axum::routing::post;
 use axum::{Extension, Router};

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use agent_trace::carriers::env::CommandExt as _;
 use agent_trace::mcp::{McpClientExt as _, TracedService};
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, Protocol};
 use agent_trace_tests::mcp::Tools;
 use agent_trace_tests::peers::runtime;
@@ -227,7 +227,7 @@ fn stdio_calls_make_one_trace_across_the_process_boundary() {
     assert_use_tools_trace(&spans, "mcp-server", "pipe");
 
     // The operation-duration metrics of both sides, with the outcome as error.type.
-    let named = |all: Vec<agent_trace::testing::receiver::ReceivedMetric>, name: &str| {
+    let named = |all: Vec<agent_trace::receiver::ReceivedMetric>, name: &str| {
         all.into_iter()
             .filter(|m| m.name == name)
             .collect::<Vec<_>>()

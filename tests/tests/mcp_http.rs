@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use agent_trace::mcp::McpClientExt as _;
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, Protocol};
 use rmcp::model::{CallToolRequestParams, ClientConfig, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt as _};

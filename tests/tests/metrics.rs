@@ -1,7 +1,7 @@
 //! Metrics arrive over real OTLP (gRPC and HTTP) beside the traces, with the right names,
 //! units and attributes.
 
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedMetric};
+use agent_trace::receiver::{OtlpReceiver, ReceivedMetric};
 use agent_trace::{a2a_call, agent_run, llm_call, traced_tool, Protocol};
 use serde_json::{json, Value};
 

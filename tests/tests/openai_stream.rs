@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::Protocol;
 use async_openai::config::OpenAIConfig;
 use async_openai::error::OpenAIError;

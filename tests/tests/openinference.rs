@@ -2,7 +2,7 @@
 //! is classified and carries its inputs and outputs under the OpenInference names; with it
 //! off, none of those attributes are sent. Copies are redacted like their originals.
 
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{a2a_call, agent_phase, llm_call, traced_tool, Protocol};
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use agent_trace::carriers::redis::{consume_item, consume_message, publish, push};
-use agent_trace::testing::receiver::{OtlpReceiver, ReceivedSpan};
+use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::{agent_phase, traced_tool, Protocol};
 use agent_trace_tests::RedisServer;
 use futures_util::StreamExt as _;

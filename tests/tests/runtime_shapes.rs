@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::{traced_tool, Protocol};
 use agent_trace_tests::{export_threads, init_to};
 

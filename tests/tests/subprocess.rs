@@ -4,7 +4,7 @@
 use std::process::{Command, Output};
 
 use agent_trace::carriers::env::CommandExt as _;
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::{agent_phase, Protocol};
 
 const CHILD: &str = env!("CARGO_BIN_EXE_child_agent");

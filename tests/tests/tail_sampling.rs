@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use agent_trace::opentelemetry_sdk::trace::{Sampler, SamplingDecision, ShouldSample as _};
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace::{agent_phase, traced_tool, Protocol};
 use opentelemetry::trace::{SpanKind, TraceId};
 

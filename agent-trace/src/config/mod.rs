@@ -12,8 +12,9 @@
 //! - `error.rs`: [`InitError`];
 //! - `report.rs`: what `init` says: the outcome line, unknown variables.
 //!
-//! Layering inside the folder: `error` and `types` are leaves, `env` reads into them,
-//! `resolve` and `report` use them. Nothing here imports another folder of the crate.
+//! Layers, bottom up: `error`, `types` < `env` < `report`, `resolve`. (Each file imports only
+//! files of the layers below it, checked by `tests/layout.rs`.) Of the other folders, only
+//! `state` is imported here.
 
 pub(crate) mod env;
 mod error;

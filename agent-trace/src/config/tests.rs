@@ -501,15 +501,15 @@ fn crate_docs() -> String {
         .join("\n")
 }
 
-/// Every variable the reader accepts has a row in the README's and the crate docs'
+/// Every variable the reader accepts has a row in docs/configuration.md's and the crate docs'
 /// configuration tables, named in full in the first cell, and every word a variable accepts
 /// is listed in its row; the boolean words are listed once, under the table.
 #[test]
 fn every_variable_and_value_is_in_both_configuration_tables() {
-    let readme = include_str!("../../../README.md");
+    let readme = include_str!("../../../docs/configuration.md");
     let docs = crate_docs();
     for (doc_name, doc, heading) in [
-        ("README.md", readme, "## Configuration"),
+        ("docs/configuration.md", readme, "## Configuration"),
         ("the crate docs", docs.as_str(), "# Configuration"),
     ] {
         let rows = table_rows(doc, heading);

@@ -6,7 +6,8 @@
 //!   process's environment, MCP `_meta`, Redis), each written and read with the installed
 //!   propagator (public as `agent_trace::carriers`).
 //!
-//! Layering: `carriers` uses `propagation`, never the reverse.
+//! Layers, bottom up: `carriers`, `propagation`. (Neither imports the other, checked by
+//! `tests/layout.rs`: carriers read and write through the installed global propagator.)
 
 pub mod carriers;
 pub mod propagation;

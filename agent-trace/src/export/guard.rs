@@ -1,28 +1,11 @@
 //! The running pipeline's handle: [`TraceGuard`] (flush, shutdown within a budget, honest
-//! counts), and the process-wide `export_stats`, `force_flush`, `tail_stats`, `is_enabled`.
+//! counts) and the process-wide [`force_flush`](crate::force_flush).
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::pipeline::Shared;
-use super::tail::{TailSampler, TailStats};
-use crate::state::{set_active, ExportStats, Installed, ACTIVE, GUARDS, INSTALL, LAST_STATS};
-
-/// What `install` keeps beside the state's `Installed`: the export pipeline and the tail
-/// sampler, for flush, stats and shutdown.
-pub(crate) struct Owned {
-    pub(crate) pipeline: Option<Arc<Shared>>,
-    pub(crate) tail: Option<Arc<TailSampler>>,
-}
-
-pub(crate) fn owned(i: &Installed) -> Option<&Owned> {
-    i.owned.as_deref()?.downcast_ref::<Owned>()
-}
-
-pub(crate) fn pipeline_of(i: &Installed) -> Option<Arc<Shared>> {
-    owned(i)?.pipeline.clone()
-}
+use super::status::{owned, pipeline_of};
+use crate::state::{set_active, ExportStats, ACTIVE, GUARDS, INSTALL, LAST_STATS};
 
 /// Why [`TraceGuard::shutdown`] could not deliver everything.
 #[derive(Debug, thiserror::Error)]
@@ -76,12 +59,24 @@ impl TraceGuard {
 impl Drop for TraceGuard {
     fn drop(&mut self) {
         if !self.done && GUARDS.fetch_sub(1, Ordering::SeqCst) == 1 {
-            let _ = shutdown_pipeline(self.shutdown_timeout);
+            let was_on = crate::state::enabled();
+            let stats = shutdown_pipeline(self.shutdown_timeout);
+            if was_on && stats.is_ok_and(|s| s.ended == 0) {
+                crate::state::warn(DROPPED_UNUSED);
+            }
         }
     }
 }
 
+/// What a guard dropped before any span ended says: most often `let _ = init(..)`, which drops
+/// the guard at once (and turns tracing off) although the log said tracing is on.
+pub(crate) const DROPPED_UNUSED: &str =
+    "agent-trace: the TraceGuard was dropped before any span ended, and tracing is off from \
+     here: `let _ = agent_trace::init(..)` drops it at once. Bind it for as long as the \
+     program runs: `let _guard = agent_trace::init(..)?;`";
+
 fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    super::panic_hook::warn_if_hook_replaced();
     let started = std::time::Instant::now();
     let installed = {
         let _lock = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
@@ -136,20 +131,10 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
     }
 }
 
-/// Counts of exported and dropped spans so far (all zero while tracing is off).
-pub fn export_stats() -> ExportStats {
-    match ACTIVE.load().as_deref().and_then(pipeline_of) {
-        Some(p) => p.stats(),
-        None => LAST_STATS
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unwrap_or_default(),
-    }
-}
-
 /// Sends everything queued now, waiting at most `timeout`; returns the counts, or an error
 /// with the counts if the queue could not be emptied in time or something was dropped.
 pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
+    super::panic_hook::warn_if_hook_replaced();
     let Some(pipeline) = ACTIVE.load().as_deref().and_then(pipeline_of) else {
         return Ok(ExportStats::default());
     };
@@ -164,18 +149,4 @@ pub fn force_flush(timeout: Duration) -> Result<ExportStats, ShutdownError> {
         }
         Err(s) => Err(ShutdownError::Incomplete(s)),
     }
-}
-
-/// What the tail sampler decided so far; `None` unless tail sampling is on
-/// (`AGENT_TRACE_KEEP_ERRORS`, `AGENT_TRACE_KEEP_SLOWER_THAN`).
-pub fn tail_stats() -> Option<TailStats> {
-    owned(ACTIVE.load().as_ref()?)?
-        .tail
-        .as_ref()
-        .map(|t| t.stats())
-}
-
-/// Whether spans are being recorded in this process.
-pub fn is_enabled() -> bool {
-    crate::state::enabled()
 }

@@ -9,11 +9,14 @@
 //! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;
 //! - `render.rs`: the waterfall drawing (also used by `agent-trace view`);
 //! - `metrics.rs`: the meter provider over OTLP (feature `metrics`);
-//! - `crash.rs`: the panic hook (bounded flush under `panic = "abort"`) and `shutdown_signal`.
+//! - `guard.rs`: `TraceGuard` (flush, bounded shutdown); `status.rs`: `is_enabled`,
+//!   `export_stats`, `tail_stats`;
+//! - `panic_hook.rs`: the panic hook (bounded flush under `panic = "abort"`), and the check
+//!   that nothing replaced it; `signal.rs`: `shutdown_signal`.
 //!
-//! Layering inside the folder: `render`, `redact`, `openinference` are leaves; `console` uses
-//! `render`; `prepare` uses `redact` and `openinference`; `pipeline` uses `prepare`; `tail` feeds `pipeline`; `build`
-//! uses everything but `tail` and `metrics`.
+//! Layers, bottom up: `openinference`, `redact`, `render`, `signal` < `console`, `prepare` <
+//! `pipeline` < `otlp`, `tail` < `build`, `metrics`, `status` < `panic_hook` < `guard`. (Each
+//! file imports only files of the layers below it, checked by `tests/layout.rs`.)
 //!
 //! Besides any OpenTelemetry SDK `SpanExporter` given to
 //! [`Builder::span_exporter`](crate::Builder::span_exporter), the pipeline can send spans
@@ -21,21 +24,25 @@
 
 pub(crate) mod build;
 mod console;
-pub(crate) mod crash;
 pub(crate) mod guard;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics;
 pub(crate) mod openinference;
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 pub(crate) mod otlp;
+pub(crate) mod panic_hook;
 pub(crate) mod pipeline;
 mod prepare;
 pub(crate) mod redact;
 mod render;
+pub(crate) mod signal;
+pub(crate) mod status;
 pub(crate) mod tail;
 
 pub use crate::config::{DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS};
 pub use console::ConsoleExporter;
 pub use redact::REDACTED;
-pub use render::{format_duration, render_trace, RenderOptions, SpanView};
+pub use render::{
+    format_duration, render_trace, RenderOptions, SpanView, MAX_BAR_WIDTH, MAX_DEPTH,
+};
 pub use tail::TailStats;

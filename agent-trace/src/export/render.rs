@@ -7,8 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::time::Duration;
 
-/// One span, as the renderer needs it.
+/// One span, as the renderer needs it. Made by the receiver and the console exporter; its
+/// fields may grow.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct SpanView {
     /// 32 lowercase hex digits.
     pub trace_id: String,
@@ -37,16 +39,60 @@ pub struct SpanView {
 }
 
 impl SpanView {
+    /// A span with these ids and name, of kind `INTERNAL`, no parent, service, times,
+    /// attributes, events or links: set the fields you need.
+    ///
+    /// ```
+    /// use agent_trace::export::{render_trace, RenderOptions, SpanView};
+    ///
+    /// let mut span = SpanView::new("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "plan");
+    /// span.service = "planner".into();
+    /// span.end_ns = 1_500_000;
+    /// assert!(render_trace(&[span], RenderOptions::default()).contains("plan [INTERNAL]"));
+    /// ```
+    pub fn new(
+        trace_id: impl Into<String>,
+        span_id: impl Into<String>,
+        name: impl Into<String>,
+    ) -> SpanView {
+        SpanView {
+            trace_id: trace_id.into(),
+            span_id: span_id.into(),
+            parent_span_id: None,
+            name: name.into(),
+            service: String::new(),
+            kind: "INTERNAL",
+            start_ns: 0,
+            end_ns: 0,
+            error: None,
+            attributes: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
     /// The span's duration.
     pub fn duration(&self) -> Duration {
         Duration::from_nanos(self.end_ns.saturating_sub(self.start_ns))
     }
 }
 
-/// How to draw.
+/// The widest time bar drawn; a wider [`RenderOptions::bar_width`] is drawn this wide.
+pub const MAX_BAR_WIDTH: usize = 1000;
+
+/// The widest service column; a longer service name is cut (`…`).
+const MAX_SERVICE_WIDTH: usize = 40;
+
+/// The deepest indentation drawn: spans nested deeper are drawn at this depth (flattened), so
+/// each line stays bounded however deep a trace is, and the drawing linear in its spans.
+pub const MAX_DEPTH: usize = 64;
+
+/// How to draw. Build it from `RenderOptions::default()` and set the fields you need (more
+/// may come).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct RenderOptions {
-    /// Width of the time bar, in characters.
+    /// Width of the time bar, in characters (at most [`MAX_BAR_WIDTH`]; 0 draws no bar).
     pub bar_width: usize,
     /// Print each span's attributes under it.
     pub attributes: bool,
@@ -92,11 +138,13 @@ pub fn render_trace(spans: &[SpanView], opts: RenderOptions) -> String {
         opts,
         t0: tree.t0,
         t1: tree.t1,
+        depth_limit: MAX_DEPTH * 3,
         svc_width: services
             .iter()
             .map(|s| s.chars().count())
             .max()
-            .unwrap_or(0),
+            .unwrap_or(0)
+            .min(MAX_SERVICE_WIDTH + 1),
     };
 
     // Depth-first, iteratively, with a guard against cycles in malformed input.
@@ -168,7 +216,7 @@ impl<'a> Tree<'a> {
             .map(|s| s.end_ns)
             .max()
             .unwrap_or(t0)
-            .max(t0 + 1);
+            .max(t0.saturating_add(1));
         Tree {
             roots,
             children,
@@ -213,19 +261,22 @@ struct Layout {
     t0: u64,
     t1: u64,
     svc_width: usize,
+    /// The longest child prefix drawn, in characters (three per level).
+    depth_limit: usize,
 }
 
 impl Layout {
     /// The bar of one span, `│  ███   │ `.
     fn bar(&self, s: &SpanView) -> String {
-        let width = self.opts.bar_width;
+        let width = self.opts.bar_width.min(MAX_BAR_WIDTH);
         if width == 0 {
             return String::new();
         }
         let w = width as u128;
-        let span_total = (self.t1 - self.t0) as u128;
-        let from = ((s.start_ns.saturating_sub(self.t0)) as u128 * w / span_total) as usize;
-        let to = ((s.end_ns.saturating_sub(self.t0)) as u128 * w / span_total) as usize;
+        let span_total = u128::from(self.t1.saturating_sub(self.t0)).max(1);
+        // A position on the bar, at most its width (a start after every end, from the wire, too).
+        let at = |t: u64| (u128::from(t.saturating_sub(self.t0)) * w / span_total).min(w) as usize;
+        let (from, to) = (at(s.start_ns), at(s.end_ns));
         let to = to.max(from + 1).min(width);
         let from = from.min(to - 1);
         let fill = if s.error.is_some() { '▓' } else { '█' };
@@ -268,17 +319,19 @@ impl Layout {
             out,
             "{bar}{dur:>9}  {svc:<svc_width$}  {prefix}{branch}{name} [{kind}]{status}",
             bar = self.bar(s),
-            svc = s.service,
+            svc = one_line(&s.service, MAX_SERVICE_WIDTH),
             name = s.name,
             kind = s.kind,
         );
         let child_prefix = match (root, last) {
             (true, _) => prefix.to_string(),
+            // Deeper than the limit: the children are drawn at this depth.
+            (false, _) if prefix.chars().count() >= self.depth_limit => prefix.to_string(),
             (false, true) => format!("{prefix}   "),
             (false, false) => format!("{prefix}│  "),
         };
         if self.opts.attributes {
-            let pad = " ".repeat(match self.opts.bar_width {
+            let pad = " ".repeat(match self.opts.bar_width.min(MAX_BAR_WIDTH) {
                 0 => 0,
                 w => w + 3,
             });

@@ -2,9 +2,11 @@
 //! (reqwest-middleware), MCP through rmcp, A2A JSON-RPC, model clients' types (async-openai),
 //! the `tracing` ecosystem, and the user's tests.
 //!
-//! Each file builds on the span core and the carriers and on nothing else here, except
-//! `a2a`, whose server span sits under `server`'s HTTP span at run time only (no import), and
-//! `testing`, which installs a pipeline for tests (it uses `install`'s pieces).
+//! Layers, bottom up: `a2a`, `client`, `logs`, `mcp`, `openai`, `receiver`, `server`,
+//! `testing`. Each builds on the span core, the carriers and the export pipeline, and none
+//! imports another (checked by `tests/layout.rs`): `a2a`'s server span sits under `server`'s
+//! HTTP span at run time only, and `receiver` (the OTLP receiver of tests and of
+//! `agent-trace view`) decodes with `export`'s span view.
 
 pub mod a2a;
 #[cfg(feature = "reqwest")]
@@ -14,6 +16,8 @@ pub mod logs;
 pub mod mcp;
 #[cfg(feature = "async-openai")]
 pub mod openai;
+#[cfg(feature = "receiver")]
+pub mod receiver;
 #[cfg(feature = "tower")]
 pub mod server;
 pub mod testing;

@@ -460,6 +460,65 @@ where
 mod tests {
     use super::split_host_port;
 
+    /// An error whose text is a megabyte, written a byte at a time.
+    #[derive(Debug)]
+    struct Huge;
+    impl std::fmt::Display for Huge {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            for _ in 0..1_000_000 {
+                f.write_str("x")?;
+            }
+            Ok(())
+        }
+    }
+
+    struct Failing;
+    impl tower_service::Service<http::Request<()>> for Failing {
+        type Response = http::Response<()>;
+        type Error = Huge;
+        type Future = std::future::Ready<Result<Self::Response, Huge>>;
+        fn poll_ready(
+            &mut self,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Result<(), Huge>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, _: http::Request<()>) -> Self::Future {
+            std::future::ready(Err(Huge))
+        }
+    }
+
+    #[test]
+    fn a_service_errors_text_is_bounded_like_every_other_message() {
+        use futures_util::FutureExt as _;
+        use tower_layer::Layer as _;
+        use tower_service::Service as _;
+        let cap = crate::testing::Capture::start();
+        let mut svc = super::TraceLayer::new().layer(Failing);
+        let mut request = http::Request::builder()
+            .uri("/x")
+            .body(())
+            .expect("request");
+        crate::carriers::http::inject_context(&cap.context(), request.headers_mut());
+        let answer = svc.call(request).now_or_never().expect("ready");
+        assert!(answer.is_err(), "the service's error is passed on as it is");
+        let spans = cap.spans();
+        let span = spans
+            .iter()
+            .find(|s| s.kind == opentelemetry::trace::SpanKind::Server);
+        let span = span.expect("the server span");
+        let opentelemetry::trace::Status::Error { description } = &span.status else {
+            panic!("an error status: {:?}", span.status);
+        };
+        let limit = crate::span::text::MESSAGE_LIMIT;
+        assert!(
+            description.len() <= limit + 4,
+            "{} bytes",
+            description.len()
+        );
+        assert!(description.starts_with("xxx"), "{description:.40}");
+    }
+
     #[test]
     fn host_header_splits_into_address_and_port() {
         assert_eq!(

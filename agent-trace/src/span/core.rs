@@ -444,7 +444,7 @@ pub(super) fn text_messages(role: &str, content: String) -> String {
 }
 
 /// The message of a panic payload (`&str` or `String`; anything else is described).
-pub fn panic_message(payload: &(dyn Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         text::cut(s, text::MESSAGE_LIMIT)
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -5,24 +5,23 @@
 //! - `start.rs`: the starters the macro expansions call and the attributes they compute.
 //! - `run.rs`: running a body inside a span (sync calls, futures); `stream.rs`: streams in
 //!   their span, and what a streamed model answer's chunks say.
-//! - `probes.rs`: the autoref-specialized probes that pick how a return value is recorded.
-//! - `private.rs`: `agent_trace::__private`, the list of what expansions call.
+//! - `probes/`: the autoref-specialized probes that pick how a return value is recorded
+//!   (what the expansions call of all these, `agent_trace::__private`, is listed in `lib.rs`).
 //! - `outcome.rs`, `instruments.rs`, `text.rs`, `semconv.rs`, `task.rs`: error and response
 //!   traits, metric measurements, bounded text, attribute keys, context across tasks.
 //!
-//! Layering inside the folder (checked by `tests/layout.rs`): `semconv`, `text`, `outcome`,
-//! `instruments` are leaves; `core` builds on them; `start`, `run`, `stream`, `probes`
-//! and `task` on `core`; `private` only re-exports.
+//! Layers, bottom up: `outcome`, `semconv`, `task`, `text` < `instruments` < `core` < `run`,
+//! `start`, `stream` < `probes`. (Each file imports only files of the layers below it, checked
+//! by `tests/layout.rs`.)
 
-mod core;
+pub(crate) mod core;
 pub(crate) mod instruments;
 pub(crate) mod outcome;
-pub mod private;
-mod probes;
-mod run;
+pub(crate) mod probes;
+pub(crate) mod run;
 pub mod semconv;
-mod start;
-mod stream;
+pub(crate) mod start;
+pub(crate) mod stream;
 pub mod task;
 pub(crate) mod text;
 
@@ -36,6 +35,7 @@ pub(crate) use run::{call, instrument};
 pub(crate) use start::server_attributes;
 #[cfg(feature = "async-openai")]
 pub(crate) use start::StopSequences;
+pub use start::{RequestCount, RequestNumber, ToAttributeValue};
 #[cfg(feature = "rmcp")]
 pub(crate) use {self::core::start_span_measured, instruments::Measure};
 

@@ -266,6 +266,26 @@ pub(crate) fn server_attributes(url: &str, out: &mut Vec<KeyValue>) {
 /// (Debug) or `%expr` (Display). An integer that does not fit in the attribute's `i64`
 /// (`u64`, `u128`, `i128` beyond it) is recorded as its decimal text, never clamped; `None`
 /// records no attribute.
+///
+/// Implement it for a type of your own to record it directly:
+///
+/// ```
+/// use agent_trace::opentelemetry::Value;
+///
+/// struct Tenant(u32);
+///
+/// impl agent_trace::ToAttributeValue for Tenant {
+///     fn to_attribute_value(&self) -> Option<Value> {
+///         Some(Value::I64(i64::from(self.0)))
+///     }
+/// }
+///
+/// #[agent_trace::traced_tool(fields(app.tenant = tenant))]
+/// fn bill(tenant: &Tenant) -> u32 {
+///     tenant.0
+/// }
+/// # bill(&Tenant(7));
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a span attribute value directly",
     label = "not a string, number or bool",
@@ -331,6 +351,14 @@ impl<T: ToAttributeValue> ToAttributeValue for Option<T> {
 /// Values of the `#[llm_call]` options recorded as doubles (`temperature`, `top_p`,
 /// `frequency_penalty`, `presence_penalty`): any number, or an `Option` of one (`None`
 /// records nothing), as clients keep them.
+///
+/// ```
+/// #[agent_trace::llm_call(model = "local-7b", temperature = temperature, max_tokens = limit)]
+/// fn complete(prompt: &str, temperature: Option<f32>, limit: u32) -> String {
+///     prompt.to_uppercase()
+/// }
+/// # complete("hi", Some(0.2), 64);
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a number a request parameter can be recorded from",
     label = "expected a number (`f32`, `f64`, an integer) or an `Option` of one"
@@ -342,7 +370,7 @@ pub trait RequestNumber {
 
 /// Values of the `#[llm_call]` options recorded as integers (`max_tokens`, `top_k`, `seed`,
 /// `choice_count`): any integer, or an `Option` of one (`None` records nothing). One beyond
-/// `i64` is recorded as its decimal text.
+/// `i64` is recorded as its decimal text. See [`RequestNumber`] for an example.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an integer a request parameter can be recorded from",
     label = "expected an integer or an `Option` of one"

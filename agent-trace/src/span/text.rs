@@ -59,7 +59,7 @@ pub(crate) fn bounded(
     limit: usize,
     args: impl FnOnce(&mut dyn fmt::Write) -> fmt::Result,
 ) -> String {
-    // The panic hook stays silent for a panic contained here (see `export/crash.rs`).
+    // The panic hook stays silent for a panic contained here (see `export/panic_hook.rs`).
     let formatted = crate::state::while_formatting(|| {
         catch_unwind(AssertUnwindSafe(|| {
             let mut w = Bounded {

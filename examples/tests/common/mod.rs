@@ -2,7 +2,7 @@
 
 use std::process::{Command, Output};
 
-use agent_trace::testing::receiver::OtlpReceiver;
+use agent_trace::receiver::OtlpReceiver;
 use agent_trace_tests::RedisServer;
 
 /// The demo binary.

@@ -3,6 +3,10 @@
 //! - `crash-child abort`: ends 150 spans, then panics inside a traced tool inside a phase.
 //! - `crash-child sigterm`: ends 600 spans, prints `ready`, waits for
 //!   `agent_trace::shutdown_signal()` (SIGTERM), then shuts tracing down and exits 0.
+//! - `guard-dropped`: `let _ = agent_trace::init(..)`, then a traced call (nothing is
+//!   exported; the WARN says why).
+//! - `hook-replaced`: sets a panic hook of its own after `init`, then flushes (the WARN names
+//!   it) and exits 0.
 //! - one mode per integration, each panicking while that integration's span is open:
 //!   `stream` (a traced model stream), `http` (a handler under `TraceLayer`, called through
 //!   `TraceMiddleware`), `a2a-server` (the stream `a2a::serve_stream` answers with),
@@ -44,10 +48,22 @@ fn main() {
             crash();
         }
         "sigterm" => sigterm(),
+        "guard-dropped" => {
+            // What rustc's help suggests after the `must_use` note: the guard is gone at once.
+            let _ = agent_trace::init("crash-child");
+            println!("traced {}", work(21));
+        }
+        "hook-replaced" => {
+            let guard = agent_trace::init("crash-child").expect("init");
+            std::panic::set_hook(Box::new(|_| eprintln!("the application's own hook")));
+            println!("traced {}", work(21));
+            let _ = agent_trace::force_flush(std::time::Duration::from_secs(5));
+            drop(guard);
+        }
         other => {
             if !integrations::run(other) {
                 eprintln!(
-                    "unknown mode {other:?}: abort, sigterm, {}",
+                    "unknown mode {other:?}: abort, sigterm, guard-dropped, hook-replaced, {}",
                     integrations::MODES.join(", ")
                 );
                 std::process::exit(2);

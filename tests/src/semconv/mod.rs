@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use agent_trace::testing::receiver::ReceivedMetric;
+use agent_trace::receiver::ReceivedMetric;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
 use opentelemetry_proto::tonic::trace::v1::Span;
@@ -153,6 +153,8 @@ pub fn classify(reg: &Registry, span: &Span) -> Option<String> {
             "invoke_agent" | "invoke_workflow" => "gen_ai.invocation.internal".into(),
             _ => return None,
         }
+    } else if attr("agent.phase").is_some() {
+        "agent_trace.phase".into()
     } else if attr("a2a.method.name").is_some() {
         side("a2a.client", "a2a.server")
     } else if attr("http.request.method").is_some() {
@@ -242,6 +244,15 @@ fn check_span(reg: &Registry, span: &Span, report: &mut Report) {
         .entry(ty.clone().unwrap_or_else(|| "-".into()))
         .or_default() += 1;
     let Some(ty) = ty.and_then(|t| reg.spans.get(&t)) else {
+        // A span the checker cannot classify would escape the kind, name and attribute
+        // checks: a misspelled `gen_ai.operation.name`, a span of no type any registry
+        // defines.
+        report.add(
+            Severity::Violation,
+            &subject,
+            "unclassified",
+            "no span type of the registries matches its discriminating attributes".into(),
+        );
         return;
     };
     let subject = format!("{subject} ({})", ty.id);
@@ -676,6 +687,28 @@ mod tests {
             about_original(&check(&reg, client("_OTHER"))),
             [Severity::Violation]
         );
+    }
+
+    #[test]
+    fn a_misspelled_operation_name_is_a_violation() {
+        let reg = load(&[]);
+        let span = |op: &str| Span {
+            name: format!("{op} search"),
+            kind: 1,
+            attributes: vec![
+                text("gen_ai.operation.name", op),
+                text("gen_ai.tool.name", "search"),
+            ],
+            ..Default::default()
+        };
+        let unclassified = |r: &Report| {
+            r.findings
+                .iter()
+                .filter(|f| f.severity == Severity::Violation && f.rule == "unclassified")
+                .count()
+        };
+        assert_eq!(unclassified(&check(&reg, span("execute_tool"))), 0);
+        assert_eq!(unclassified(&check(&reg, span("execute_tol"))), 1);
     }
 
     #[test]

@@ -29,7 +29,7 @@
 //!
 //! Bad input never fails: members that are not strings are ignored, an invalid
 //! `traceparent` gives a context without a remote parent (a new trace starts), and the
-//! propagators' own limits apply (`tracestate` members, baggage bytes; see the README's
+//! propagators' own limits apply (`tracestate` members, baggage bytes; see docs/protocols.md's
 //! "Limits on incoming context"). The work is linear in the size of the values read.
 
 use opentelemetry::propagation::{Extractor, Injector};

@@ -8,6 +8,9 @@
 //! `uberctx-*` baggage) are implemented here too: no propagator crate for them exists for the
 //! opentelemetry 0.33 line. Every extractor is total and linear in its input: malformed input
 //! yields the context it was given, unchanged, never a panic and never a partial span context.
+//!
+//! Layers, bottom up: `b3`, `baggage`, `jaeger`, `trace_context`. One file per format, none
+//! importing another (`tests/layout.rs`); the composite propagator is here.
 
 use opentelemetry::baggage::{BaggageExt as _, KeyValueMetadata};
 use opentelemetry::propagation::{

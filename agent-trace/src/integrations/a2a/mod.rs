@@ -52,6 +52,8 @@
 //! # rt.block_on(ask_coder("fix the bug")).unwrap();
 //! # rt.block_on(handle(json!({"id": 1, "method": "SendMessage"})));
 //! ```
+//!
+//! Layers, bottom up: `stream` < `sse`. (`tests/layout.rs`)
 
 use std::borrow::Cow;
 use std::future::Future;

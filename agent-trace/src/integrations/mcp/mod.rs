@@ -88,6 +88,9 @@
 //! client was made. Other messages without a context (notifications, the `GET` event stream,
 //! the closing `DELETE`) go out untouched, and `TraceLayer` gives such MCP requests no span:
 //! a session leaves no trace of its own on the server.
+//!
+//! Layers, bottom up: `client`, `over_http`, `server`. None imports another
+//! (`tests/layout.rs`); what they share is here.
 
 use std::borrow::Cow;
 use std::future::Future;

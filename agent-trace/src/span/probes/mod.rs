@@ -31,6 +31,8 @@
 //! larger than the highest rung's plus one still works (auto-deref), a smaller one skips
 //! rungs; the behaviour tests of every ladder (`tool_outcomes.rs`, `llm_and_agent_run.rs`,
 //! `streams.rs`, `a2a.rs`) fail when a depth is wrong.
+//!
+//! Layers, bottom up: `capture`, `stream_out`. (`tests/layout.rs`)
 
 use std::borrow::Cow;
 use std::fmt;

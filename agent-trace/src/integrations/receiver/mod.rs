@@ -1,15 +1,19 @@
-//! An OTLP trace receiver on 127.0.0.1: gRPC and HTTP/protobuf, the real wire format.
+//! An OTLP trace receiver on 127.0.0.1: gRPC and HTTP/protobuf, the real wire format
+//! (feature `receiver`). `agent-trace view` is built on it, and tests use it to check what goes
+//! over the wire.
 //!
 //! It runs on a thread of its own with its own runtime, so sync tests, async tests and
 //! examples can all use it. Its [`Behavior`] can be changed at any time to script faults:
 //! answer with an error status, or accept a request and never answer.
 //!
 //! ```
-//! use agent_trace::testing::receiver::OtlpReceiver;
+//! use agent_trace::receiver::OtlpReceiver;
 //! let rx = OtlpReceiver::start().unwrap();
 //! assert!(rx.grpc_endpoint().starts_with("http://127.0.0.1:"));
 //! assert!(rx.spans().is_empty());
 //! ```
+//!
+//! Layers, bottom up: `tls`, `wire`. (`tests/layout.rs`)
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -70,9 +74,13 @@ pub enum Behavior {
     },
 }
 
-use super::wire::metrics_from_request;
-use super::wire::{http_answer, partial, request_body};
-pub use super::wire::{spans_from_request, ReceivedMetric, ReceivedSpan};
+#[cfg(feature = "tls")]
+mod tls;
+mod wire;
+
+use wire::metrics_from_request;
+use wire::{http_answer, partial, request_body};
+pub use wire::{spans_from_request, ReceivedMetric, ReceivedSpan};
 
 /// How many raw requests wait for `take_requests` before the oldest are dropped.
 const MAX_RAW_REQUESTS: usize = 10_000;
@@ -465,7 +473,7 @@ async fn serve(
     let app = app.with_state(st);
     #[cfg(feature = "tls")]
     if let Some((cert, key)) = &tls {
-        let Ok(http_l) = super::tls::TlsListener::new(http_l, cert, key) else {
+        let Ok(http_l) = tls::TlsListener::new(http_l, cert, key) else {
             return;
         };
         tokio::select! {

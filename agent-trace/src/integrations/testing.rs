@@ -27,15 +27,9 @@
 //! assert_eq!(span.attr("tool.success"), Some("true".to_string()));
 //! ```
 //!
-//! With the `receiver` feature, [`receiver::OtlpReceiver`] receives real OTLP (gRPC and
-//! HTTP/protobuf) on 127.0.0.1, for tests that check what goes over the wire.
-
-#[cfg(feature = "receiver")]
-pub mod receiver;
-#[cfg(all(feature = "receiver", feature = "tls"))]
-mod tls;
-#[cfg(feature = "receiver")]
-mod wire;
+//! With the `receiver` feature, [`OtlpReceiver`](crate::receiver::OtlpReceiver) receives
+//! real OTLP (gRPC and HTTP/protobuf) on 127.0.0.1, for tests that check what goes over the
+//! wire.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -376,7 +370,7 @@ impl fmt::Display for SpanTree {
     }
 }
 
-/// Set in a child process started by [`run_in_own_process`]: the name of the one test it runs.
+/// Set in a child process started by [`isolate!`](crate::isolate): the name of the one test it runs.
 const ISOLATED_TEST: &str = crate::config::env::AGENT_TRACE_ISOLATED_TEST;
 
 /// Runs the calling test in a process of its own, as cargo-nextest does. Put it first in a
@@ -407,7 +401,7 @@ const ISOLATED_TEST: &str = crate::config::env::AGENT_TRACE_ISOLATED_TEST;
 macro_rules! isolate {
     () => {{
         fn __agent_trace_isolate_here() {}
-        if !$crate::testing::run_in_own_process(::std::any::type_name_of_val(
+        if !$crate::__private::run_in_own_process(::std::any::type_name_of_val(
             &__agent_trace_isolate_here,
         )) {
             return;
@@ -418,31 +412,37 @@ macro_rules! isolate {
 /// What [`isolate!`](crate::isolate) calls: `here` is the type name of a function item
 /// declared inside the test (`binary::path::to::test::item`). Returns whether the test body
 /// should run in this process; when it starts a child, panics if the child's test failed.
-pub fn run_in_own_process(here: &str) -> bool {
-    let name = test_name_of(here);
-    let under_nextest = std::env::var("NEXTEST_EXECUTION_MODE").as_deref()
-        == Ok("process-per-test")
-        || std::env::var_os("NEXTEST_RUN_ID").is_some();
-    if under_nextest || std::env::var(ISOLATED_TEST).as_deref() == Ok(name.as_str()) {
-        return true;
+/// Public only through `__private`, for the expansion.
+pub(crate) mod own_process {
+    use super::*;
+
+    /// See the module docs.
+    pub fn run_in_own_process(here: &str) -> bool {
+        let name = test_name_of(here);
+        let under_nextest = std::env::var("NEXTEST_EXECUTION_MODE").as_deref()
+            == Ok("process-per-test")
+            || std::env::var_os("NEXTEST_RUN_ID").is_some();
+        if under_nextest || std::env::var(ISOLATED_TEST).as_deref() == Ok(name.as_str()) {
+            return true;
+        }
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let out = std::process::Command::new(exe)
+            .args([name.as_str(), "--exact", "--test-threads=1", "--nocapture"])
+            .env(ISOLATED_TEST, &name)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run the test in its own process");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        print!("{stdout}");
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+        // "1 passed": a name that matched no test must not pass quietly.
+        assert!(
+            out.status.success() && stdout.contains(" 1 passed"),
+            "`{name}` failed in its own process ({})",
+            out.status
+        );
+        false
     }
-    let exe = std::env::current_exe().expect("the test binary's path");
-    let out = std::process::Command::new(exe)
-        .args([name.as_str(), "--exact", "--test-threads=1", "--nocapture"])
-        .env(ISOLATED_TEST, &name)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("run the test in its own process");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
-    // "1 passed": a name that matched no test must not pass quietly.
-    assert!(
-        out.status.success() && stdout.contains(" 1 passed"),
-        "`{name}` failed in its own process ({})",
-        out.status
-    );
-    false
 }
 
 /// The test harness's name for a test, from the type name of an item inside it: the crate

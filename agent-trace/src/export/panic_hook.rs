@@ -1,5 +1,4 @@
-//! When the process is about to die: the panic hook `init` installs, and
-//! [`shutdown_signal`](crate::shutdown_signal) for SIGTERM.
+//! The panic hook `init` installs, for the moment the process is about to die.
 //!
 //! The hook is chained in front of the one the application had (the default message, an
 //! error reporter's): it runs once per panic, then calls the previous hook. It does two
@@ -15,6 +14,7 @@
 //!   the hook only keeps the panic's message for the spans the unwinding drops (a future or
 //!   stream dropped by a panic records `error.type=panic`, not a cancellation).
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Once;
 use std::time::Duration;
 
@@ -24,12 +24,23 @@ use std::time::Duration;
 pub const PANIC_FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 
 static HOOK: Once = Once::new();
+/// The address of the installed hook's closure (it holds the previous hook, so it is not
+/// zero-sized and its box has an address of its own); 0 before `install_panic_hook`.
+static HOOK_ADDRESS: AtomicUsize = AtomicUsize::new(0);
+/// Whether the replaced hook was already reported.
+static REPORTED: AtomicBool = AtomicBool::new(false);
+
+type Hook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+fn address(hook: &Hook) -> usize {
+    &**hook as *const (dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send) as *const () as usize
+}
 
 /// Chains the hook in front of the current one; only the first call does anything.
 pub(crate) fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
+        let hook: Hook = Box::new(move |info| {
             if crate::state::formatting() {
                 return; // contained by agent-trace: not the application's panic
             }
@@ -40,9 +51,45 @@ pub(crate) fn install_panic_hook() {
                 crate::state::set_panic_message(crate::span::panic_message(info.payload()));
             }
             previous(info);
-        }));
+        });
+        HOOK_ADDRESS.store(address(&hook), Ordering::Relaxed);
+        std::panic::set_hook(hook);
     });
 }
+
+/// Whether the process's panic hook is no longer the one `init` installed: something set its
+/// own afterwards (color-eyre, human-panic, a test harness). Looked at by taking the hook and
+/// putting it back at once, never on a panicking thread.
+pub(crate) fn hook_replaced() -> bool {
+    let ours = HOOK_ADDRESS.load(Ordering::Relaxed);
+    if ours == 0 || std::thread::panicking() {
+        return false;
+    }
+    let current = std::panic::take_hook();
+    let replaced = address(&current) != ours;
+    std::panic::set_hook(current);
+    replaced
+}
+
+/// At a flush or shutdown: says once per process, as a WARN, that the panic hook was replaced
+/// after `init`, and what that costs.
+pub(crate) fn warn_if_hook_replaced() {
+    if REPORTED.load(Ordering::Relaxed) || !hook_replaced() {
+        return;
+    }
+    if REPORTED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    crate::state::warn(HOOK_REPLACED);
+}
+
+/// What [`warn_if_hook_replaced`] says.
+pub(crate) const HOOK_REPLACED: &str =
+    "agent-trace: the panic hook that agent_trace::init installed was replaced by another one \
+     (color-eyre, human-panic, std::panic::set_hook): under panic = \"abort\" a panic will not \
+     end the open spans nor send the queued ones, and with unwinding a future dropped by a \
+     panic says `cancelled`. Install other panic hooks before calling init: agent-trace chains \
+     in front of the hook it finds";
 
 /// Ends every open span with the panic recorded and flushes, within the bound.
 #[cfg(panic = "abort")]
@@ -65,74 +112,7 @@ fn before_abort(payload: &(dyn std::any::Any + Send)) {
         cx.span().end();
     }
     let active = crate::state::ACTIVE.load();
-    if let Some(pipeline) = active.as_deref().and_then(super::guard::pipeline_of) {
+    if let Some(pipeline) = active.as_deref().and_then(super::status::pipeline_of) {
         let _ = pipeline.flush(PANIC_FLUSH_TIMEOUT);
     }
-}
-
-/// Resolves when the process is asked to stop: SIGTERM (what Kubernetes and most process
-/// managers send) or SIGINT (Ctrl-C); on non-Unix platforms, Ctrl-C. Hand it to your
-/// server's graceful shutdown, then let the [`TraceGuard`](crate::TraceGuard) drop (or call
-/// its `shutdown`): every span ended before the signal is delivered, within the guard's
-/// shutdown timeout. Without it, SIGTERM ends the process at once and the queued spans are
-/// lost. Needs a Tokio runtime with I/O enabled (`#[tokio::main]` has it). Called inside the
-/// runtime, the handlers are registered at the call, so a signal that arrives between the
-/// call and the first poll is not missed (outside one, at the first poll).
-///
-/// ```no_run
-/// # async fn serve_until(_stop: impl std::future::Future<Output = ()>) {}
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let guard = agent_trace::init("orchestrator")?;
-/// // With axum: axum::serve(listener, app).with_graceful_shutdown(agent_trace::shutdown_signal())
-/// serve_until(agent_trace::shutdown_signal()).await;
-/// guard.shutdown()?; // or let it drop
-/// # Ok(())
-/// # }
-/// ```
-pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
-    // Registered now when called inside a runtime (so a signal right after this call is not
-    // missed), else on the first poll.
-    #[cfg(unix)]
-    let early = tokio::runtime::Handle::try_current()
-        .ok()
-        .and_then(|_| signals().ok());
-    async move {
-        #[cfg(unix)]
-        {
-            let registered = match early {
-                Some(s) => Ok(s),
-                None => signals(),
-            };
-            match registered {
-                Ok((mut term, mut int)) => {
-                    std::future::poll_fn(|cx| {
-                        let term = term.poll_recv(cx).is_ready();
-                        match term || int.poll_recv(cx).is_ready() {
-                            true => std::task::Poll::Ready(()),
-                            false => std::task::Poll::Pending,
-                        }
-                    })
-                    .await;
-                }
-                // No signal handler could be registered: Ctrl-C alone.
-                Err(_) => {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-/// SIGTERM and SIGINT (Ctrl-C) handlers.
-#[cfg(unix)]
-fn signals() -> std::io::Result<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)> {
-    use tokio::signal::unix::{signal, SignalKind};
-    Ok((
-        signal(SignalKind::terminate())?,
-        signal(SignalKind::interrupt())?,
-    ))
 }
