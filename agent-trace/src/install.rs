@@ -349,6 +349,22 @@ impl Builder {
         self
     }
 
+    /// Prices per model, for the cost of model calls and agents
+    /// (`agent_trace.usage.cost`); wins over `AGENT_TRACE_PRICES`. See [`Prices`](crate::Prices).
+    ///
+    /// ```
+    /// use agent_trace::{ModelPrice, Prices};
+    /// let builder = agent_trace::builder()
+    ///     .prices(Prices::new().with_model("gpt-4o-mini", ModelPrice::per_token(1.5e-7, 6e-7)));
+    /// # drop(builder);
+    /// ```
+    ///
+    /// Corresponding environment variable: `AGENT_TRACE_PRICES`.
+    pub fn prices(mut self, prices: crate::Prices) -> Self {
+        self.o.prices = Some(prices);
+        self
+    }
+
     /// Compression of OTLP requests (wins over `OTEL_EXPORTER_OTLP_COMPRESSION`); `None` for
     /// none. gzip needs the cargo feature `gzip`.
     ///
@@ -619,6 +635,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         test_only: false,
         settings: Vec::new(),
         head: head_of(sampler),
+        prices: config.prices.clone(),
         owned: Some(Arc::new(Owned {
             pipeline: shared,
             tail,

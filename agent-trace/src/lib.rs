@@ -72,6 +72,7 @@
 //! | `AGENT_TRACE_LIBRARY_ROOT_SPANS` | `true`, `false`: let `tracing` spans of libraries (`rmcp`, `hyper`, `tonic`, `reqwest`, `axum`, …) start traces of their own; off, they are bridged only inside an existing trace | `false` |
 //! | `AGENT_TRACE_BRIDGE_DETAILS` | `true`, `false`: bridged `tracing` spans keep their thread id and name, busy and idle times, and absolute source paths; off, they carry none of these and a source path outside the workspace is made relative (`rmcp-3.11.0/src/service.rs`) | `false` |
 //! | `AGENT_TRACE_PENDING_SPANS` | `true`, `false`: when a span starts, also export a marked copy of it (`agent_trace.span.pending=true`) so `agent-trace view` shows running spans; only to a loopback endpoint, and not with tail sampling | `false` |
+//! | `AGENT_TRACE_PRICES` | the path of a JSON file in LiteLLM's format (`model_prices_and_context_window.json`): with it, model-call and `invoke_agent` spans record `agent_trace.usage.cost` | none: no cost |
 //! | `RUST_LOG` | `tracing` filter directives | `info` |
 //! | `OTEL_ENABLED` (Python-era alias) | `false` disables, like `OTEL_SDK_DISABLED=true` | |
 //! | `OTEL_SAMPLING_RATE` (Python-era alias) | a ratio: `parentbased_traceidratio` with it | |
@@ -107,7 +108,7 @@ mod state;
 
 pub use agent_trace_macros::{a2a_call, a2a_span, agent_phase, agent_run, llm_call, traced_tool};
 pub use config::{
-    Compression, Exporter, InitError, LogFormat, Propagator, Protocol, Sampler,
+    Compression, Exporter, InitError, LogFormat, PricesError, Propagator, Protocol, Sampler,
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
 pub use context::{carriers, propagation};
@@ -129,7 +130,7 @@ pub use integrations::server;
 pub use integrations::{a2a, logs, testing};
 pub use span::outcome::{ErrorType, LlmChunk, LlmResponse, TokenUsage};
 pub use span::{semconv, task, RequestCount, RequestNumber, ToAttributeValue, CAPTURE_LIMIT};
-pub use state::ExportStats;
+pub use state::{ExportStats, ModelPrice, Prices};
 
 /// Re-exported so users and macro expansions name one version of the API crate.
 pub use opentelemetry;
@@ -242,6 +243,36 @@ impl<L: IntoLink + ?Sized> IntoLink for &L {
     fn span_context(&self) -> Option<opentelemetry::trace::SpanContext> {
         (**self).span_context()
     }
+}
+
+/// The current context with `id` as the conversation: every span started in it (attach it,
+/// or run a future in it with `FutureExt::with_context`), here and in the services it calls
+/// through the carriers (with the `baggage` propagator, on by default), carries
+/// `gen_ai.conversation.id`, so a backend's session view groups the conversation whole.
+/// `#[agent_run(conversation_id = ..)]` and an A2A request's `contextId` do the same.
+///
+/// ```
+/// let _in = agent_trace::in_conversation("chat-42").attach();
+/// // every span started here, and in the agents called from here, is in `chat-42`
+/// ```
+pub fn in_conversation(id: impl Into<String>) -> opentelemetry::Context {
+    span::conversation::carry(opentelemetry::Context::current(), id.into())
+}
+
+/// The conversation the current context is in (see [`in_conversation`]), from its baggage;
+/// `None` outside one.
+///
+/// ```
+/// let _in = agent_trace::in_conversation("chat-42").attach();
+/// assert_eq!(agent_trace::current_conversation_id().as_deref(), Some("chat-42"));
+/// ```
+pub fn current_conversation_id() -> Option<String> {
+    use opentelemetry::baggage::BaggageExt as _;
+    opentelemetry::Context::map_current(|cx| {
+        cx.baggage()
+            .get(semconv::GEN_AI_CONVERSATION_ID)
+            .map(|v| v.as_str().to_string())
+    })
 }
 
 /// Adds an attribute to the current span, whatever made it: a macro span

@@ -32,13 +32,56 @@ pub(crate) struct Installed {
     /// What `install` keeps for flush, stats and shutdown (the export pipeline, the tail
     /// sampler). Opaque here, so this module depends on neither.
     pub(crate) owned: Option<Arc<dyn Any + Send + Sync>>,
+    /// Prices per model, for the cost on model-call and agent spans; `None`: no cost.
+    pub(crate) prices: Option<Arc<Prices>>,
 }
+
+/// Prices per token of the models an application calls: with them, each model-call span
+/// records its cost (`agent_trace.usage.cost`) and each `invoke_agent` span the cost of the
+/// model calls that agent made itself. Read from a file in LiteLLM's format
+/// (`AGENT_TRACE_PRICES`, or [`Prices::from_litellm_json`]) or built in code; agent-trace
+/// has no prices of its own, which would go stale. A model without a price gets no cost
+/// (and one WARN), never a wrong number.
+///
+/// ```
+/// use agent_trace::{ModelPrice, Prices};
+///
+/// let prices = Prices::new()
+///     .with_model("local-7b", ModelPrice::per_token(0.000_000_1, 0.000_000_2));
+/// let _guard = agent_trace::builder().prices(prices).install();
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prices {
+    pub(crate) models: std::collections::HashMap<String, ModelPrice>,
+}
+
+/// What one model costs per token, in the currency of its source (USD for LiteLLM's file).
+/// Cached input tokens are priced at `cache_read` and `cache_write` when given, else as
+/// other input tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct ModelPrice {
+    /// Per input token (not read from or written to a cache).
+    pub input: f64,
+    /// Per output token (reasoning tokens included, as the providers count them).
+    pub output: f64,
+    /// Per input token read from the provider's prompt cache.
+    pub cache_read: Option<f64>,
+    /// Per input token written to the provider's prompt cache.
+    pub cache_write: Option<f64>,
+}
+
+/// Models that had no price, each warned about once (at most 256 remembered, so a stream of
+/// odd model names cannot grow it without bound).
+pub(crate) static UNPRICED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 #[cfg(feature = "metrics")]
 /// The instruments, made once per pipeline.
 #[derive(Debug)]
 pub(crate) struct Instruments {
     pub(crate) provider: opentelemetry_sdk::metrics::SdkMeterProvider,
+    pub(crate) inference_calls: opentelemetry::metrics::Histogram<u64>,
+    pub(crate) tool_calls: opentelemetry::metrics::Histogram<u64>,
     pub(crate) inference_duration: opentelemetry::metrics::Histogram<f64>,
     pub(crate) input_tokens: opentelemetry::metrics::Counter<u64>,
     pub(crate) output_tokens: opentelemetry::metrics::Counter<u64>,

@@ -220,3 +220,48 @@ invoke_agent reviewer [INTERNAL]
 "
     );
 }
+
+#[agent_trace::traced_tool]
+fn helper_tool() -> u8 {
+    1
+}
+
+#[agent_run(name = "host", conversation_id = session)]
+fn host(session: &str) -> u8 {
+    // Work started inside the agent, and by its code later, is in the conversation.
+    assert_eq!(
+        agent_trace::current_conversation_id().as_deref(),
+        Some(session)
+    );
+    helper_tool()
+}
+
+#[test]
+fn a_conversation_named_by_an_agent_reaches_every_span_inside_it() {
+    let cap = Capture::start();
+    cap.in_scope(|| {
+        host("conv-7");
+        // Outside the agent, no conversation; in one set by a call, every span is in it.
+        assert_eq!(agent_trace::current_conversation_id(), None);
+        let _in = agent_trace::in_conversation("conv-8").attach();
+        helper_tool();
+    });
+    let spans = cap.spans();
+    let conversation = |name: &str| -> Vec<String> {
+        spans
+            .iter()
+            .filter(|s| s.name == name)
+            .map(|s| {
+                s.attributes
+                    .iter()
+                    .find(|(k, _)| k == "gen_ai.conversation.id")
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(conversation("invoke_agent host"), ["conv-7"]);
+    let mut tools = conversation("execute_tool helper_tool");
+    tools.sort();
+    assert_eq!(tools, ["conv-7", "conv-8"]);
+}

@@ -45,6 +45,37 @@ fn demo_exports_one_connected_trace_across_services() {
         assert!(services.contains(s), "{s} missing from {services:?}");
     }
 
+    // One conversation: every span of every service carries its id, from the baggage.
+    let conversations: BTreeSet<Option<&str>> = in_trace
+        .iter()
+        .map(|s| s.attr("gen_ai.conversation.id"))
+        .collect();
+    assert_eq!(conversations.len(), 1, "{conversations:?}");
+    let id = conversations.into_iter().next().flatten();
+    assert!(id.is_some_and(|c| c.starts_with("demo-")), "{id:?}");
+
+    // The research agent's own usage and cost, rolled up from its model call.
+    let research_run = in_trace
+        .iter()
+        .find(|s| s.name == "invoke_agent research-agent" && s.kind == "INTERNAL")
+        .expect("the research agent's run");
+    let research_chat = in_trace
+        .iter()
+        .find(|s| s.service == "research-agent" && s.name.starts_with("chat "))
+        .expect("its model call");
+    for key in [
+        "gen_ai.usage.input_tokens",
+        "gen_ai.usage.output_tokens",
+        "agent_trace.usage.cost",
+    ] {
+        assert!(research_chat.attr(key).is_some(), "{key} on the call");
+        assert_eq!(
+            research_run.attr(key),
+            research_chat.attr(key),
+            "{key} rolled up"
+        );
+    }
+
     // Every parent is in the trace: no orphans across the process boundaries.
     let ids: BTreeSet<&str> = in_trace.iter().map(|s| s.span_id.as_str()).collect();
     for s in &in_trace {
@@ -80,10 +111,8 @@ fn demo_exports_one_connected_trace_across_services() {
         assert!(s
             .attr("a2a.message.id")
             .is_some_and(|t| t.starts_with("msg-")));
-        assert_eq!(
-            s.attr("gen_ai.conversation.id"),
-            Some(format!("ctx-{trace}").as_str())
-        );
+        // The A2A context is the conversation.
+        assert_eq!(s.attr("gen_ai.conversation.id"), id);
     }
     let parent_of = |s: &ReceivedSpan| {
         in_trace

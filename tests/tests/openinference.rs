@@ -41,6 +41,10 @@ fn run(openinference: bool) -> Vec<ReceivedSpan> {
     let guard = agent_trace_tests::builder_for("oi", &rx.grpc_endpoint(), Protocol::Grpc)
         .openinference(openinference)
         .capture_message_content(true)
+        .prices(agent_trace::Prices::new().with_model(
+            "stand-in-1",
+            agent_trace::ModelPrice::per_token(0.5, 1.0),
+        ))
         .install()
         .expect("install");
     plan("ship it");
@@ -75,6 +79,9 @@ fn every_span_is_classified_with_its_inputs_and_outputs() {
     assert_eq!(llm.attr("llm.token_count.prompt"), Some("12"));
     assert_eq!(llm.attr("llm.token_count.completion"), Some("5"));
     assert_eq!(llm.attr("llm.token_count.total"), Some("17"));
+    // The cost at the prices (the request's model, as the response's has none): 12 * 0.5 + 5.
+    assert_eq!(llm.attr("agent_trace.usage.cost"), Some("11"));
+    assert_eq!(llm.attr("llm.cost.total"), Some("11"));
     let system: serde_json::Value =
         serde_json::from_str(llm.attr("gen_ai.system_instructions").expect("system")).unwrap();
     assert_eq!(system, json!([{"type": "text", "content": "Be terse."}]));

@@ -149,6 +149,8 @@ variables! {
     AGENT_TRACE_BRIDGE_DETAILS: Values::Bool;
     /// Send a marker when a span starts, so `agent-trace view` shows running spans.
     AGENT_TRACE_PENDING_SPANS: Values::Bool;
+    /// A prices file in LiteLLM's format, for the cost on model-call and agent spans.
+    AGENT_TRACE_PRICES: Values::Text;
     /// `tracing` filter directives for the subscriber `init` installs.
     RUST_LOG: Values::Text;
     /// Python-era alias: `false` disables, like `OTEL_SDK_DISABLED=true`.

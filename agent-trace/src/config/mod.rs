@@ -12,17 +12,19 @@
 //! - `error.rs`: [`InitError`];
 //! - `report.rs`: what `init` says: the outcome line, unknown variables.
 //!
-//! Layers, bottom up: `error`, `types` < `env` < `report`, `resolve`. (Each file imports only
+//! Layers, bottom up: `error`, `types` < `env` < `prices`, `report` < `resolve`. (Each file imports only
 //! files of the layers below it, checked by `tests/layout.rs`.) Of the other folders, only
 //! `state` is imported here.
 
 pub(crate) mod env;
 mod error;
+pub(crate) mod prices;
 pub(crate) mod report;
 mod resolve;
 mod types;
 
 pub use error::InitError;
+pub use prices::PricesError;
 pub(crate) use resolve::{resolve, resource};
 pub(crate) use types::{
     missing_feature, protocol_built, BatchConfig, Config, Overrides, TailConfig,

@@ -153,6 +153,7 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         install_subscriber: o.install_subscriber.unwrap_or(true),
         tail,
         pending_spans,
+        prices: super::prices::resolve(o, &env)?,
         sampler,
         metrics_endpoint,
         // A zero interval makes the SDK's periodic reader export in a loop: raised, like a

@@ -182,6 +182,8 @@ pub(crate) struct Config {
     pub(crate) bridge_details: bool,
     /// Whether a marker is exported when a span starts (for `agent-trace view`).
     pub(crate) pending_spans: bool,
+    /// Prices per model (code, else `AGENT_TRACE_PRICES`); `None`: no cost recorded.
+    pub(crate) prices: Option<std::sync::Arc<crate::state::Prices>>,
     pub(crate) sampler: Sampler,
     pub(crate) propagators: Vec<Propagator>,
     pub(crate) resource_attributes: Vec<(String, String)>,
@@ -221,6 +223,7 @@ pub(crate) struct Overrides {
     pub(crate) redact_keys: Vec<String>,
     pub(crate) redact_patterns: Vec<String>,
     pub(crate) openinference: Option<bool>,
+    pub(crate) prices: Option<crate::state::Prices>,
     pub(crate) sampler: Option<Sampler>,
     pub(crate) propagators: Option<Vec<Propagator>>,
     pub(crate) resource_attributes: Vec<(String, String)>,

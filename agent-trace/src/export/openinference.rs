@@ -10,7 +10,7 @@
 //!
 //! | span | `openinference.span.kind` | also set |
 //! |---|---|---|
-//! | `#[llm_call]` (`gen_ai.operation.name=chat`) | `LLM` | `llm.model_name`, `llm.provider`, `llm.token_count.{prompt,completion,total}`, `llm.input_messages.*`, `llm.output_messages.*`, `input.value`/`output.value` (the message JSON) |
+//! | `#[llm_call]` (`gen_ai.operation.name=chat`) | `LLM` | `llm.model_name`, `llm.provider`, `llm.token_count.{prompt,completion,total}`, `llm.cost.total` (with prices), `llm.input_messages.*`, `llm.output_messages.*`, `input.value`/`output.value` (the message JSON) |
 //! | `#[traced_tool]`, MCP `tools/call` (`execute_tool`) | `TOOL` | `input.value` (tool call arguments or captured arguments), `output.value` (tool call result or captured result) |
 //! | `#[a2a_call]`, `#[agent_run]` (`invoke_agent`), A2A server spans (an A2A client span is a `CHAIN` under its `invoke_agent`) | `AGENT` | `agent.name`; input and output: the A2A message and answer (content capture), or what was captured |
 //! | everything else (phases, HTTP, queues, other MCP requests) | `CHAIN` | captured input and output |
@@ -132,6 +132,16 @@ fn llm_attributes(attrs: &[KeyValue], out: &mut Vec<KeyValue>) {
     }
     if let (Some(p), Some(c)) = (prompt, completion) {
         out.push(KeyValue::new(k::LLM_TOKEN_COUNT_TOTAL, p.saturating_add(c)));
+    }
+    let cost = attrs
+        .iter()
+        .find(|kv| kv.key.as_str() == k::AGENT_TRACE_USAGE_COST)
+        .and_then(|kv| match kv.value {
+            opentelemetry::Value::F64(c) => Some(c),
+            _ => None,
+        });
+    if let Some(c) = cost {
+        out.push(KeyValue::new(k::LLM_COST_TOTAL, c));
     }
     // System instructions come first, as a `system` message.
     let system = find_str(attrs, k::GEN_AI_SYSTEM_INSTRUCTIONS).and_then(|parts| {

@@ -253,6 +253,88 @@ fn write_header(
             n => format!(" · {n} error{}", if n == 1 { "" } else { "s" }),
         }
     );
+    // What the trace's model calls used and cost, summed over the model-call spans (the
+    // agents' own totals would count them twice).
+    let mut total = Usage::default();
+    let calls = spans.iter().filter(|s| {
+        s.attributes
+            .iter()
+            .any(|(k, v)| k == K::GEN_AI_OPERATION_NAME && v != K::OP_INVOKE_AGENT)
+    });
+    for s in calls {
+        total.add(&Usage::of(s));
+    }
+    if total.any() {
+        let _ = writeln!(out, "usage: {}", total.describe());
+    }
+}
+
+use crate::span::semconv as K;
+
+/// An agent's own usage and cost, to print beside its name (`  (12 tokens in, ...)`); empty
+/// for other spans.
+fn agent_usage(s: &SpanView) -> String {
+    let agent = s
+        .attributes
+        .iter()
+        .any(|(k, v)| k == K::GEN_AI_OPERATION_NAME && v == K::OP_INVOKE_AGENT);
+    match agent {
+        true => Some(Usage::of(s))
+            .filter(Usage::any)
+            .map(|u| format!("  ({})", u.describe()))
+            .unwrap_or_default(),
+        false => String::new(),
+    }
+}
+
+/// The usage and cost a span records (`gen_ai.usage.*`, `agent_trace.usage.cost`).
+#[derive(Debug, Default)]
+struct Usage {
+    input: Option<u64>,
+    output: Option<u64>,
+    cost: Option<f64>,
+}
+
+impl Usage {
+    fn of(s: &SpanView) -> Usage {
+        let get = |key: &str| s.attributes.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+        Usage {
+            input: get(K::GEN_AI_USAGE_INPUT_TOKENS).and_then(|v| v.parse().ok()),
+            output: get(K::GEN_AI_USAGE_OUTPUT_TOKENS).and_then(|v| v.parse().ok()),
+            cost: get(K::AGENT_TRACE_USAGE_COST)
+                .and_then(|v| v.parse().ok())
+                .filter(|c: &f64| c.is_finite()),
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.input.is_some() || self.output.is_some()
+    }
+
+    fn add(&mut self, other: &Usage) {
+        let sum = |a: Option<u64>, b: Option<u64>| match (a, b) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
+        };
+        self.input = sum(self.input, other.input);
+        self.output = sum(self.output, other.output);
+        if let Some(c) = other.cost {
+            self.cost = Some(self.cost.unwrap_or(0.0) + c);
+        }
+    }
+
+    /// `1,234 tokens in, 56 out, cost 0.000123`.
+    fn describe(&self) -> String {
+        let mut text = format!(
+            "{} tokens in, {} out",
+            self.input.unwrap_or(0),
+            self.output.unwrap_or(0)
+        );
+        if let Some(c) = self.cost {
+            let _ = write!(text, ", cost {c:.6}");
+        }
+        text
+    }
 }
 
 /// How lines are laid out: options, time range, width of the service column.
@@ -308,6 +390,7 @@ impl Layout {
         } else {
             format_duration(s.duration())
         };
+        let usage = agent_usage(s);
         let status = match &s.error {
             Some(msg) if msg.is_empty() => "  ✗ ERROR".to_string(),
             Some(msg) => format!("  ✗ ERROR: {}", one_line(msg, 120)),
@@ -317,7 +400,7 @@ impl Layout {
         let svc_width = self.svc_width;
         let _ = writeln!(
             out,
-            "{bar}{dur:>9}  {svc:<svc_width$}  {prefix}{branch}{name} [{kind}]{status}",
+            "{bar}{dur:>9}  {svc:<svc_width$}  {prefix}{branch}{name} [{kind}]{usage}{status}",
             bar = self.bar(s),
             svc = one_line(&s.service, MAX_SERVICE_WIDTH),
             name = s.name,
@@ -458,6 +541,52 @@ mod tests {
             events: vec![],
             links: vec![],
         }
+    }
+
+    #[test]
+    fn usage_is_summed_per_trace_and_shown_per_agent() {
+        let with = |mut s: SpanView, attrs: &[(&str, &str)]| {
+            s.attributes = attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            s
+        };
+        let op = K::GEN_AI_OPERATION_NAME;
+        let call = [
+            (op, "chat"),
+            (K::GEN_AI_USAGE_INPUT_TOKENS, "10"),
+            (K::GEN_AI_USAGE_OUTPUT_TOKENS, "2"),
+            (K::AGENT_TRACE_USAGE_COST, "0.5"),
+        ];
+        let spans = vec![
+            with(
+                v("a", None, "invoke_agent lead", 0, 100),
+                &[
+                    (op, "invoke_agent"),
+                    (K::GEN_AI_USAGE_INPUT_TOKENS, "20"),
+                    (K::GEN_AI_USAGE_OUTPUT_TOKENS, "4"),
+                    (K::AGENT_TRACE_USAGE_COST, "1"),
+                ],
+            ),
+            with(v("b", Some("a"), "chat m", 0, 50), &call),
+            with(v("c", Some("a"), "chat m", 50, 100), &call),
+            with(
+                v("d", Some("a"), "chat bad", 60, 70),
+                &[(op, "chat"), (K::GEN_AI_USAGE_INPUT_TOKENS, "x")],
+            ),
+        ];
+        let out = render_trace(&spans, RenderOptions::default());
+        // The trace: the calls only (the agent's totals would count them twice).
+        assert!(
+            out.contains("usage: 20 tokens in, 4 out, cost 1.000000"),
+            "{out}"
+        );
+        assert!(
+            out.contains("invoke_agent lead [INTERNAL]  (20 tokens in, 4 out, cost 1.000000)"),
+            "{out}"
+        );
+        assert!(!out.contains("chat m [INTERNAL]  ("), "{out}");
     }
 
     #[test]

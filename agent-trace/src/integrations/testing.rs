@@ -486,6 +486,7 @@ fn ensure_test_provider() {
         head: crate::state::Head::Unknown,
         settings: Vec::new(),
         owned: None,
+        prices: None,
     })));
 }
 

@@ -10,11 +10,19 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 
 use super::instruments::Measure;
+use super::ledger::{self, Call, Counts};
 use super::outcome::LlmResponse;
 use super::semconv as k;
 use super::text;
 use super::CAPTURE_LIMIT;
 use crate::state::capture_message_content;
+
+/// The model and provider a model call names (`#[llm_call(model = .., provider = ..)]`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LlmModel {
+    pub(crate) model: &'static str,
+    pub(crate) provider: Option<&'static str>,
+}
 
 /// A started span and the context it is current in.
 pub struct ActiveSpan {
@@ -22,9 +30,11 @@ pub struct ActiveSpan {
     /// Its name when static (every macro span's), for the JSON log lines' `spans`.
     pub(super) name: Option<&'static str>,
     pub(super) tool: bool,
-    /// A model call (`#[llm_call]`): a stream it returns is described with the GenAI
-    /// streaming attributes.
-    pub(super) llm: bool,
+    /// A model call (`#[llm_call]`): its request model and provider, for its cost; a stream it
+    /// returns is described with the GenAI streaming attributes.
+    pub(super) llm: Option<LlmModel>,
+    /// An in-process agent invocation (`#[agent_run]`), whose context holds its ledger.
+    pub(super) agent: bool,
     #[cfg(feature = "metrics")]
     pub(super) metrics: Option<super::instruments::SpanMetrics>,
     /// Its slot among the open spans the panic hook ends (`panic = "abort"` builds only;
@@ -96,6 +106,8 @@ pub(crate) fn start_span_measured(
         Cow::Borrowed(s) => Some(*s),
         Cow::Owned(_) => None,
     };
+    let mut attributes = attributes;
+    let conversation = super::conversation::join(parent, &mut attributes);
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(name)
@@ -103,10 +115,14 @@ pub(crate) fn start_span_measured(
         .with_attributes(attributes)
         .with_links(links)
         .start_with_context(tracer, parent);
+    let cx = match conversation {
+        Some(id) => super::conversation::carry(parent.with_span(span), id),
+        None => parent.with_span(span),
+    };
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
     Some(ActiveSpan::new(
-        parent.with_span(span),
+        cx,
         static_name,
         false,
         #[cfg(feature = "metrics")]
@@ -188,7 +204,8 @@ impl ActiveSpan {
             cx,
             name,
             tool,
-            llm: false,
+            llm: None,
+            agent: false,
             #[cfg(feature = "metrics")]
             metrics,
             #[cfg(panic = "abort")]
@@ -286,40 +303,22 @@ impl ActiveSpan {
             m.response_model = response_model.clone();
         }
         let span = self.cx.span();
-        if let Some(u) = usage {
-            span.set_attribute(KeyValue::new(
-                k::GEN_AI_USAGE_INPUT_TOKENS,
-                text::count_value(u.input_tokens),
-            ));
-            span.set_attribute(KeyValue::new(
-                k::GEN_AI_USAGE_OUTPUT_TOKENS,
-                text::count_value(u.output_tokens),
-            ));
+        let counts = Counts {
+            input: usage.map(|u| u.input_tokens),
+            output: usage.map(|u| u.output_tokens),
+            cache_read: text::contained(None, || r.cache_read_input_tokens()),
+            cache_write: text::contained(None, || r.cache_write_input_tokens()),
+            reasoning: text::contained(None, || r.reasoning_output_tokens()),
+        };
+        for kv in counts.attributes() {
+            span.set_attribute(kv);
         }
+        self.record_usage(&counts, response_model.as_deref());
         if let Some(m) = response_model {
             span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
         }
         if let Some(id) = text::contained(None, || r.response_id()) {
             span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_ID, text::cut(&id, 256)));
-        }
-        let counts = [
-            (
-                k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-                text::contained(None, || r.cache_read_input_tokens()),
-            ),
-            (
-                k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
-                text::contained(None, || r.cache_write_input_tokens()),
-            ),
-            (
-                k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-                text::contained(None, || r.reasoning_output_tokens()),
-            ),
-        ];
-        for (key, count) in counts {
-            if let Some(n) = count {
-                span.set_attribute(KeyValue::new(key, text::count_value(n)));
-            }
         }
         let reasons = text::contained(Vec::new(), || r.finish_reasons());
         if !reasons.is_empty() {
@@ -339,6 +338,17 @@ impl ActiveSpan {
                 ));
             }
         }
+    }
+
+    /// A model call's usage: its cost with the installed prices, and both added to the agent
+    /// it ran in.
+    pub(super) fn record_usage(&self, counts: &Counts, response_model: Option<&str>) {
+        let Some(llm) = self.llm else { return };
+        let models: &[&str] = match response_model {
+            Some(m) => &[m, llm.model],
+            None => &[llm.model],
+        };
+        ledger::record_usage(&self.cx, counts, models, llm.provider);
     }
 
     /// Records a value under `key` (Debug, cut to [`CAPTURE_LIMIT`]). A tool's captured
@@ -420,6 +430,11 @@ impl fmt::Debug for SpanSlot {
 
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
+        // An agent's own totals go on its span before it ends.
+        let calls = match self.agent {
+            true => ledger::finish(&self.cx),
+            false => None,
+        };
         self.cx.span().end();
         #[cfg(panic = "abort")]
         if self.open != usize::MAX {
@@ -427,8 +442,16 @@ impl Drop for ActiveSpan {
         }
         #[cfg(feature = "metrics")]
         if let Some(m) = &self.metrics {
-            m.record();
+            // Model and tool calls count against the agent they ran in (for its metrics).
+            if self.llm.is_some() {
+                ledger::count_call(&self.cx, Call::Inference);
+            } else if self.tool {
+                ledger::count_call(&self.cx, Call::Tool);
+            }
+            m.record(calls);
         }
+        #[cfg(not(feature = "metrics"))]
+        let _ = calls;
     }
 }
 

@@ -58,7 +58,8 @@ mod meters {
     }
 
     impl SpanMetrics {
-        pub(crate) fn record(&self) {
+        /// Records the span's measurement; `calls` are an agent's own model and tool calls.
+        pub(crate) fn record(&self, calls: Option<(u64, u64)>) {
             let secs = self.started.elapsed().as_secs_f64();
             let i = &self.instruments;
             let mut attrs = Vec::with_capacity(5);
@@ -79,6 +80,11 @@ mod meters {
                     match remote {
                         true => attrs.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, k::PROVIDER_A2A)),
                         false => attrs.push(KeyValue::new(k::GEN_AI_INVOCATION_IS_NESTED, *nested)),
+                    }
+                    if let Some((inference, tools)) = calls {
+                        let agent = [KeyValue::new(k::GEN_AI_AGENT_NAME, *name)];
+                        i.inference_calls.record(inference, &agent);
+                        i.tool_calls.record(tools, &agent);
                     }
                     self.push_error(&mut attrs);
                     match remote {
@@ -132,6 +138,23 @@ mod meters {
     const DURATION_BUCKETS: [f64; 14] = [
         0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
     ];
+    /// A histogram of the calls one agent invocation made.
+    fn calls(
+        meter: &opentelemetry::metrics::Meter,
+        name: &'static str,
+        unit: &'static str,
+        what: &'static str,
+    ) -> opentelemetry::metrics::Histogram<u64> {
+        meter
+            .u64_histogram(name)
+            .with_unit(unit)
+            .with_description(what)
+            .with_boundaries(CALL_BUCKETS.to_vec())
+            .build()
+    }
+
+    /// Bucket boundaries for the calls of one agent invocation.
+    const CALL_BUCKETS: [f64; 10] = [0.0, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0, 55.0];
     /// Bucket boundaries for the time to a stream's first chunk: what the GenAI conventions
     /// advise for the server's time to first token.
     const FIRST_CHUNK_BUCKETS: [f64; 16] = [
@@ -164,6 +187,18 @@ mod meters {
                     .build()
             };
             Instruments {
+                inference_calls: calls(
+                    &meter,
+                    k::METRIC_GEN_AI_INVOKE_AGENT_INFERENCE_CALLS,
+                    "{inference_call}",
+                    "Model calls an agent invocation made itself",
+                ),
+                tool_calls: calls(
+                    &meter,
+                    k::METRIC_GEN_AI_INVOKE_AGENT_TOOL_CALLS,
+                    "{tool_call}",
+                    "Tool calls an agent invocation made itself",
+                ),
                 inference_duration: duration(
                     k::METRIC_GEN_AI_CLIENT_INFERENCE_DURATION,
                     "Duration of model calls",

@@ -8,14 +8,19 @@
 //! - `probes/`: the autoref-specialized probes that pick how a return value is recorded
 //!   (what the expansions call of all these, `agent_trace::__private`, is listed in `lib.rs`).
 //! - `outcome.rs`, `instruments.rs`, `text.rs`, `semconv.rs`, `task.rs`: error and response
-//!   traits, metric measurements, bounded text, attribute keys, context across tasks.
+//!   traits, metric measurements, bounded text, attribute keys, context across tasks;
+//!   `ledger.rs`: what an agent invocation tallies of its own model and tool calls;
+//!   `conversation.rs`: the conversation id in the baggage of the trace context.
 //!
-//! Layers, bottom up: `outcome`, `semconv`, `task`, `text` < `instruments` < `core` < `run`,
-//! `start`, `stream` < `probes`. (Each file imports only files of the layers below it, checked
-//! by `tests/layout.rs`.)
+//! Layers, bottom up: `outcome`, `semconv`, `task`, `text` < `conversation`, `instruments`, `ledger` <
+//! `core` <
+//! `run`, `start`, `stream` < `probes`. (Each file imports only files of the layers below it,
+//! checked by `tests/layout.rs`.)
 
+pub(crate) mod conversation;
 pub(crate) mod core;
 pub(crate) mod instruments;
+pub(crate) mod ledger;
 pub(crate) mod outcome;
 pub(crate) mod probes;
 pub(crate) mod run;

@@ -162,6 +162,9 @@ pub const AGENT_TRACE_REQUEST_ID: &str = "agent_trace.request.id";
 
 /// `agent_trace.result`: a `capture_result` value (Debug, cut to [`crate::CAPTURE_LIMIT`]).
 pub const AGENT_TRACE_RESULT: &str = "agent_trace.result";
+/// `agent_trace.usage.cost`: what a model call cost (its usage at the installed prices), or
+/// on an `invoke_agent` span what the agent's own model calls cost, in the prices' currency.
+pub const AGENT_TRACE_USAGE_COST: &str = "agent_trace.usage.cost";
 /// Prefix of `capture(arg)` keys: `agent_trace.arg.{name}` (the macros spell the full key).
 pub const AGENT_TRACE_ARG_PREFIX: &str = "agent_trace.arg.";
 /// `agent_trace.stream.items`: items a traced stream yielded.
@@ -209,6 +212,10 @@ pub const METRIC_GEN_AI_CLIENT_OPERATION_DURATION: &str = "gen_ai.client.operati
 pub const METRIC_GEN_AI_EXECUTE_TOOL_DURATION: &str = "gen_ai.execute_tool.duration";
 /// Metric: duration of in-process agent invocations (`#[agent_run]`).
 pub const METRIC_GEN_AI_INVOCATION_DURATION: &str = "gen_ai.invocation.duration";
+/// Metric: model calls an agent invocation made itself.
+pub const METRIC_GEN_AI_INVOKE_AGENT_INFERENCE_CALLS: &str = "gen_ai.invoke_agent.inference_calls";
+/// Metric: tool calls an agent invocation made itself.
+pub const METRIC_GEN_AI_INVOKE_AGENT_TOOL_CALLS: &str = "gen_ai.invoke_agent.tool_calls";
 /// Metric: duration of MCP requests, client side.
 pub const METRIC_MCP_CLIENT_OPERATION_DURATION: &str = "mcp.client.operation.duration";
 /// Metric: duration of MCP requests, server side.
@@ -234,6 +241,8 @@ pub const LLM_TOKEN_COUNT_PROMPT: &str = "llm.token_count.prompt";
 pub const LLM_TOKEN_COUNT_COMPLETION: &str = "llm.token_count.completion";
 /// OpenInference: `llm.token_count.total`.
 pub const LLM_TOKEN_COUNT_TOTAL: &str = "llm.token_count.total";
+/// OpenInference: `llm.cost.total`, what the call cost (a copy of `agent_trace.usage.cost`).
+pub const LLM_COST_TOTAL: &str = "llm.cost.total";
 /// OpenInference: prefix of `llm.input_messages.{i}.*`.
 pub const LLM_INPUT_MESSAGES: &str = "llm.input_messages";
 /// OpenInference: prefix of `llm.output_messages.{i}.*`.

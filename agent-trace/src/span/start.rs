@@ -12,6 +12,7 @@ use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
 
 use super::core::{current_or_process_parent, text_messages, ActiveSpan};
 use super::instruments::Measure;
+use super::ledger::AgentLedger;
 use super::semconv as k;
 use super::text;
 use super::CAPTURE_LIMIT;
@@ -559,14 +560,9 @@ pub fn start_llm(
         }
         extra(a)
     })?;
-    span.llm = true;
+    span.llm = Some(super::core::LlmModel { model, provider });
     Some(span)
 }
-
-/// Marks the context of an in-process agent invocation, so one started inside it is
-/// `gen_ai.invocation.is_nested = true` on `gen_ai.invocation.duration`.
-#[derive(Debug, Clone, Copy)]
-struct InInvocation;
 
 /// Starts an `invoke_agent {name}` INTERNAL span (an agent's own handler), or `None`.
 #[inline(always)]
@@ -575,7 +571,9 @@ pub fn start_agent_run(
     name: &'static str,
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
-    let nested = opentelemetry::Context::map_current(|cx| cx.get::<InInvocation>().is_some());
+    // An agent's context holds its ledger, so one started inside it is
+    // `gen_ai.invocation.is_nested = true` on `gen_ai.invocation.duration`.
+    let nested = opentelemetry::Context::map_current(|cx| cx.get::<AgentLedger>().is_some());
     let mut span = start(
         span_name,
         SpanKind::Internal,
@@ -592,7 +590,8 @@ pub fn start_agent_run(
             extra(a)
         },
     )?;
-    span.cx = span.cx.with_value(InInvocation);
+    span.cx = span.cx.with_value(AgentLedger::default());
+    span.agent = true;
     Some(span)
 }
 
@@ -621,6 +620,8 @@ fn sdk_span(
     links: Vec<opentelemetry::trace::Link>,
     parent: &opentelemetry::Context,
 ) -> opentelemetry::Context {
+    let mut attributes = attributes;
+    let conversation = super::conversation::join(parent, &mut attributes);
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(name)
@@ -628,7 +629,10 @@ fn sdk_span(
         .with_attributes(attributes)
         .with_links(links)
         .start_with_context(tracer, parent);
-    parent.with_span(span)
+    match conversation {
+        Some(id) => super::conversation::carry(parent.with_span(span), id),
+        None => parent.with_span(span),
+    }
 }
 
 /// The common part of every starter: the fast path while tracing is off, the parent, the

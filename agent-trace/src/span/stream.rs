@@ -13,6 +13,7 @@ use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::KeyValue;
 
 use super::core::{text_messages, ActiveSpan};
+use super::ledger::Counts;
 use super::outcome::LlmChunk;
 use super::semconv as k;
 use super::text;
@@ -146,18 +147,17 @@ impl ChunkTotals {
             m.response_model = self.response_model.clone();
         }
         let s = span.cx.span();
-        let counts = [
-            (k::GEN_AI_USAGE_INPUT_TOKENS, self.input),
-            (k::GEN_AI_USAGE_OUTPUT_TOKENS, self.output),
-            (k::GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, self.cache_read),
-            (k::GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS, self.cache_write),
-            (k::GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, self.reasoning),
-        ];
-        for (key, n) in counts {
-            if let Some(n) = n {
-                s.set_attribute(KeyValue::new(key, count_value(n)));
-            }
+        let counts = Counts {
+            input: self.input,
+            output: self.output,
+            cache_read: self.cache_read,
+            cache_write: self.cache_write,
+            reasoning: self.reasoning,
+        };
+        for kv in counts.attributes() {
+            s.set_attribute(kv);
         }
+        span.record_usage(&counts, self.response_model.as_deref());
         if let Some(id) = self.response_id {
             s.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_ID, id));
         }
@@ -181,7 +181,7 @@ impl ChunkTotals {
 
 impl StreamSpan {
     fn new(span: ActiveSpan) -> Self {
-        if span.llm {
+        if span.llm.is_some() {
             // A model call that returns a stream is a streaming request.
             span.cx
                 .span()
@@ -189,7 +189,7 @@ impl StreamSpan {
         }
         let now = Instant::now();
         StreamSpan {
-            chunks: span.llm.then(Box::default),
+            chunks: span.llm.map(|_| Box::default()),
             span,
             started: now,
             last_item: now,
@@ -218,7 +218,7 @@ impl StreamSpan {
             let now = Instant::now();
             let elapsed = now.duration_since(self.started).as_secs_f64();
             // A model's stream: the GenAI key, in seconds; any other stream: ours.
-            let first = match self.span.llm {
+            let first = match self.span.llm.is_some() {
                 true => KeyValue::new(k::GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, elapsed),
                 false => KeyValue::new(
                     k::AGENT_TRACE_STREAM_TIME_TO_FIRST_ITEM_MS,

@@ -22,6 +22,7 @@ use std::time::Duration;
 
 use agent_trace::carriers::env::CommandExt as _;
 use agent_trace::export::{render_trace, RenderOptions};
+
 use agent_trace::mcp::{McpClientExt as _, TracedService};
 use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::server::TraceLayer;
@@ -82,9 +83,19 @@ async fn launcher() -> anyhow::Result<()> {
             std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
         ),
     ];
-    let builder = agent_trace::builder()
+    // The demo's made-up prices (examples/prices.json, LiteLLM's format) unless the user
+    // names a prices file: every agent records what its model calls cost.
+    if std::env::var_os("AGENT_TRACE_PRICES").is_none() {
+        let demo_prices = concat!(env!("CARGO_MANIFEST_DIR"), "/prices.json");
+        child_env.push(("AGENT_TRACE_PRICES".into(), demo_prices.into()));
+    }
+    let mut builder = agent_trace::builder()
         .service_name("orchestrator")
         .schedule_delay(Duration::from_millis(100));
+    if std::env::var_os("AGENT_TRACE_PRICES").is_none() {
+        let prices = agent_trace::Prices::from_litellm_json(include_str!("../../prices.json"))?;
+        builder = builder.prices(prices);
+    }
     let guard = match &receiver {
         Some(rx) => {
             child_env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), rx.grpc_endpoint()));
@@ -137,14 +148,18 @@ async fn launcher() -> anyhow::Result<()> {
         research.url, coder.url
     );
 
-    let outcome = handle_request(
+    // One conversation: its id rides in the trace context's baggage, so every span of every
+    // service the request reaches carries `gen_ai.conversation.id`.
+    let conversation = agent_trace::in_conversation(format!("demo-{}", std::process::id()));
+    let request = handle_request(
         "Explain Rust ownership and write an example",
         &llm,
         &research.url,
         &coder.url,
         redis,
-    )
-    .await;
+    );
+    let outcome =
+        agent_trace::opentelemetry::trace::FutureExt::with_context(request, conversation).await;
 
     // Graceful stop: each agent flushes its spans before it exits.
     research.stop().await;
@@ -229,14 +244,20 @@ async fn ask_coder(url: &str, task: &str) -> anyhow::Result<Answer> {
 /// An A2A `SendMessage` JSON-RPC call (A2A 1.0 shapes); the answer is a completed task whose
 /// artifact holds the text.
 async fn send_message(url: &str, task: &str) -> anyhow::Result<Answer> {
-    let trace = agent_trace::current_trace_id().unwrap_or_default();
+    // The A2A context is the conversation the request is in.
+    let context = agent_trace::current_conversation_id().unwrap_or_else(|| {
+        format!(
+            "ctx-{}",
+            agent_trace::current_trace_id().unwrap_or_default()
+        )
+    });
     let request = json!({
         "jsonrpc": "2.0",
         "id": 1,
         "method": "SendMessage",
         "params": {"message": {
             "messageId": format!("msg-{}", agent_trace::current_span_id().unwrap_or_default()),
-            "contextId": format!("ctx-{trace}"),
+            "contextId": context,
             "role": "ROLE_USER",
             "parts": [{"text": task}],
         }},
