@@ -41,10 +41,10 @@ fn run(openinference: bool) -> Vec<ReceivedSpan> {
     let guard = agent_trace_tests::builder_for("oi", &rx.grpc_endpoint(), Protocol::Grpc)
         .openinference(openinference)
         .capture_message_content(true)
-        .prices(agent_trace::Prices::new().with_model(
-            "stand-in-1",
-            agent_trace::ModelPrice::per_token(0.5, 1.0),
-        ))
+        .prices(
+            agent_trace::Prices::new()
+                .with_model("stand-in-1", agent_trace::ModelPrice::per_token(0.5, 1.0)),
+        )
         .install()
         .expect("install");
     plan("ship it");
