@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the multi-agent demo against a real Arize Phoenix and reads the spans back through
-# Phoenix's REST API: how many spans Phoenix classified (span_kind other than UNKNOWN), and
-# how many show an input or an output. Exits non-zero unless every span is classified.
+# Phoenix's REST API: how many spans Phoenix classified (span_kind other than UNKNOWN), how
+# many show an input or an output, the model calls' token counts and cost, and the session.
+# Exits non-zero unless every span is classified, every model call has its tokens and cost,
+# and every span is in the one session.
 #
 #   python3 -m pip install arize-phoenix      # once (large); or set PHOENIX_PYTHON
 #   ./scripts/phoenix-check.sh
@@ -101,8 +103,24 @@ for s in sorted(data, key=lambda s: s["start_time"]):
     print(f"  {s.get('span_kind') or 'UNKNOWN':8} {s['name']}"
           + ("  [input]" if attr(s, "input.value") else "")
           + ("  [output]" if attr(s, "output.value") else ""))
+# What the run cost and which conversation it was, as Phoenix reads them: token counts and
+# cost on the model calls (llm.token_count.*, llm.cost.total), and one session (session.id,
+# from gen_ai.conversation.id, carried to every span of every service in baggage).
+llm = [s for s in data if (s.get("span_kind") or "") == "LLM"]
+with_tokens = [s for s in llm if attr(s, "llm.token_count.total") is not None]
+costs = [attr(s, "llm.cost.total") for s in llm if attr(s, "llm.cost.total") is not None]
+tokens = sum(int(attr(s, "llm.token_count.total")) for s in with_tokens)
+sessions = {attr(s, "session.id") for s in data}
+print(f"model calls with token counts: {len(with_tokens)} of {len(llm)} ({tokens} tokens)")
+print(f"model calls with a cost: {len(costs)} of {len(llm)} (total {sum(costs):.6f})")
+print(f"sessions: {sorted(str(x) for x in sessions)}")
 if not data:
     sys.exit("no spans reached Phoenix")
-if unknown and os.environ.get("STRICT") == "true":
-    sys.exit(f"unclassified spans: {unknown}")
+if os.environ.get("STRICT") == "true":
+    if unknown:
+        sys.exit(f"unclassified spans: {unknown}")
+    if not llm or len(with_tokens) != len(llm) or len(costs) != len(llm):
+        sys.exit("a model call without its token counts or cost")
+    if len(sessions) != 1 or None in sessions:
+        sys.exit(f"not one session on every span: {sessions}")
 PYEOF
