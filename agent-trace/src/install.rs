@@ -626,6 +626,18 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         provider = provider.with_span_processor(BoxedProcessor(p));
     }
     let provider = provider.build();
+    #[cfg(feature = "logs")]
+    let logs = crate::export::logs::build(config, resource.clone());
+    #[cfg(feature = "logs")]
+    if let Some((provider, counts)) = &logs {
+        use opentelemetry::logs::LoggerProvider as _;
+        use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+        crate::state::LOG_BRIDGE.store(Some(Arc::new(crate::state::LogBridge {
+            bridge: OpenTelemetryTracingBridge::new(provider),
+            counts: counts.clone(),
+            logger: provider.logger("agent-trace"),
+        })));
+    }
     Ok(Installed {
         #[cfg(feature = "metrics")]
         metrics: crate::export::metrics::build(config, resource),
@@ -639,6 +651,8 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         owned: Some(Arc::new(Owned {
             pipeline: shared,
             tail,
+            #[cfg(feature = "logs")]
+            logs,
         })),
     })
 }

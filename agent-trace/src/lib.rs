@@ -71,6 +71,8 @@
 //! | `AGENT_TRACE_OPENINFERENCE` | `true`, `false`: also write OpenInference attributes (`openinference.span.kind`, `input.value`, `llm.*`) for Arize Phoenix; see docs/protocols.md | `false` |
 //! | `AGENT_TRACE_LIBRARY_ROOT_SPANS` | `true`, `false`: let `tracing` spans of libraries (`rmcp`, `hyper`, `tonic`, `reqwest`, `axum`, …) start traces of their own; off, they are bridged only inside an existing trace | `false` |
 //! | `AGENT_TRACE_BRIDGE_DETAILS` | `true`, `false`: bridged `tracing` spans keep their thread id and name, busy and idle times, and absolute source paths; off, they carry none of these and a source path outside the workspace is made relative (`rmcp-3.11.0/src/service.rs`) | `false` |
+//! | `OTEL_LOGS_EXPORTER` | `otlp`, `console`, `none`: the application's `tracing` events (those `RUST_LOG` lets through) as OpenTelemetry log records with the trace and span ids of their span (feature `logs`); `otlp` needs an OTLP endpoint | `none` (the specification says `otlp`; agent-trace sends nothing new until asked) |
+//! | `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` | the logs URL, used as is | the traces endpoint with `/v1/logs` (gRPC: the same address) |
 //! | `AGENT_TRACE_PENDING_SPANS` | `true`, `false`: when a span starts, also export a marked copy of it (`agent_trace.span.pending=true`) so `agent-trace view` shows running spans; only to a loopback endpoint, and not with tail sampling | `false` |
 //! | `AGENT_TRACE_PRICES` | the path of a JSON file in LiteLLM's format (`model_prices_and_context_window.json`): with it, model-call and `invoke_agent` spans record `agent_trace.usage.cost` | none: no cost |
 //! | `RUST_LOG` | `tracing` filter directives | `info` |
@@ -115,7 +117,7 @@ pub use context::{carriers, propagation};
 pub use export::guard::{force_flush, ShutdownError, TraceGuard};
 pub use export::panic_hook::PANIC_FLUSH_TIMEOUT;
 pub use export::signal::shutdown_signal;
-pub use export::status::{export_stats, is_enabled, tail_stats};
+pub use export::status::{export_stats, is_enabled, log_stats, tail_stats};
 pub use install::{builder, init, Builder, DEFAULT_SHUTDOWN_TIMEOUT};
 #[cfg(feature = "reqwest")]
 pub use integrations::client;
@@ -127,10 +129,10 @@ pub use integrations::openai;
 pub use integrations::receiver;
 #[cfg(feature = "tower")]
 pub use integrations::server;
-pub use integrations::{a2a, logs, testing};
+pub use integrations::{a2a, evaluation, logs, testing};
 pub use span::outcome::{ErrorType, LlmChunk, LlmResponse, TokenUsage};
 pub use span::{semconv, task, RequestCount, RequestNumber, ToAttributeValue, CAPTURE_LIMIT};
-pub use state::{ExportStats, ModelPrice, Prices};
+pub use state::{ExportStats, LogStats, ModelPrice, Prices};
 
 /// Re-exported so users and macro expansions name one version of the API crate.
 pub use opentelemetry;

@@ -448,6 +448,74 @@ pub(crate) static GUARDS: AtomicUsize = AtomicUsize::new(0);
 /// The most recent counts, kept after shutdown so they can be reported.
 pub(crate) static LAST_STATS: Mutex<Option<ExportStats>> = Mutex::new(None);
 
+/// The `tracing` to OpenTelemetry logs bridge of the installed logger provider, which the
+/// subscriber's log-records layer hands each event to (feature `logs`).
+#[cfg(feature = "logs")]
+pub(crate) struct LogBridge {
+    pub(crate) bridge: opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge<
+        opentelemetry_sdk::logs::SdkLoggerProvider,
+        opentelemetry_sdk::logs::SdkLogger,
+    >,
+    pub(crate) counts: Arc<LogCounts>,
+    /// A logger of the same provider, for the GenAI events agent-trace emits itself.
+    pub(crate) logger: opentelemetry_sdk::logs::SdkLogger,
+}
+
+/// The installed logs bridge; `None` while the logs signal is off.
+#[cfg(feature = "logs")]
+pub(crate) static LOG_BRIDGE: ArcSwapOption<LogBridge> = ArcSwapOption::const_empty();
+
+/// The log counts of the last logger provider, kept after its shutdown.
+pub(crate) static LAST_LOG_STATS: Mutex<Option<LogStats>> = Mutex::new(None);
+
+/// What became of the log records of one logger provider, as they happen.
+#[derive(Debug, Default)]
+#[cfg(feature = "logs")]
+pub(crate) struct LogCounts {
+    pub(crate) emitted: AtomicU64,
+    pub(crate) exported: AtomicU64,
+    pub(crate) failed: AtomicU64,
+    pub(crate) lost: AtomicU64,
+}
+
+#[cfg(feature = "logs")]
+impl LogCounts {
+    /// After shutdown: every record neither exported nor failed was lost (dropped from a full
+    /// queue, or still queued when the budget ran out).
+    pub(crate) fn settle(&self) {
+        let s = self.stats();
+        let lost = s.emitted.saturating_sub(s.exported + s.failed);
+        self.lost.store(lost, Ordering::Relaxed);
+    }
+
+    pub(crate) fn stats(&self) -> LogStats {
+        LogStats {
+            emitted: self.emitted.load(Ordering::Relaxed),
+            exported: self.exported.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            lost: self.lost.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Counts of the log records (the logs signal, `OTEL_LOGS_EXPORTER`) since the logger
+/// provider started: `emitted` handed to it, `exported` acknowledged by the collector (or
+/// printed), `failed` in batches whose export failed. `lost` is known at shutdown: records
+/// dropped from a full queue or still queued when the shutdown budget ran out; after it,
+/// `emitted == exported + failed + lost`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LogStats {
+    /// Records handed to the logger provider.
+    pub emitted: u64,
+    /// Records the collector acknowledged (or the console printed).
+    pub exported: u64,
+    /// Records in batches whose export failed.
+    pub failed: u64,
+    /// Records that never left (known at shutdown).
+    pub lost: u64,
+}
+
 /// Messages consumed that carried no usable trace context (`carriers::envelope::untraced_count`).
 pub(crate) static UNTRACED: AtomicU64 = AtomicU64::new(0);
 

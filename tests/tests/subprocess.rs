@@ -174,7 +174,7 @@ fn init_states_its_outcome_and_names_misspelled_variables() {
     let out = Command::new(CHILD)
         .env_clear()
         .env("OTEL_TRACE_EXPORTER", "console")
-        .env("OTEL_LOGS_EXPORTER", "otlp") // another component's: no warning
+        .env("OTEL_LOGS_EXPORTER", "otlp") // read: no warning; without an endpoint, no logs
         .output()
         .expect("run the child");
     let text =

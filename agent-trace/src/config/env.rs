@@ -125,6 +125,10 @@ variables! {
     OTEL_METRICS_EXPORTER: Values::OneOf(&METRICS_EXPORTER_NAMES);
     /// The metrics URL, used as is.
     OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: Values::Text;
+    /// Whether the application's `tracing` events go out as OTLP log records (off unless set).
+    OTEL_LOGS_EXPORTER: Values::OneOf(&LOGS_EXPORTER_NAMES);
+    /// The logs URL, used as is.
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: Values::Text;
     /// Milliseconds between metric exports.
     OTEL_METRIC_EXPORT_INTERVAL: Values::Millis;
     /// Tail sampling keeps every local trace with an error.
@@ -228,6 +232,13 @@ const LOG_FORMAT_NAMES: [&str; 2] = names(&LOG_FORMATS);
 /// `OTEL_METRICS_EXPORTER`: whether metrics go over OTLP.
 pub(crate) const METRICS_EXPORTERS: [(&str, bool); 2] = [("otlp", true), ("none", false)];
 const METRICS_EXPORTER_NAMES: [&str; 2] = names(&METRICS_EXPORTERS);
+/// `OTEL_LOGS_EXPORTER`: where log records go.
+pub(crate) const LOGS_EXPORTERS: [(&str, super::types::LogsChoice); 3] = [
+    ("otlp", super::types::LogsChoice::Otlp),
+    ("console", super::types::LogsChoice::Console),
+    ("none", super::types::LogsChoice::None),
+];
+const LOGS_EXPORTER_NAMES: [&str; 3] = names(&LOGS_EXPORTERS);
 
 /// The names of a table of choices, so each word is written once.
 const fn names<T, const N: usize>(choices: &[(&'static str, T); N]) -> [&'static str; N] {

@@ -12,12 +12,15 @@
 //! - `error.rs`: [`InitError`];
 //! - `report.rs`: what `init` says: the outcome line, unknown variables.
 //!
-//! Layers, bottom up: `error`, `types` < `env` < `prices`, `report` < `resolve`. (Each file imports only
+//! Layers, bottom up: `error`, `types` < `endpoint`, `env` < `logs`, `prices`, `report` <
+//! `resolve`. (Each file imports only
 //! files of the layers below it, checked by `tests/layout.rs`.) Of the other folders, only
 //! `state` is imported here.
 
+pub(crate) mod endpoint;
 pub(crate) mod env;
 mod error;
+pub(crate) mod logs;
 pub(crate) mod prices;
 pub(crate) mod report;
 mod resolve;
@@ -26,6 +29,8 @@ mod types;
 pub use error::InitError;
 pub use prices::PricesError;
 pub(crate) use resolve::{resolve, resource};
+#[cfg(feature = "logs")]
+pub(crate) use types::LogsTarget;
 pub(crate) use types::{
     missing_feature, protocol_built, BatchConfig, Config, Overrides, TailConfig,
 };

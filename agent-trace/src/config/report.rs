@@ -12,7 +12,6 @@ use super::types::{Config, Exporter, Propagator, Sampler};
 /// does not read, and must not warn about.
 const OTHERS: &[&str] = &[
     "OTEL_LOG_LEVEL",
-    "OTEL_LOGS_EXPORTER",
     "OTEL_RESOURCE_DETECTORS",
     "OTEL_SEMCONV_STABILITY_OPT_IN",
     "OTEL_CONFIG_FILE",
@@ -136,7 +135,7 @@ pub(crate) fn outcome(config: &Config, custom_exporter: bool) -> String {
     };
     format!(
         "agent-trace: tracing is on for {}: spans to {exporter}, sampler {}, propagators {}, \
-         message content {}, redaction {}, tail sampling {}, metrics {}{pending}",
+         message content {}, redaction {}, tail sampling {}, metrics {}, logs {}{pending}",
         config.service_name,
         sampler(config.sampler),
         if propagators.is_empty() {
@@ -148,6 +147,11 @@ pub(crate) fn outcome(config: &Config, custom_exporter: bool) -> String {
         on_off(config.redaction.is_some()),
         on_off(config.tail.is_some()),
         config.metrics_endpoint.as_deref().unwrap_or("off"),
+        match &config.logs {
+            None => "off",
+            Some(super::types::LogsTarget::Console) => "to the console",
+            Some(super::types::LogsTarget::Otlp(url)) => url.as_str(),
+        },
     )
 }
 

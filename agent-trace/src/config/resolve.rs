@@ -4,53 +4,10 @@
 
 use std::time::Duration;
 
+use super::endpoint::resolve_endpoint;
 use super::env::*;
 use super::error::InitError;
 use super::types::*;
-
-/// Checks an endpoint URL and, for HTTP, appends `/v1/traces` when `append_path` is set.
-pub(crate) fn resolve_endpoint(
-    name: &str,
-    raw: &str,
-    protocol: Protocol,
-    append_path: bool,
-) -> Result<String, InitError> {
-    let uri: http::Uri = raw.parse().map_err(|_| {
-        InitError::invalid(
-            name,
-            raw,
-            "a URL like http://localhost:4317 or https://host:4318",
-        )
-    })?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => {
-            return Err(InitError::invalid(
-                name,
-                raw,
-                "a URL starting with http:// or https://",
-            ))
-        }
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err(InitError::invalid(name, raw, "a URL with a host"));
-    }
-    if uri.port_u16() == Some(0) {
-        return Err(InitError::invalid(
-            name,
-            raw,
-            "a URL with a port other than 0 (nothing can be reached on port 0)",
-        ));
-    }
-    if protocol.is_http() && append_path {
-        let base = raw.trim_end_matches('/');
-        if base.ends_with("/v1/traces") {
-            return Ok(base.to_string());
-        }
-        return Ok(format!("{base}/v1/traces"));
-    }
-    Ok(raw.to_string())
-}
 
 /// `OTEL_TRACES_SAMPLER`, with the ratio from `arg` for the ratio samplers (default 1.0).
 fn parse_sampler(v: &str, arg: Option<(&str, String)>) -> Result<Sampler, InitError> {
@@ -128,6 +85,13 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
     let metrics_endpoint = metrics_endpoint(o, &env, disabled, &transport)?;
     let tail = tail(o, &env, sampler)?;
     let pending_spans = pending_spans(o, &env, &transport, tail.is_some())?;
+    let logs = super::logs::resolve(
+        &env,
+        disabled,
+        transport.exporter,
+        transport.protocol,
+        &transport.endpoint,
+    )?;
     Ok(Config {
         service_name: service_name(o, &env)?,
         disabled,
@@ -154,6 +118,7 @@ pub(crate) fn resolve(o: &Overrides, lookup: &EnvLookup) -> Result<Config, InitE
         tail,
         pending_spans,
         prices: super::prices::resolve(o, &env)?,
+        logs,
         sampler,
         metrics_endpoint,
         // A zero interval makes the SDK's periodic reader export in a loop: raised, like a

@@ -182,6 +182,9 @@ pub(crate) struct Config {
     pub(crate) bridge_details: bool,
     /// Whether a marker is exported when a span starts (for `agent-trace view`).
     pub(crate) pending_spans: bool,
+    /// Where log records go (`OTEL_LOGS_EXPORTER`); `None`: no logs signal.
+    #[cfg_attr(not(feature = "logs"), allow(dead_code))]
+    pub(crate) logs: Option<LogsTarget>,
     /// Prices per model (code, else `AGENT_TRACE_PRICES`); `None`: no cost recorded.
     pub(crate) prices: Option<std::sync::Arc<crate::state::Prices>>,
     pub(crate) sampler: Sampler,
@@ -303,4 +306,22 @@ pub const DEFAULT_REDACT_PATTERNS: &[&str] = &[
 pub(crate) struct Redaction {
     pub(crate) keys: Vec<String>,
     pub(crate) patterns: Vec<String>,
+}
+
+/// Where the logs signal goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "logs"), allow(dead_code))]
+pub(crate) enum LogsTarget {
+    /// OTLP, to this URL (the traces' protocol, headers and timeout).
+    Otlp(String),
+    /// One line per record on stdout.
+    Console,
+}
+
+/// The values of `OTEL_LOGS_EXPORTER`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogsChoice {
+    Otlp,
+    Console,
+    None,
 }

@@ -91,6 +91,16 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
                 Some(p) => p.shutdown(timeout),
                 None => ExportStats::default(),
             };
+            // The log records still queued, within what is left of the same budget.
+            #[cfg(feature = "logs")]
+            if let Some((provider, counts)) = owned(&i).and_then(|o| o.logs.clone()) {
+                crate::state::LOG_BRIDGE.store(None);
+                let left = timeout.saturating_sub(started.elapsed());
+                super::logs::shutdown(provider, &counts, left);
+                *crate::state::LAST_LOG_STATS
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(counts.stats());
+            }
             // The last metrics are exported at shutdown.
             #[cfg(feature = "metrics")]
             if let Some(m) = &i.metrics {
@@ -100,16 +110,9 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
                 // allows; a late one finishes (and ends) by itself.
                 let left = timeout.saturating_sub(started.elapsed());
                 let provider = m.provider.clone();
-                let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<()>(1);
-                let spawned = std::thread::Builder::new()
-                    .name("agent-trace-metrics-shutdown".into())
-                    .spawn(move || {
-                        let _ = provider.shutdown_with_timeout(left);
-                        let _ = done_tx.send(());
-                    });
-                if spawned.is_ok() {
-                    let _ = done_rx.recv_timeout(left.max(Duration::from_millis(1)));
-                }
+                super::pipeline::run_within("agent-trace-metrics-shutdown", left, move || {
+                    let _ = provider.shutdown_with_timeout(left);
+                });
             }
             // Our processor is already stopped; users' processors get what is left.
             let left = timeout.saturating_sub(started.elapsed());

@@ -33,8 +33,6 @@ use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
 use opentelemetry_sdk::Resource;
 
 use crate::config::Config;
-#[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
-use crate::config::Protocol;
 use crate::span::instruments::Instruments;
 
 /// Builds the meter provider and instruments, or `None` when metrics are off.
@@ -104,52 +102,15 @@ impl std::fmt::Debug for OtlpMetricExporter {
 #[cfg(any(feature = "otlp-grpc", feature = "otlp-http"))]
 impl OtlpMetricExporter {
     fn new(config: &Config, endpoint: String) -> Option<Self> {
-        use opentelemetry_otlp::WithExportConfig as _;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .thread_name("at-metrics-io")
-            .on_thread_start(crate::state::mark_export_thread)
-            .build()
-            .ok()?;
+        let runtime = crate::export::otlp::io_runtime("at-metrics-io")?;
         let inner = {
             let _g = runtime.enter();
-            let built = match config.protocol {
-                #[cfg(feature = "otlp-grpc")]
-                Protocol::Grpc => {
-                    use opentelemetry_otlp::WithTonicConfig as _;
-                    let metadata = crate::export::otlp::grpc_metadata(&config.headers).ok()?;
-                    opentelemetry_otlp::MetricExporter::builder()
-                        .with_tonic()
-                        .with_endpoint(endpoint)
-                        .with_timeout(config.export_timeout)
-                        .with_metadata(metadata)
-                        .with_temporality(Temporality::Cumulative)
-                        .build()
-                }
-                #[cfg(feature = "otlp-http")]
-                p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
-                    use opentelemetry_otlp::WithHttpConfig as _;
-                    let client = reqwest::Client::builder().no_proxy().build().ok()?;
-                    opentelemetry_otlp::MetricExporter::builder()
-                        .with_http()
-                        .with_http_client(crate::export::otlp::ReportingClient::new(
-                            client,
-                            p == Protocol::HttpJson,
-                        ))
-                        .with_endpoint(endpoint)
-                        .with_timeout(config.export_timeout)
-                        .with_headers(config.headers.iter().cloned().collect())
-                        .with_protocol(match p {
-                            Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
-                            _ => opentelemetry_otlp::Protocol::HttpBinary,
-                        })
-                        .with_temporality(Temporality::Cumulative)
-                        .build()
-                }
-                #[allow(unreachable_patterns)]
-                _ => return None,
-            };
-            built.ok()?
+            crate::export::otlp::signal_exporter!(
+                opentelemetry_otlp::MetricExporter,
+                config,
+                endpoint,
+                with_temporality(Temporality::Cumulative)
+            )
         };
         Some(OtlpMetricExporter {
             runtime: Some(runtime),

@@ -8,14 +8,15 @@
 //!   (truncation, one value per key, then `redact.rs` and `openinference.rs`);
 //! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;
 //! - `render.rs`: the waterfall drawing (also used by `agent-trace view`);
-//! - `metrics.rs`: the meter provider over OTLP (feature `metrics`);
+//! - `metrics.rs`: the meter provider over OTLP (feature `metrics`); `logs.rs`: the logger
+//!   provider of the logs signal (feature `logs`);
 //! - `guard.rs`: `TraceGuard` (flush, bounded shutdown); `status.rs`: `is_enabled`,
 //!   `export_stats`, `tail_stats`;
 //! - `panic_hook.rs`: the panic hook (bounded flush under `panic = "abort"`), and the check
 //!   that nothing replaced it; `signal.rs`: `shutdown_signal`.
 //!
 //! Layers, bottom up: `openinference`, `redact`, `render`, `signal` < `console`, `prepare` <
-//! `pipeline` < `otlp`, `tail` < `build`, `metrics`, `status` < `panic_hook` < `guard`. (Each
+//! `pipeline` < `otlp`, `tail` < `build`, `logs`, `metrics`, `status` < `panic_hook` < `guard`. (Each
 //! file imports only files of the layers below it, checked by `tests/layout.rs`.)
 //!
 //! Besides any OpenTelemetry SDK `SpanExporter` given to
@@ -25,6 +26,8 @@
 pub(crate) mod build;
 mod console;
 pub(crate) mod guard;
+#[cfg(feature = "logs")]
+pub(crate) mod logs;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics;
 pub(crate) mod openinference;

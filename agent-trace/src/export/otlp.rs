@@ -294,6 +294,57 @@ fn http(
     builder.build().map_err(|e| e.to_string())
 }
 
+/// Builds an opentelemetry-otlp exporter of another signal (`$exporter::builder()`: metrics,
+/// logs) for `config`'s protocol, headers and timeout, to `endpoint`, each builder also given
+/// `$extra` (`with_temporality(..)` for metrics). Used inside a function returning `Option`:
+/// `None` when this build lacks the transport or the settings are rejected.
+#[cfg(any(feature = "metrics", feature = "logs"))]
+macro_rules! signal_exporter {
+    ($exporter:path, $config:expr, $endpoint:expr $(, $extra:ident($arg:expr))*) => {{
+        use opentelemetry_otlp::WithExportConfig as _;
+        #[allow(unused_imports)]
+        use $crate::config::Protocol;
+        let config = $config;
+        let built = match config.protocol {
+            #[cfg(feature = "otlp-grpc")]
+            Protocol::Grpc => {
+                use opentelemetry_otlp::WithTonicConfig as _;
+                let metadata = $crate::export::otlp::grpc_metadata(&config.headers).ok()?;
+                <$exporter>::builder()
+                    .with_tonic()
+                    .with_endpoint($endpoint)
+                    .with_timeout(config.export_timeout)
+                    .with_metadata(metadata)
+                    $(.$extra($arg))*
+                    .build()
+            }
+            #[cfg(feature = "otlp-http")]
+            p @ (Protocol::HttpProtobuf | Protocol::HttpJson) => {
+                use opentelemetry_otlp::WithHttpConfig as _;
+                let client =
+                    $crate::export::otlp::ReportingClient::direct(p == Protocol::HttpJson)?;
+                <$exporter>::builder()
+                    .with_http()
+                    .with_http_client(client)
+                    .with_endpoint($endpoint)
+                    .with_timeout(config.export_timeout)
+                    .with_headers(config.headers.iter().cloned().collect())
+                    .with_protocol(match p {
+                        Protocol::HttpJson => opentelemetry_otlp::Protocol::HttpJson,
+                        _ => opentelemetry_otlp::Protocol::HttpBinary,
+                    })
+                    $(.$extra($arg))*
+                    .build()
+            }
+            #[allow(unreachable_patterns)]
+            _ => return None,
+        };
+        built.ok()?
+    }};
+}
+#[cfg(any(feature = "metrics", feature = "logs"))]
+pub(crate) use signal_exporter;
+
 /// opentelemetry-otlp's HTTP client: reqwest, reporting `rejected_spans` of partial successes
 /// and not waiting on the body of an accepted answer past [`BODY_GRACE`].
 #[cfg(feature = "otlp-http")]
@@ -306,15 +357,30 @@ pub(crate) struct ReportingClient {
 
 #[cfg(feature = "otlp-http")]
 impl ReportingClient {
-    /// A client whose partial-success reports go nowhere (metrics).
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub(crate) fn new(client: reqwest::Client, json: bool) -> Self {
-        ReportingClient {
+    /// A client whose partial-success reports go nowhere (metrics, logs); no proxy (the
+    /// collector is addressed directly, as the span exporter does).
+    #[cfg_attr(not(any(feature = "metrics", feature = "logs")), allow(dead_code))]
+    pub(crate) fn direct(json: bool) -> Option<Self> {
+        let client = reqwest::Client::builder().no_proxy().build().ok()?;
+        Some(ReportingClient {
             client,
             rejected: Arc::new(AtomicU64::new(0)),
             json,
-        }
+        })
     }
+}
+
+/// The private current-thread runtime an exporter that the SDK calls from a thread of its own
+/// (the metrics reader, the batch log processor) runs its tonic or reqwest calls on; its
+/// thread is an export thread (nothing there is traced).
+#[cfg_attr(not(any(feature = "metrics", feature = "logs")), allow(dead_code))]
+pub(crate) fn io_runtime(name: &str) -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .thread_name(name)
+        .on_thread_start(crate::state::mark_export_thread)
+        .build()
+        .ok()
 }
 
 /// Answers larger than this are not read (an OTLP answer is a few bytes).

@@ -231,6 +231,23 @@ impl Shared {
 /// by the first span, a flush or shutdown).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
+/// Runs `f` on a helper thread named `name` and waits for it at most `budget`: a provider
+/// whose shutdown ignores its timeout (the SDK's meter provider) cannot hold the caller
+/// longer. A late one finishes (and ends) by itself.
+#[cfg_attr(not(any(feature = "metrics", feature = "logs")), allow(dead_code))]
+pub(crate) fn run_within(name: &str, budget: Duration, f: impl FnOnce() + Send + 'static) {
+    let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<()>(1);
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            f();
+            let _ = done_tx.send(());
+        });
+    if spawned.is_ok() {
+        let _ = done_rx.recv_timeout(budget.max(Duration::from_millis(1)));
+    }
+}
+
 /// `now + d`, or a far deadline when that would overflow (`Duration::MAX`).
 pub(crate) fn deadline_after(d: Duration) -> Instant {
     let now = Instant::now();

@@ -1,6 +1,6 @@
 //! What is installed and what it says of itself, process-wide: the pipeline and tail sampler
 //! `install` keeps, [`is_enabled`](crate::is_enabled), [`export_stats`](crate::export_stats),
-//! [`tail_stats`](crate::tail_stats).
+//! [`tail_stats`](crate::tail_stats), [`log_stats`](crate::log_stats).
 
 use std::sync::Arc;
 
@@ -13,6 +13,12 @@ use crate::state::{ExportStats, Installed, ACTIVE, LAST_STATS};
 pub(crate) struct Owned {
     pub(crate) pipeline: Option<Arc<Shared>>,
     pub(crate) tail: Option<Arc<TailSampler>>,
+    /// The logger provider of the logs signal and its counts (feature `logs`).
+    #[cfg(feature = "logs")]
+    pub(crate) logs: Option<(
+        opentelemetry_sdk::logs::SdkLoggerProvider,
+        Arc<crate::state::LogCounts>,
+    )>,
 }
 
 pub(crate) fn owned(i: &Installed) -> Option<&Owned> {
@@ -21,6 +27,24 @@ pub(crate) fn owned(i: &Installed) -> Option<&Owned> {
 
 pub(crate) fn pipeline_of(i: &Installed) -> Option<Arc<Shared>> {
     owned(i)?.pipeline.clone()
+}
+
+/// Counts of the log records of the logs signal so far (`OTEL_LOGS_EXPORTER`); after
+/// shutdown, the final ones. All zero while the logs signal is off.
+///
+/// ```
+/// let stats = agent_trace::log_stats();
+/// assert!(stats.emitted >= stats.exported);
+/// ```
+pub fn log_stats() -> crate::state::LogStats {
+    #[cfg(feature = "logs")]
+    if let Some(b) = crate::state::LOG_BRIDGE.load().as_deref() {
+        return b.counts.stats();
+    }
+    crate::state::LAST_LOG_STATS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_default()
 }
 
 /// Counts of exported and dropped spans so far (all zero while tracing is off).

@@ -2,7 +2,7 @@
 //! (reqwest-middleware), MCP through rmcp, A2A JSON-RPC, model clients' types (async-openai),
 //! the `tracing` ecosystem, and the user's tests.
 //!
-//! Layers, bottom up: `a2a`, `client`, `logs`, `mcp`, `openai`, `receiver`, `server`,
+//! Layers, bottom up: `a2a`, `client`, `evaluation`, `logs`, `mcp`, `openai`, `receiver`, `server`,
 //! `testing`. Each builds on the span core, the carriers and the export pipeline, and none
 //! imports another (checked by `tests/layout.rs`): `a2a`'s server span sits under `server`'s
 //! HTTP span at run time only, and `receiver` (the OTLP receiver of tests and of
@@ -11,6 +11,7 @@
 pub mod a2a;
 #[cfg(feature = "reqwest")]
 pub mod client;
+pub mod evaluation;
 pub mod logs;
 #[cfg(feature = "rmcp")]
 pub mod mcp;

@@ -10,7 +10,9 @@ use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
 use opentelemetry::{Context, KeyValue};
 
 use super::instruments::Measure;
-use super::ledger::{self, Call, Counts};
+#[cfg(feature = "metrics")]
+use super::ledger::Call;
+use super::ledger::{self, Counts};
 use super::outcome::LlmResponse;
 use super::semconv as k;
 use super::text;

@@ -84,12 +84,14 @@ impl AgentLedger {
 
 /// A call an agent makes itself.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) enum Call {
     Inference,
     Tool,
 }
 
 /// Counts a model or tool call against the agent it ran in (if any).
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
 pub(crate) fn count_call(cx: &Context, call: Call) {
     if let Some(ledger) = cx.get::<AgentLedger>() {
         let mut t = ledger.lock();

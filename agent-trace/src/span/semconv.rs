@@ -185,6 +185,16 @@ pub const AGENT_TRACE_LOG_LEVEL: &str = "agent_trace.log.level";
 pub const AGENT_TRACE_LOG_TARGET: &str = "agent_trace.log.target";
 /// Name of the span event a stream's first item adds.
 pub const FIRST_ITEM_EVENT: &str = "first_item";
+/// The GenAI event of an evaluation result (a log record with this event name).
+pub const GEN_AI_EVALUATION_RESULT_EVENT: &str = "gen_ai.evaluation.result";
+/// `gen_ai.evaluation.name` (the GenAI registry; the crate's constant is deprecated there).
+pub const GEN_AI_EVALUATION_NAME: &str = "gen_ai.evaluation.name";
+/// `gen_ai.evaluation.score.value`.
+pub const GEN_AI_EVALUATION_SCORE_VALUE: &str = "gen_ai.evaluation.score.value";
+/// `gen_ai.evaluation.score.label`.
+pub const GEN_AI_EVALUATION_SCORE_LABEL: &str = "gen_ai.evaluation.score.label";
+/// `gen_ai.evaluation.explanation`.
+pub const GEN_AI_EVALUATION_EXPLANATION: &str = "gen_ai.evaluation.explanation";
 
 /// `gen_ai.token.modality` on the token metrics: agent-trace counts totals, so `unknown`.
 pub const GEN_AI_TOKEN_MODALITY: &str = "gen_ai.token.modality";

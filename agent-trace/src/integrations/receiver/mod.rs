@@ -13,7 +13,7 @@
 //! assert!(rx.spans().is_empty());
 //! ```
 //!
-//! Layers, bottom up: `tls`, `wire`. (`tests/layout.rs`)
+//! Layers, bottom up: `tls`, `wire` < `logs`, `metrics`. (`tests/layout.rs`)
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -74,11 +74,16 @@ pub enum Behavior {
     },
 }
 
+#[cfg(feature = "logs")]
+mod logs;
+#[cfg(feature = "metrics")]
+mod metrics;
 #[cfg(feature = "tls")]
 mod tls;
 mod wire;
 
-use wire::metrics_from_request;
+#[cfg(feature = "logs")]
+pub use wire::ReceivedLog;
 use wire::{http_answer, partial, request_body};
 pub use wire::{spans_from_request, ReceivedMetric, ReceivedSpan};
 
@@ -97,6 +102,8 @@ struct Store {
 #[derive(Debug)]
 struct StoreState {
     metrics: Vec<ReceivedMetric>,
+    #[cfg(feature = "logs")]
+    logs: Vec<ReceivedLog>,
     /// Store spans (tests, viewers) or only count them (throughput benchmarks).
     keep: bool,
     received: u64,
@@ -179,71 +186,6 @@ impl Store {
 
 #[derive(Debug, Clone)]
 struct Grpc(Arc<Store>);
-
-#[cfg(feature = "metrics")]
-#[tonic::async_trait]
-impl opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::MetricsService
-    for Grpc
-{
-    async fn export(
-        &self,
-        request: tonic::Request<
-            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
-        >,
-    ) -> Result<
-        tonic::Response<
-            opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse,
-        >,
-        tonic::Status,
-    > {
-        if matches!(self.0.lock().behavior, Behavior::Hang) {
-            return std::future::pending().await; // hangs metrics too, like a dead collector
-        }
-        let metrics = metrics_from_request(request.get_ref());
-        self.0.lock().metrics.extend(metrics);
-        self.0.changed.notify_all();
-        Ok(tonic::Response::new(Default::default()))
-    }
-}
-
-#[cfg(feature = "metrics")]
-async fn http_metrics(
-    axum::extract::State(store): axum::extract::State<Arc<Store>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest as Req;
-    if matches!(store.lock().behavior, Behavior::Hang) {
-        return std::future::pending().await; // hangs metrics too, like a dead collector
-    }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let decoded = request_body(&headers, body).and_then(|body| {
-        if json {
-            serde_json::from_slice::<Req>(&body).map_err(|e| e.to_string())
-        } else {
-            Req::decode(body).map_err(|e| e.to_string())
-        }
-    });
-    match decoded {
-        Ok(req) => {
-            store.lock().metrics.extend(metrics_from_request(&req));
-            store.changed.notify_all();
-            (
-                [(header::CONTENT_TYPE, "application/x-protobuf")],
-                Vec::<u8>::new(),
-            )
-                .into_response()
-        }
-        Err(e) => (
-            StatusCode::BAD_REQUEST,
-            format!("invalid OTLP protobuf: {e}"),
-        )
-            .into_response(),
-    }
-}
 
 #[tonic::async_trait]
 impl TraceService for Grpc {
@@ -411,6 +353,8 @@ impl Store {
         Store {
             state: Mutex::new(StoreState {
                 metrics: Vec::new(),
+                #[cfg(feature = "logs")]
+                logs: Vec::new(),
                 keep: true,
                 received: 0,
                 spans: Vec::new(),
@@ -462,6 +406,13 @@ async fn serve(
             )
             .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
         );
+    #[cfg(feature = "logs")]
+    let grpc_server = grpc_server.add_service(
+        opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::LogsServiceServer::new(
+            Grpc(st.clone()),
+        )
+        .accept_compressed(tonic::codec::CompressionEncoding::Gzip),
+    );
     let grpc_server = grpc_server
         // Without TCP_NODELAY small gRPC answers wait on delayed ACKs.
         .serve_with_incoming(
@@ -469,7 +420,9 @@ async fn serve(
         );
     let app = axum::Router::new().route("/v1/traces", axum::routing::post(http_export));
     #[cfg(feature = "metrics")]
-    let app = app.route("/v1/metrics", axum::routing::post(http_metrics));
+    let app = app.route("/v1/metrics", axum::routing::post(metrics::http_metrics));
+    #[cfg(feature = "logs")]
+    let app = app.route("/v1/logs", axum::routing::post(logs::http_logs));
     let app = app.with_state(st);
     #[cfg(feature = "tls")]
     if let Some((cert, key)) = &tls {
@@ -620,6 +573,19 @@ impl OtlpReceiver {
     /// Every metric data point received so far (feature `metrics`).
     pub fn metrics(&self) -> Vec<ReceivedMetric> {
         self.store.lock().metrics.clone()
+    }
+
+    /// Every log record received so far (feature `logs`).
+    #[cfg(feature = "logs")]
+    pub fn logs(&self) -> Vec<ReceivedLog> {
+        self.store.lock().logs.clone()
+    }
+
+    /// Waits until `n` log records arrived or `timeout` passed; returns all of them.
+    #[cfg(feature = "logs")]
+    pub fn wait_for_logs(&self, n: usize, timeout: Duration) -> Vec<ReceivedLog> {
+        self.wait_until(timeout, |st| st.logs.len() >= n);
+        self.logs()
     }
 
     /// Waits until a metric named `name` arrived or `timeout` passed; returns all metrics.

@@ -168,6 +168,67 @@ pub(super) fn metrics_from_request(
     out
 }
 
+/// One log record as received (feature `logs`).
+#[cfg(feature = "logs")]
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReceivedLog {
+    /// The resource's `service.name`.
+    pub service: String,
+    /// The body, as text.
+    pub body: String,
+    /// `INFO`, `WARN`, ... as sent.
+    pub severity: String,
+    /// The event name, when the record is an event (`gen_ai.evaluation.result`, or the
+    /// `tracing` bridge's `event file:line`).
+    pub event_name: String,
+    /// The trace and span ids of the span it was emitted in (hex), when any.
+    pub trace_id: Option<String>,
+    /// See `trace_id`.
+    pub span_id: Option<String>,
+    /// Attributes as text.
+    pub attributes: Vec<(String, String)>,
+}
+
+#[cfg(feature = "logs")]
+impl ReceivedLog {
+    /// An attribute's value.
+    pub fn attr(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Flat log records from an OTLP logs request.
+#[cfg(feature = "logs")]
+pub(super) fn logs_from_request(
+    req: &opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
+) -> Vec<ReceivedLog> {
+    let mut out = Vec::new();
+    for rl in &req.resource_logs {
+        let service = rl
+            .resource
+            .as_ref()
+            .and_then(|r| r.attributes.iter().find(|kv| kv.key == k::SERVICE_NAME))
+            .map(|kv| any_string(kv.value.as_ref()))
+            .unwrap_or_default();
+        for r in rl.scope_logs.iter().flat_map(|s| &s.log_records) {
+            let id = |b: &[u8]| (!b.is_empty() && b.iter().any(|x| *x != 0)).then(|| hex(b));
+            out.push(ReceivedLog {
+                service: service.clone(),
+                body: any_string(r.body.as_ref()),
+                severity: r.severity_text.clone(),
+                event_name: r.event_name.clone(),
+                trace_id: id(&r.trace_id),
+                span_id: id(&r.span_id),
+                attributes: r.attributes.iter().map(kv_string).collect(),
+            });
+        }
+    }
+    out
+}
+
 /// Converts an OTLP request into flat spans.
 pub fn spans_from_request(
     req: &ExportTraceServiceRequest,
