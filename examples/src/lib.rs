@@ -204,9 +204,15 @@ pub const MODEL: &str = "stand-in-1";
 
 /// One chat completion from the LLM at `base`, as a `chat stand-in-1` CLIENT span with the
 /// GenAI attributes (model, provider, token usage read from the response).
+/// With `judge`, the answer is judged while the span is current: a
+/// `gen_ai.evaluation.result` event on the model call (with the logs signal on).
 #[agent_trace::llm_call(model = "stand-in-1", provider = "stand-in", url = base, prompt = prompt)]
-pub async fn chat_completion(base: &str, prompt: &str) -> anyhow::Result<ChatResponse> {
-    Ok(http_client()
+pub async fn chat_completion(
+    base: &str,
+    prompt: &str,
+    judge: Option<fn(&ChatResponse) -> agent_trace::evaluation::Evaluation>,
+) -> anyhow::Result<ChatResponse> {
+    let response: ChatResponse = http_client()
         .post(format!("{base}/v1/chat/completions"))
         .json(&ChatRequest {
             model: MODEL.to_string(),
@@ -223,12 +229,25 @@ pub async fn chat_completion(base: &str, prompt: &str) -> anyhow::Result<ChatRes
         .await?
         .error_for_status()?
         .json()
-        .await?)
+        .await?;
+    if let Some(judge) = judge {
+        agent_trace::evaluation::record(judge(&response));
+    }
+    Ok(response)
 }
 
 /// The answer text of [`chat_completion`].
 pub async fn chat(base: &str, prompt: &str) -> anyhow::Result<String> {
-    let resp = chat_completion(base, prompt).await?;
+    chat_judged(base, prompt, None).await
+}
+
+/// [`chat`], the answer judged by `judge` (see [`chat_completion`]).
+pub async fn chat_judged(
+    base: &str,
+    prompt: &str,
+    judge: Option<fn(&ChatResponse) -> agent_trace::evaluation::Evaluation>,
+) -> anyhow::Result<String> {
+    let resp = chat_completion(base, prompt, judge).await?;
     Ok(resp
         .choices
         .first()

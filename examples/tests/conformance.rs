@@ -45,6 +45,7 @@ fn demo_spans_and_metrics_follow_the_registry() {
             ("OTEL_METRICS_EXPORTER", "otlp"),
             ("OTEL_METRIC_EXPORT_INTERVAL", "100"),
             ("OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT", "true"),
+            ("OTEL_LOGS_EXPORTER", "otlp"),
         ],
     );
     let requests = rx.take_requests();
@@ -58,7 +59,37 @@ fn demo_spans_and_metrics_follow_the_registry() {
     let seen: Vec<&str> = report.span_types.keys().map(String::as_str).collect();
     assert_eq!(seen, DEMO_SPAN_TYPES, "{:?}", report.span_types);
     a_streamed_chat_is_checked(&requests, &metrics);
+    log_records_use_defined_keys(&reg, &rx);
     assert_eq!(report.count(Severity::Violation), 0, "{}", report.render());
+}
+
+/// The log records (the application's events and the GenAI evaluation event) carry only keys
+/// a registry defines, with the type it gives: the evaluation's from the GenAI registry, the
+/// events' fields from the demo's.
+fn log_records_use_defined_keys(reg: &semconv::Registry, rx: &OtlpReceiver) {
+    let logs = rx.wait_for_logs(3, Duration::from_secs(5));
+    let evaluations: Vec<_> = logs
+        .iter()
+        .filter(|l| l.event_name == "gen_ai.evaluation.result")
+        .collect();
+    assert_eq!(evaluations.len(), 1, "the routing evaluation");
+    let mut undefined = std::collections::BTreeSet::new();
+    for l in &logs {
+        for (key, _) in &l.attributes {
+            if reg.attribute(key).is_none() {
+                undefined.insert(format!("{key} (on {:?})", l.body));
+            }
+        }
+    }
+    assert!(
+        undefined.is_empty(),
+        "log record keys no registry defines: {undefined:#?}"
+    );
+    let score = evaluations[0].attr("gen_ai.evaluation.score.value");
+    assert!(
+        score.is_some_and(|s| s.parse::<f64>().is_ok()),
+        "a double: {score:?}"
+    );
 }
 
 /// The coder's model call streams: its chat span (checked above with the others) carries

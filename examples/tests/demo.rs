@@ -363,3 +363,52 @@ fn demo_with_the_python_coder_is_still_one_trace() {
         .iter()
         .any(|s| s.service == "coder-agent-python" && s.name == "invoke_agent coder-agent-python"));
 }
+
+/// With the logs signal on, every service's `tracing` events arrive as log records in the
+/// request's trace, and the routing answer's evaluation as a `gen_ai.evaluation.result`
+/// event on the model call it judges.
+#[test]
+fn demo_exports_its_logs_and_an_evaluation_with_the_trace() {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let out = common::run_demo(
+        &rx,
+        None,
+        &[("OTEL_LOGS_EXPORTER", "otlp"), ("RUST_LOG", "info")],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("answer: "));
+    let spans = rx.spans();
+    let root = find(&spans, "agent_phase handle_request");
+    assert_eq!(root.len(), 1);
+    let trace = root[0].trace_id.as_str();
+    let logs = rx.wait_for_logs(3, std::time::Duration::from_secs(10));
+    let in_trace: Vec<_> = logs
+        .iter()
+        .filter(|l| l.trace_id.as_deref() == Some(trace))
+        .collect();
+    let services: BTreeSet<&str> = in_trace.iter().map(|l| l.service.as_str()).collect();
+    for s in ["orchestrator", "research-agent"] {
+        assert!(
+            services.contains(s),
+            "{s}'s log records in the trace: {services:?}"
+        );
+    }
+    assert!(
+        in_trace.iter().any(|l| l.body == "handling a request"),
+        "{in_trace:#?}"
+    );
+    let evaluation = logs
+        .iter()
+        .find(|l| l.event_name == "gen_ai.evaluation.result")
+        .expect("the routing evaluation");
+    assert_eq!(evaluation.attr("gen_ai.evaluation.name"), Some("routing"));
+    assert_eq!(
+        evaluation.attr("gen_ai.evaluation.score.label"),
+        Some("routed")
+    );
+    let judged = spans
+        .iter()
+        .find(|s| Some(s.span_id.as_str()) == evaluation.span_id.as_deref())
+        .expect("the judged span");
+    assert!(judged.name.starts_with("chat "), "{}", judged.name);
+    assert_eq!(judged.service, "orchestrator");
+}

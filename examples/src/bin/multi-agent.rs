@@ -27,7 +27,7 @@ use agent_trace::mcp::{McpClientExt as _, TracedService};
 use agent_trace::receiver::{OtlpReceiver, ReceivedSpan};
 use agent_trace::server::TraceLayer;
 use agent_trace::{a2a_call, agent_phase, agent_run, traced_tool};
-use agent_trace_examples::{chat, chat_streamed, http_client, serve, start_llm};
+use agent_trace_examples::{chat, chat_judged, chat_streamed, http_client, serve, start_llm};
 use anyhow::Context as _;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -220,7 +220,7 @@ async fn handle_request(
     redis: Option<redis::aio::MultiplexedConnection>,
 ) -> anyhow::Result<String> {
     tracing::info!(demo.request.length = request.len(), "handling a request");
-    let route = chat(llm, &format!("classify: {request}")).await?;
+    let route = chat_judged(llm, &format!("classify: {request}"), Some(judge_route)).await?;
     let findings = ask_research(research_url, request).await?;
     let code = ask_coder(coder_url, &findings.result).await?;
     if let Some(mut conn) = redis {
@@ -229,6 +229,23 @@ async fn handle_request(
         }
     }
     Ok(format!("{route} | {} | {}", findings.result, code.result))
+}
+
+/// A stand-in evaluator of the routing answer: does it name where the request goes next?
+/// (A real one would be a model judging the answer.)
+fn judge_route(
+    response: &agent_trace_examples::ChatResponse,
+) -> agent_trace::evaluation::Evaluation {
+    let text = response
+        .choices
+        .first()
+        .map(|c| c.message.content.as_str())
+        .unwrap_or("");
+    let routed = text.contains("research") || text.contains("code");
+    agent_trace::evaluation::Evaluation::new("routing")
+        .score(if routed { 1.0 } else { 0.0 })
+        .label(if routed { "routed" } else { "unrouted" })
+        .explanation("the answer names the agents the request goes to")
 }
 
 #[a2a_call(target = "research-agent", url = format!("{url}/a2a"))]
