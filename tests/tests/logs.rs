@@ -205,3 +205,39 @@ fn without_the_logs_signal_an_evaluation_is_not_recorded() {
     ));
     guard.shutdown().expect("delivered");
 }
+
+#[agent_trace::llm_call(model = "m-down", provider = "openai")]
+fn overloaded() -> Result<serde_json::Value, std::io::Error> {
+    Err(std::io::Error::other("model overloaded"))
+}
+
+#[test]
+fn a_failed_model_call_is_a_genai_exception_event() {
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = install(&rx, Protocol::HttpProtobuf, "otlp");
+    let _ = overloaded();
+    let _ = answer(); // succeeds: no exception event
+    guard.shutdown().expect("delivered");
+    let spans = rx.wait_for_spans(2, Duration::from_secs(10));
+    let failed = spans
+        .iter()
+        .find(|s| s.name == "chat m-down")
+        .expect("span");
+    let logs = rx.wait_for_logs(2, Duration::from_secs(10));
+    let events: Vec<_> = logs
+        .iter()
+        .filter(|l| l.event_name == "gen_ai.client.operation.exception")
+        .collect();
+    assert_eq!(events.len(), 1, "{logs:#?}");
+    let e = events[0];
+    assert_eq!(e.span_id.as_deref(), Some(failed.span_id.as_str()));
+    assert_eq!(e.severity, "ERROR");
+    assert_eq!(e.attr("exception.message"), Some("model overloaded"));
+    assert_eq!(e.attr("exception.type"), failed.attr("error.type"));
+    assert_eq!(e.attr("gen_ai.request.model"), Some("m-down"));
+    assert_eq!(e.attr("gen_ai.provider.name"), Some("openai"));
+    let reg = agent_trace_tests::semconv::load(&[]);
+    for (key, _) in &e.attributes {
+        assert!(reg.attribute(key).is_some(), "{key} is in the registry");
+    }
+}

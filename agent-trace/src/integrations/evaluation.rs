@@ -21,7 +21,6 @@
 
 use opentelemetry::trace::{SpanContext, TraceContextExt as _};
 
-#[cfg(feature = "logs")]
 use crate::span::semconv as k;
 
 /// One evaluation result: a name, a score and/or a label, an explanation.
@@ -88,48 +87,21 @@ pub fn record(evaluation: Evaluation) -> bool {
 /// Records `evaluation` on the span `judged` (ended or not, of this process or another);
 /// `false` when nothing was recorded (no logs signal, or an invalid span context).
 pub fn record_for(judged: &SpanContext, evaluation: Evaluation) -> bool {
-    #[cfg(feature = "logs")]
-    {
-        use opentelemetry::logs::{LogRecord as _, Logger as _, Severity};
-        if !judged.is_valid() {
-            return false;
-        }
-        let bridge = crate::state::LOG_BRIDGE.load();
-        let Some(b) = bridge.as_deref() else {
-            return false;
-        };
-        let limit = crate::span::text::MESSAGE_LIMIT;
-        let mut r = b.logger.create_log_record();
-        r.set_event_name(k::GEN_AI_EVALUATION_RESULT_EVENT);
-        r.set_severity_number(Severity::Info);
-        r.set_trace_context(
-            judged.trace_id(),
-            judged.span_id(),
-            Some(judged.trace_flags()),
-        );
-        let cut = |s: &str| crate::span::text::cut(s, limit);
-        r.add_attribute(k::GEN_AI_EVALUATION_NAME, cut(&evaluation.name));
-        if let Some(v) = evaluation.score.filter(|v| v.is_finite()) {
-            r.add_attribute(k::GEN_AI_EVALUATION_SCORE_VALUE, v);
-        }
-        if let Some(l) = &evaluation.label {
-            r.add_attribute(k::GEN_AI_EVALUATION_SCORE_LABEL, cut(l));
-        }
-        if let Some(e) = &evaluation.explanation {
-            r.add_attribute(k::GEN_AI_EVALUATION_EXPLANATION, cut(e));
-        }
-        if let Some(id) = &evaluation.response_id {
-            r.add_attribute(k::GEN_AI_RESPONSE_ID, crate::span::text::cut(id, 256));
-        }
-        b.counts
-            .emitted
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        b.logger.emit(r);
-        true
+    use opentelemetry::Value;
+    let cut = |s: &str| Value::from(crate::span::text::cut(s, crate::span::text::MESSAGE_LIMIT));
+    let mut attributes = vec![(k::GEN_AI_EVALUATION_NAME, cut(&evaluation.name))];
+    if let Some(v) = evaluation.score.filter(|v| v.is_finite()) {
+        attributes.push((k::GEN_AI_EVALUATION_SCORE_VALUE, Value::F64(v)));
     }
-    #[cfg(not(feature = "logs"))]
-    {
-        let _ = (judged, evaluation);
-        false
+    if let Some(l) = &evaluation.label {
+        attributes.push((k::GEN_AI_EVALUATION_SCORE_LABEL, cut(l)));
     }
+    if let Some(e) = &evaluation.explanation {
+        attributes.push((k::GEN_AI_EVALUATION_EXPLANATION, cut(e)));
+    }
+    if let Some(id) = &evaluation.response_id {
+        let id = crate::span::text::cut(id, 256);
+        attributes.push((k::GEN_AI_RESPONSE_ID, Value::from(id)));
+    }
+    crate::span::events::emit(k::GEN_AI_EVALUATION_RESULT_EVENT, false, judged, attributes)
 }

@@ -264,11 +264,22 @@ impl ActiveSpan {
         }
     }
 
-    /// Marks the outcome as an error: status, `error.type`, `exception` event.
+    /// Marks the outcome as an error: status, `error.type`, `exception` event; for a model
+    /// call, also the `gen_ai.client.operation.exception` event (with the logs signal).
     pub fn record_error(&mut self, error_type: Cow<'static, str>, message: String) {
         #[cfg(feature = "metrics")]
         if let Some(m) = &mut self.metrics {
             m.error_type = Some(error_type.clone());
+        }
+        if let Some(llm) = self.llm {
+            let about = self.cx.span().span_context().clone();
+            super::events::model_call_failed(
+                &about,
+                &error_type,
+                &message,
+                llm.model,
+                llm.provider,
+            );
         }
         mark_error(&self.cx, self.tool, error_type, message);
     }

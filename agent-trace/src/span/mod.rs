@@ -10,15 +10,18 @@
 //! - `outcome.rs`, `instruments.rs`, `text.rs`, `semconv.rs`, `task.rs`: error and response
 //!   traits, metric measurements, bounded text, attribute keys, context across tasks;
 //!   `ledger.rs`: what an agent invocation tallies of its own model and tool calls;
-//!   `conversation.rs`: the conversation id in the baggage of the trace context.
+//!   `conversation.rs`: the conversation id in the baggage of the trace context;
+//!   `events.rs`: the GenAI events (log records) agent-trace emits.
 //!
-//! Layers, bottom up: `outcome`, `semconv`, `task`, `text` < `conversation`, `instruments`, `ledger` <
+//! Layers, bottom up: `outcome`, `semconv`, `task`, `text` < `conversation`, `events`, `instruments`,
+//! `ledger` <
 //! `core` <
 //! `run`, `start`, `stream` < `probes`. (Each file imports only files of the layers below it,
 //! checked by `tests/layout.rs`.)
 
 pub(crate) mod conversation;
 pub(crate) mod core;
+pub(crate) mod events;
 pub(crate) mod instruments;
 pub(crate) mod ledger;
 pub(crate) mod outcome;

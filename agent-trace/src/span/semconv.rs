@@ -187,6 +187,8 @@ pub const AGENT_TRACE_LOG_TARGET: &str = "agent_trace.log.target";
 pub const FIRST_ITEM_EVENT: &str = "first_item";
 /// The GenAI event of an evaluation result (a log record with this event name).
 pub const GEN_AI_EVALUATION_RESULT_EVENT: &str = "gen_ai.evaluation.result";
+/// The GenAI event of a failed model call (a log record with this event name).
+pub const GEN_AI_CLIENT_OPERATION_EXCEPTION_EVENT: &str = "gen_ai.client.operation.exception";
 /// `gen_ai.evaluation.name` (the GenAI registry; the crate's constant is deprecated there).
 pub const GEN_AI_EVALUATION_NAME: &str = "gen_ai.evaluation.name";
 /// `gen_ai.evaluation.score.value`.
