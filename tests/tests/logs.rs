@@ -241,3 +241,60 @@ fn a_failed_model_call_is_a_genai_exception_event() {
         assert!(reg.attribute(key).is_some(), "{key} is in the registry");
     }
 }
+
+#[agent_trace::llm_call(model = "m-detail", provider = "openai", prompt = q, temperature = 0.5)]
+fn detailed(q: &str) -> Result<serde_json::Value, std::io::Error> {
+    let _ = q;
+    Ok(serde_json::json!({
+        "id": "resp-9", "model": "m-detail-2026",
+        "choices": [{"message": {"content": "four"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 1}
+    }))
+}
+
+/// With content capture on, each model call's details are the GenAI event
+/// `gen_ai.client.inference.operation.details`; without it, there is none.
+#[test]
+fn a_model_calls_details_are_an_event_only_with_content_capture() {
+    for capture in [true, false] {
+        let rx = OtlpReceiver::start().expect("receiver");
+        let endpoint = rx.http_endpoint();
+        let guard = agent_trace_tests::builder_for("details", &endpoint, Protocol::HttpProtobuf)
+            .env(|name| (name == "OTEL_LOGS_EXPORTER").then(|| "otlp".to_string()))
+            .capture_message_content(capture)
+            .install()
+            .expect("install");
+        let _ = detailed("2 + 2?");
+        guard.shutdown().expect("delivered");
+        let spans = rx.wait_for_spans(1, Duration::from_secs(10));
+        let logs = rx.wait_for_logs(1, Duration::from_secs(10));
+        let details: Vec<_> = logs
+            .iter()
+            .filter(|l| l.event_name == "gen_ai.client.inference.operation.details")
+            .collect();
+        if !capture {
+            assert!(details.is_empty(), "{details:#?}");
+            continue;
+        }
+        assert_eq!(details.len(), 1, "{logs:#?}");
+        let d = details[0];
+        assert_eq!(d.span_id.as_deref(), Some(spans[0].span_id.as_str()));
+        for key in [
+            "gen_ai.operation.name",
+            "gen_ai.request.model",
+            "gen_ai.request.temperature",
+            "gen_ai.input.messages",
+            "gen_ai.output.messages",
+            "gen_ai.response.model",
+            "gen_ai.usage.input_tokens",
+            "gen_ai.usage.output_tokens",
+        ] {
+            assert_eq!(d.attr(key), spans[0].attr(key), "{key}");
+            assert!(d.attr(key).is_some(), "{key} in {d:#?}");
+        }
+        let reg = agent_trace_tests::semconv::load(&[]);
+        for (key, _) in &d.attributes {
+            assert!(reg.attribute(key).is_some(), "{key} is in the registry");
+        }
+    }
+}

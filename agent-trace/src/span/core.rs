@@ -327,6 +327,11 @@ impl ActiveSpan {
             span.set_attribute(kv);
         }
         self.record_usage(&counts, response_model.as_deref());
+        super::events::note_details(&self.cx, counts.attributes());
+        if let Some(m) = &response_model {
+            let model = KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m.clone());
+            super::events::note_details(&self.cx, [model]);
+        }
         if let Some(m) = response_model {
             span.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_MODEL, m));
         }
@@ -345,10 +350,12 @@ impl ActiveSpan {
             if let Some(output) = text::contained(None, || r.output_text()) {
                 // The finish reason is `gen_ai.response.finish_reasons`; the output-messages
                 // schema no longer carries it.
-                span.set_attribute(KeyValue::new(
+                let output = KeyValue::new(
                     k::GEN_AI_OUTPUT_MESSAGES,
                     text_messages("assistant", text::cut(&output, CAPTURE_LIMIT)),
-                ));
+                );
+                super::events::note_details(&self.cx, [output.clone()]);
+                span.set_attribute(output);
             }
         }
     }
@@ -443,6 +450,10 @@ impl fmt::Debug for SpanSlot {
 
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
+        // A model call's details event (with content capture and the logs signal on).
+        if self.llm.is_some() {
+            super::events::emit_details(&self.cx);
+        }
         // An agent's own totals go on its span before it ends.
         let calls = match self.agent {
             true => ledger::finish(&self.cx),

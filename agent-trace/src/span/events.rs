@@ -81,3 +81,97 @@ pub(crate) fn model_call_failed(
         attributes,
     )
 }
+
+/// What a model call's `gen_ai.client.inference.operation.details` event carries, gathered
+/// while the call runs: the request's attributes at its start, then its usage, response
+/// model and output messages as they are recorded. Kept in the call's context only with
+/// content capture and the logs signal on; keyed by the call's span, so spans started inside
+/// it never add to it.
+#[derive(Debug)]
+pub(crate) struct Details {
+    span: opentelemetry::trace::SpanId,
+    attributes: std::sync::Mutex<Vec<opentelemetry::KeyValue>>,
+}
+
+/// For a model call starting with `attributes`: its details record, when content capture and
+/// the logs signal are on (else `None`, and nothing is kept).
+pub(crate) fn details_for(
+    attributes: &[opentelemetry::KeyValue],
+) -> Option<Vec<opentelemetry::KeyValue>> {
+    if !cfg!(feature = "logs") || !crate::state::capture_message_content() {
+        return None;
+    }
+    #[cfg(feature = "logs")]
+    if crate::state::LOG_BRIDGE.load().is_none() {
+        return None;
+    }
+    let chat = attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == k::GEN_AI_OPERATION_NAME && kv.value.as_str() == k::OP_CHAT);
+    chat.then(|| attributes.to_vec())
+}
+
+/// `cx` holding the details record of its span.
+pub(crate) fn keep_details(
+    cx: opentelemetry::Context,
+    attributes: Vec<opentelemetry::KeyValue>,
+) -> opentelemetry::Context {
+    use opentelemetry::trace::TraceContextExt as _;
+    let span = cx.span().span_context().span_id();
+    cx.with_value(Details {
+        span,
+        attributes: std::sync::Mutex::new(attributes),
+    })
+}
+
+/// Adds what a model call recorded to the details record of its span, if it keeps one.
+pub(crate) fn note_details(
+    cx: &opentelemetry::Context,
+    attributes: impl IntoIterator<Item = opentelemetry::KeyValue>,
+) {
+    if let Some(list) = own_details(cx) {
+        list.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(attributes);
+    }
+}
+
+fn own_details(
+    cx: &opentelemetry::Context,
+) -> Option<&std::sync::Mutex<Vec<opentelemetry::KeyValue>>> {
+    use opentelemetry::trace::TraceContextExt as _;
+    let d = cx.get::<Details>()?;
+    (d.span == cx.span().span_context().span_id()).then_some(&d.attributes)
+}
+
+/// At the end of a model call that kept a details record: the
+/// `gen_ai.client.inference.operation.details` event, with one value per key (the later
+/// write wins, as on the span).
+pub(crate) fn emit_details(cx: &opentelemetry::Context) {
+    use opentelemetry::trace::TraceContextExt as _;
+    let Some(list) = own_details(cx) else { return };
+    let list = std::mem::take(&mut *list.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut attributes: Vec<(&'static str, Value)> = Vec::with_capacity(list.len());
+    for kv in list.into_iter().rev() {
+        let Some(key) = static_key(kv.key.as_str()) else {
+            continue;
+        };
+        if !attributes.iter().any(|(k, _)| *k == key) {
+            attributes.push((key, kv.value));
+        }
+    }
+    attributes.reverse();
+    let about = cx.span().span_context().clone();
+    emit(
+        k::GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS_EVENT,
+        false,
+        &about,
+        attributes,
+    );
+}
+
+/// The `&'static` form of a key the details event carries (the GenAI keys agent-trace
+/// writes on a model call); `None` for any other.
+fn static_key(key: &str) -> Option<&'static str> {
+    k::MODEL_CALL_KEYS.iter().copied().find(|k| *k == key)
+}

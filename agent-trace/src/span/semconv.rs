@@ -187,6 +187,40 @@ pub const AGENT_TRACE_LOG_TARGET: &str = "agent_trace.log.target";
 pub const FIRST_ITEM_EVENT: &str = "first_item";
 /// The GenAI event of an evaluation result (a log record with this event name).
 pub const GEN_AI_EVALUATION_RESULT_EVENT: &str = "gen_ai.evaluation.result";
+/// The GenAI event with a model call's details (a log record with this event name), with
+/// content capture on.
+pub const GEN_AI_CLIENT_INFERENCE_OPERATION_DETAILS_EVENT: &str =
+    "gen_ai.client.inference.operation.details";
+/// The keys of a model call (`#[llm_call]`) the details event copies from it.
+pub const MODEL_CALL_KEYS: &[&str] = &[
+    GEN_AI_OPERATION_NAME,
+    GEN_AI_PROVIDER_NAME,
+    GEN_AI_REQUEST_MODEL,
+    GEN_AI_REQUEST_STREAM,
+    GEN_AI_REQUEST_TEMPERATURE,
+    GEN_AI_REQUEST_MAX_TOKENS,
+    GEN_AI_REQUEST_TOP_P,
+    GEN_AI_REQUEST_TOP_K,
+    GEN_AI_REQUEST_FREQUENCY_PENALTY,
+    GEN_AI_REQUEST_PRESENCE_PENALTY,
+    GEN_AI_REQUEST_STOP_SEQUENCES,
+    GEN_AI_REQUEST_SEED,
+    GEN_AI_REQUEST_CHOICE_COUNT,
+    GEN_AI_SYSTEM_INSTRUCTIONS,
+    GEN_AI_INPUT_MESSAGES,
+    GEN_AI_OUTPUT_MESSAGES,
+    GEN_AI_TOOL_DEFINITIONS,
+    GEN_AI_RESPONSE_MODEL,
+    GEN_AI_RESPONSE_ID,
+    GEN_AI_RESPONSE_FINISH_REASONS,
+    GEN_AI_USAGE_INPUT_TOKENS,
+    GEN_AI_USAGE_OUTPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+    GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS,
+    GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+    SERVER_ADDRESS,
+    SERVER_PORT,
+];
 /// The GenAI event of a failed model call (a log record with this event name).
 pub const GEN_AI_CLIENT_OPERATION_EXCEPTION_EVENT: &str = "gen_ai.client.operation.exception";
 /// `gen_ai.evaluation.name` (the GenAI registry; the crate's constant is deprecated there).

@@ -622,6 +622,7 @@ fn sdk_span(
 ) -> opentelemetry::Context {
     let mut attributes = attributes;
     let conversation = super::conversation::join(parent, &mut attributes);
+    let details = super::events::details_for(&attributes);
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(name)
@@ -629,9 +630,13 @@ fn sdk_span(
         .with_attributes(attributes)
         .with_links(links)
         .start_with_context(tracer, parent);
-    match conversation {
+    let cx = match conversation {
         Some(id) => super::conversation::carry(parent.with_span(span), id),
         None => parent.with_span(span),
+    };
+    match details {
+        Some(d) => super::events::keep_details(cx, d),
+        None => cx,
     }
 }
 

@@ -158,6 +158,7 @@ impl ChunkTotals {
             s.set_attribute(kv);
         }
         span.record_usage(&counts, self.response_model.as_deref());
+        super::events::note_details(&span.cx, counts.attributes());
         if let Some(id) = self.response_id {
             s.set_attribute(KeyValue::new(k::GEN_AI_RESPONSE_ID, id));
         }
@@ -171,10 +172,12 @@ impl ChunkTotals {
             ));
         }
         if capture_message_content() && !self.text.is_empty() {
-            s.set_attribute(KeyValue::new(
+            let output = KeyValue::new(
                 k::GEN_AI_OUTPUT_MESSAGES,
                 text_messages("assistant", self.text),
-            ));
+            );
+            super::events::note_details(&span.cx, [output.clone()]);
+            s.set_attribute(output);
         }
     }
 }
