@@ -256,6 +256,9 @@ async fn with_content_capture_the_streamed_text_is_the_output_message() {
 
 #[tokio::test]
 async fn hostile_chunks_cost_a_bounded_span() {
+    // Not while another test of this binary has a pipeline of its own installed (under
+    // `cargo test` they share the process): its spans would go there, not to the capture.
+    let _serial = CAPTURE_SWITCH.lock().await;
     // A stream that repeats finish reasons and sends a huge id keeps the span bounded.
     #[llm_call(model = "noisy")]
     fn noisy() -> impl Stream<Item = Value> {

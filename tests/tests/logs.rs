@@ -71,16 +71,19 @@ fn records_carry_their_span(protocol: Protocol) {
 
 #[test]
 fn events_become_log_records_of_their_span_over_http() {
+    agent_trace::isolate!();
     records_carry_their_span(Protocol::HttpProtobuf);
 }
 
 #[test]
 fn events_become_log_records_of_their_span_over_grpc() {
+    agent_trace::isolate!();
     records_carry_their_span(Protocol::Grpc);
 }
 
 #[test]
 fn no_logs_signal_unless_asked() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = install(&rx, Protocol::HttpProtobuf, "none");
     compute();
@@ -92,6 +95,7 @@ fn no_logs_signal_unless_asked() {
 
 #[test]
 fn shutdown_is_bounded_when_the_collector_never_answers() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     rx.set_behavior(Behavior::Hang);
     let guard = install(&rx, Protocol::HttpProtobuf, "otlp");
@@ -136,6 +140,7 @@ fn step() -> SpanContext {
 
 #[test]
 fn evaluation_results_are_genai_events_on_the_span_they_judge() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = install(&rx, Protocol::HttpProtobuf, "otlp");
     answer();
@@ -196,6 +201,7 @@ fn evaluation_results_are_genai_events_on_the_span_they_judge() {
 
 #[test]
 fn without_the_logs_signal_an_evaluation_is_not_recorded() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = install(&rx, Protocol::HttpProtobuf, "none");
     let ended = step();
@@ -213,6 +219,7 @@ fn overloaded() -> Result<serde_json::Value, std::io::Error> {
 
 #[test]
 fn a_failed_model_call_is_a_genai_exception_event() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard = install(&rx, Protocol::HttpProtobuf, "otlp");
     let _ = overloaded();
@@ -256,6 +263,7 @@ fn detailed(q: &str) -> Result<serde_json::Value, std::io::Error> {
 /// `gen_ai.client.inference.operation.details`; without it, there is none.
 #[test]
 fn a_model_calls_details_are_an_event_only_with_content_capture() {
+    agent_trace::isolate!();
     for capture in [true, false] {
         let rx = OtlpReceiver::start().expect("receiver");
         let endpoint = rx.http_endpoint();

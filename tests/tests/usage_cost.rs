@@ -88,6 +88,7 @@ fn calls(metrics: &[ReceivedMetric], metric: &str, agent: &str) -> (u64, f64) {
 
 #[test]
 fn agents_carry_the_usage_and_cost_of_their_own_calls() {
+    agent_trace::isolate!();
     let rx = OtlpReceiver::start().expect("receiver");
     let guard =
         agent_trace_tests::builder_for("cost-test", &rx.http_endpoint(), Protocol::HttpProtobuf)
@@ -166,6 +167,7 @@ fn agents_carry_the_usage_and_cost_of_their_own_calls() {
 
 #[test]
 fn a_prices_file_in_litellms_format_is_read_or_named_when_bad() {
+    agent_trace::isolate!();
     let dir = std::env::temp_dir().join(format!("agent-trace-prices-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let good = dir.join("prices.json");

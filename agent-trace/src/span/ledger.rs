@@ -160,7 +160,11 @@ fn warn_unpriced(models: &[&str]) {
         "agent-trace: no price for the model {:?} ({}): its calls get no cost \
          (add it to the prices file, or with Prices::with_model)",
         super::text::cut(model, 256),
-        models.join(", ")
+        models
+            .iter()
+            .map(|m| super::text::cut(m, 256))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
 }
 
