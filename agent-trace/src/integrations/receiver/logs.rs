@@ -5,9 +5,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use prost::Message as _;
 
-use super::wire::{logs_from_request, request_body};
+use super::wire::{decode_request, logs_from_request};
 use super::{Behavior, Grpc, Store};
 
 #[tonic::async_trait]
@@ -41,14 +40,7 @@ pub(super) async fn http_logs(
     if matches!(store.lock().behavior, Behavior::Hang) {
         return std::future::pending().await; // hangs logs too, like a dead collector
     }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let decoded = request_body(&headers, body).and_then(|body| match json {
-        true => serde_json::from_slice::<Req>(&body).map_err(|e| e.to_string()),
-        false => Req::decode(body).map_err(|e| e.to_string()),
-    });
+    let decoded = decode_request::<Req>(&headers, body);
     match decoded {
         Ok(req) => {
             store.lock().logs.extend(logs_from_request(&req));

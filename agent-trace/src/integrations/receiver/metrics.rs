@@ -6,9 +6,8 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use prost::Message as _;
 
-use super::wire::{metrics_from_request, request_body};
+use super::wire::{decode_request, metrics_from_request};
 use super::{Behavior, Grpc, Store};
 
 #[tonic::async_trait]
@@ -45,17 +44,7 @@ pub(super) async fn http_metrics(
     if matches!(store.lock().behavior, Behavior::Hang) {
         return std::future::pending().await; // hangs metrics too, like a dead collector
     }
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    let decoded = request_body(&headers, body).and_then(|body| {
-        if json {
-            serde_json::from_slice::<Req>(&body).map_err(|e| e.to_string())
-        } else {
-            Req::decode(body).map_err(|e| e.to_string())
-        }
-    });
+    let decoded = decode_request::<Req>(&headers, body);
     match decoded {
         Ok(req) => {
             store.lock().metrics.extend(metrics_from_request(&req));

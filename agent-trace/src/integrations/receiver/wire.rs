@@ -330,6 +330,24 @@ pub(super) fn partial(rejected: i64) -> ExportTraceServiceResponse {
 /// The largest request body the receiver inflates (gzip).
 const MAX_INFLATED: u64 = 64 << 20;
 
+/// An OTLP/HTTP request body, decompressed and decoded as JSON (by its content type) or
+/// protobuf: what every `/v1/*` route of the receiver does first.
+#[cfg_attr(not(any(feature = "metrics", feature = "logs")), allow(dead_code))]
+pub(super) fn decode_request<R>(headers: &HeaderMap, body: Bytes) -> Result<R, String>
+where
+    R: Message + Default + serde::de::DeserializeOwned,
+{
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let body = request_body(headers, body)?;
+    match json {
+        true => serde_json::from_slice::<R>(&body).map_err(|e| e.to_string()),
+        false => R::decode(body).map_err(|e| e.to_string()),
+    }
+}
+
 /// The request's body as sent: inflated when `content-encoding: gzip`, bounded.
 pub(super) fn request_body(headers: &HeaderMap, body: Bytes) -> Result<Bytes, String> {
     let gzip = headers
