@@ -552,31 +552,6 @@ fn report(config: &Config, custom: bool, process_env: bool) {
     }
 }
 
-/// What is known of the head sampler's decisions before a span starts.
-fn head_of(s: Sampler) -> crate::state::Head {
-    use crate::state::Head;
-    match s {
-        Sampler::AlwaysOff => Head::Off,
-        Sampler::ParentBasedAlwaysOn | Sampler::ParentBasedTraceIdRatio(_) => {
-            Head::ParentBased { root_off: false }
-        }
-        Sampler::ParentBasedAlwaysOff => Head::ParentBased { root_off: true },
-        Sampler::AlwaysOn | Sampler::TraceIdRatio(_) => Head::Unknown,
-    }
-}
-
-pub(crate) fn sdk_sampler(s: Sampler) -> opentelemetry_sdk::trace::Sampler {
-    use opentelemetry_sdk::trace::Sampler as S;
-    match s {
-        Sampler::AlwaysOn => S::AlwaysOn,
-        Sampler::AlwaysOff => S::AlwaysOff,
-        Sampler::TraceIdRatio(r) => S::TraceIdRatioBased(r),
-        Sampler::ParentBasedAlwaysOn => S::ParentBased(Box::new(S::AlwaysOn)),
-        Sampler::ParentBasedAlwaysOff => S::ParentBased(Box::new(S::AlwaysOff)),
-        Sampler::ParentBasedTraceIdRatio(r) => S::ParentBased(Box::new(S::TraceIdRatioBased(r))),
-    }
-}
-
 fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
     let resource = resource(&config.service_name, &config.resource_attributes);
     let make: Option<pipeline::MakeExporter> = match ext.exporter {
@@ -595,13 +570,13 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         None => None,
     };
     let shared = make.map(|make| start_pipeline(config, make)).transpose()?;
+    let tail_on = config.tail.is_some();
     let sampler = match config.tail {
-        // Tail sampling needs every local trace recorded; the ratio is applied at the tail.
-        Some(_) => Sampler::ParentBasedAlwaysOn,
-        None => config.sampler,
+        Some(_) if !config.sampler.is_consistent() => Sampler::ParentBasedAlwaysOn,
+        _ => config.sampler,
     };
     let mut provider = SdkTracerProvider::builder()
-        .with_sampler(sdk_sampler(sampler))
+        .with_sampler(crate::sampling::head_sampler(config.sampler, tail_on))
         .with_span_limits(SpanLimits {
             max_attributes_per_span: config.attribute_count_limit,
             max_events_per_span: config.event_count_limit,
@@ -646,7 +621,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         service_name: config.service_name.as_str().into(),
         test_only: false,
         settings: Vec::new(),
-        head: head_of(sampler),
+        head: crate::sampling::head_of(sampler, tail_on),
         prices: config.prices.clone(),
         owned: Some(Arc::new(Owned {
             pipeline: shared,

@@ -50,7 +50,7 @@
 //! | `OTEL_EXPORTER_OTLP_CERTIFICATE`, `OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE` | path of a PEM file: the CA to trust for `https://` endpoints (cargo feature `tls`) | the system's web roots |
 //! | `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_CLIENT_KEY`, `OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE`, `OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY` | paths of PEM files, both or neither: client certificate and key for mutual TLS (cargo feature `tls`) | none |
 //! | `OTEL_EXPORTER_OTLP_INSECURE`, `OTEL_EXPORTER_OTLP_TRACES_INSECURE` | `true`, `false`: for a gRPC endpoint given without a scheme, plain text instead of TLS | `false` |
-//! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio` | `parentbased_always_on` |
+//! | `OTEL_TRACES_SAMPLER` | `always_on`, `always_off`, `traceidratio`, `parentbased_always_on`, `parentbased_always_off`, `parentbased_traceidratio`, `probability`, `parentbased_probability` (consistent probability sampling, see [`sampling`]) | `parentbased_always_on` |
 //! | `OTEL_TRACES_SAMPLER_ARG` | ratio from 0 to 1 | `1.0` |
 //! | `OTEL_PROPAGATORS` | list of `tracecontext`, `baggage`, `b3`, `b3multi`, `jaeger`, `none` | `tracecontext,baggage` |
 //! | `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | counts > 0 (batch is capped at the queue size) | `2048`, `512` |
@@ -113,7 +113,7 @@ pub use config::{
     Compression, Exporter, InitError, LogFormat, PricesError, Propagator, Protocol, Sampler,
     DEFAULT_ATTRIBUTE_VALUE_LENGTH_LIMIT,
 };
-pub use context::{carriers, propagation};
+pub use context::{carriers, propagation, sampling};
 pub use export::guard::{force_flush, ShutdownError, TraceGuard};
 pub use export::panic_hook::PANIC_FLUSH_TIMEOUT;
 pub use export::signal::shutdown_signal;

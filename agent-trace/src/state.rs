@@ -125,7 +125,9 @@ impl Head {
         }
         let span = parent.span();
         let sc = span.span_context();
-        if !sc.is_valid() || sc.is_sampled() {
+        // An `ot` tracestate entry is the sampler's to rewrite (a probability sampler erases
+        // its threshold on a span it drops).
+        if !sc.is_valid() || sc.is_sampled() || sc.trace_state().get("ot").is_some() {
             return None;
         }
         let child = SpanContext::new(
@@ -539,6 +541,15 @@ pub struct ExportStats {
     pub pending: u64,
     /// Spans left out on purpose by tail sampling (not a loss).
     pub sampled_out: u64,
+    /// Exported spans that carried a sampling threshold (`ot=th:...` in their trace state):
+    /// kept by a consistent probability sampler, here or upstream. Spans kept otherwise
+    /// (always on, failed or slow ones a tail sampler kept) carry none.
+    pub exported_with_threshold: u64,
+    /// The sum of the adjusted counts of those spans (each `2^56 / (2^56 - T)` for its
+    /// threshold `T`), rounded: an unbiased estimate of how many spans they stand for before
+    /// probability sampling, for span-to-metrics counts. For a batch the collector rejected in
+    /// part, both are counted in proportion to the spans it accepted.
+    pub adjusted_count: u64,
 }
 
 impl ExportStats {

@@ -199,6 +199,7 @@ pub fn node_ready() -> bool {
         "@modelcontextprotocol/sdk",
         "@a2a-js/sdk",
         "@opentelemetry/sdk-trace-node",
+        "@opentelemetry/sampler-composite",
     ]
     .iter()
     .all(|p| {
@@ -268,5 +269,35 @@ impl Drop for Peer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The main loop of a test service process: `app` on a free port of 127.0.0.1 (printed as
+/// `listening PORT`) until stdin closes (two minutes at most), then `guard`'s bounded
+/// shutdown (exit code 3 if it fails).
+pub fn serve_until_stdin_closes(guard: agent_trace::TraceGuard, app: axum::Router) {
+    use tokio::io::AsyncReadExt as _;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        println!("listening {}", listener.local_addr().expect("addr").port());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let mut stdin = tokio::io::stdin();
+        let mut buf = [0u8; 64];
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+            while !matches!(stdin.read(&mut buf).await, Ok(0) | Err(_)) {}
+        })
+        .await;
+    });
+    drop(rt);
+    if let Err(e) = guard.shutdown() {
+        eprintln!("shutdown: {e}");
+        std::process::exit(3);
     }
 }

@@ -200,7 +200,7 @@ const PROTOCOL_NAMES: [&str; 3] = names(&PROTOCOLS);
 pub(crate) const COMPRESSION_NAMES: [&str; 2] = ["gzip", "none"];
 
 /// `OTEL_TRACES_SAMPLER`; the ratio ones take theirs from `OTEL_TRACES_SAMPLER_ARG`.
-pub(crate) const SAMPLERS: [(&str, Sampler); 6] = [
+pub(crate) const SAMPLERS: [(&str, Sampler); 8] = [
     ("always_on", Sampler::AlwaysOn),
     ("always_off", Sampler::AlwaysOff),
     ("traceidratio", Sampler::TraceIdRatio(1.0)),
@@ -210,8 +210,13 @@ pub(crate) const SAMPLERS: [(&str, Sampler); 6] = [
         "parentbased_traceidratio",
         Sampler::ParentBasedTraceIdRatio(1.0),
     ),
+    ("probability", Sampler::Probability(1.0)),
+    (
+        "parentbased_probability",
+        Sampler::ParentBasedProbability(1.0),
+    ),
 ];
-const SAMPLER_NAMES: [&str; 6] = names(&SAMPLERS);
+const SAMPLER_NAMES: [&str; 8] = names(&SAMPLERS);
 
 /// `OTEL_PROPAGATORS` (`none` adds nothing).
 pub(crate) const PROPAGATORS: [(&str, Option<Propagator>); 6] = [

@@ -170,11 +170,9 @@ fn sampler(s: Sampler) -> String {
             .find(|(_, v)| std::mem::discriminant(v) == std::mem::discriminant(&wanted))
             .map_or("?", |(n, _)| n)
     };
-    match s {
-        Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) => {
-            format!("{} {r}", name(s))
-        }
-        _ => name(s).to_string(),
+    match s.ratio() {
+        Some(r) => format!("{} {r}", name(s)),
+        None => name(s).to_string(),
     }
 }
 

@@ -18,6 +18,8 @@ fn parse_sampler(v: &str, arg: Option<(&str, String)>) -> Result<Sampler, InitEr
     Ok(match choose(OTEL_TRACES_SAMPLER, v, &SAMPLERS)? {
         Sampler::TraceIdRatio(_) => Sampler::TraceIdRatio(ratio()?),
         Sampler::ParentBasedTraceIdRatio(_) => Sampler::ParentBasedTraceIdRatio(ratio()?),
+        Sampler::Probability(_) => Sampler::Probability(ratio()?),
+        Sampler::ParentBasedProbability(_) => Sampler::ParentBasedProbability(ratio()?),
         other => other,
     })
 }
@@ -440,7 +442,7 @@ fn sampler(o: &Overrides, env: &Env<'_>) -> Result<Sampler, InitError> {
             .transpose()
     };
     let sampler = pick(o.sampler, from_env, || Sampler::ParentBasedAlwaysOn)?;
-    if let Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) = sampler {
+    if let Some(r) = sampler.ratio() {
         if !(0.0..=1.0).contains(&r) {
             return Err(InitError::invalid(
                 "Builder::sampler",
@@ -583,10 +585,10 @@ fn tail(o: &Overrides, env: &Env<'_>, sampler: Sampler) -> Result<Option<TailCon
         keep_slower_than,
         // The rest are kept at the configured head ratio, decided at the tail instead.
         ratio: match sampler {
-            Sampler::TraceIdRatio(r) | Sampler::ParentBasedTraceIdRatio(r) => r,
             Sampler::AlwaysOff | Sampler::ParentBasedAlwaysOff => 0.0,
-            _ => 1.0,
+            s => s.ratio().unwrap_or(1.0),
         },
+        head_decides: sampler.is_consistent(),
         max_spans: env.positive(AGENT_TRACE_TAIL_MAX_SPANS)?.unwrap_or(10_000),
         max_traces: env.positive(AGENT_TRACE_TAIL_MAX_TRACES)?.unwrap_or(1_000),
     }))

@@ -611,3 +611,39 @@ fn builder_docs_name_known_variables() {
         "only {named} builder setters name their variable"
     );
 }
+
+/// The consistent probability samplers by environment value, with their ratio, named by the
+/// startup line; with tail sampling the tail keeps what the head sampled.
+#[test]
+fn probability_samplers_are_chosen_by_their_environment_values() {
+    let c = env(&[
+        ("OTEL_TRACES_SAMPLER", "parentbased_probability"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0.1"),
+        ("OTEL_TRACES_EXPORTER", "console"),
+    ])
+    .unwrap();
+    assert_eq!(c.sampler, Sampler::ParentBasedProbability(0.1));
+    assert!(
+        super::report::outcome(&c, false).contains("sampler parentbased_probability 0.1"),
+        "{}",
+        super::report::outcome(&c, false)
+    );
+    let c = env(&[("OTEL_TRACES_SAMPLER", "probability")]).unwrap();
+    assert_eq!(c.sampler, Sampler::Probability(1.0));
+    assert_eq!(
+        err_var(&[
+            ("OTEL_TRACES_SAMPLER", "probability"),
+            ("OTEL_TRACES_SAMPLER_ARG", "1.5"),
+        ]),
+        "OTEL_TRACES_SAMPLER_ARG"
+    );
+    let c = env(&[
+        ("OTEL_TRACES_SAMPLER", "parentbased_probability"),
+        ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+        ("AGENT_TRACE_KEEP_ERRORS", "true"),
+    ])
+    .unwrap();
+    let tail = c.tail.expect("tail sampling");
+    assert!(tail.head_decides);
+    assert_eq!(tail.ratio, 0.25);
+}

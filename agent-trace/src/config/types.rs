@@ -98,6 +98,37 @@ pub enum Sampler {
     ParentBasedAlwaysOff,
     /// Follow the parent's decision; roots sampled at this ratio.
     ParentBasedTraceIdRatio(f64),
+    /// Consistent probability sampling, every span decided on its own: the specification's
+    /// `CompositeSampler` over `ComposableProbability(ratio)`. The decision comes from the
+    /// trace's 56 random bits and the threshold is written to the `ot` tracestate entry
+    /// (`ot=th:...`), so every SDK that implements the specification decides the same.
+    Probability(f64),
+    /// Consistent probability sampling with parent-based composition:
+    /// `CompositeSampler(ComposableParentThreshold(ComposableProbability(ratio)))`. Roots are
+    /// sampled at this ratio; a child follows its parent's threshold (`ot=th:...`), or, without
+    /// one, its sampled flag.
+    ParentBasedProbability(f64),
+}
+
+impl Sampler {
+    /// The ratio of a ratio sampler.
+    pub(crate) fn ratio(self) -> Option<f64> {
+        match self {
+            Sampler::TraceIdRatio(r)
+            | Sampler::ParentBasedTraceIdRatio(r)
+            | Sampler::Probability(r)
+            | Sampler::ParentBasedProbability(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether this is one of the consistent probability samplers.
+    pub(crate) fn is_consistent(self) -> bool {
+        matches!(
+            self,
+            Sampler::Probability(_) | Sampler::ParentBasedProbability(_)
+        )
+    }
 }
 
 /// A context propagation format, as named by `OTEL_PROPAGATORS`.
@@ -265,6 +296,9 @@ pub(crate) struct TailConfig {
     pub(crate) keep_errors: bool,
     pub(crate) keep_slower_than: Option<Duration>,
     pub(crate) ratio: f64,
+    /// The head sampler is a consistent probability sampler: the traces it sampled are kept
+    /// at its threshold, and the tail adds failed or slow ones it dropped (recorded locally).
+    pub(crate) head_decides: bool,
     pub(crate) max_spans: usize,
     pub(crate) max_traces: usize,
 }

@@ -80,6 +80,8 @@ struct State {
     taken: u64,
     in_flight: u64,
     stats: ExportStats,
+    /// The exact sum behind `stats.adjusted_count`.
+    adjusted: f64,
     flush_requested: u64,
     flush_completed: u64,
     /// The export thread is waiting on `work` (set and cleared by it under the lock). A span
@@ -126,7 +128,7 @@ impl Shared {
 
     pub(crate) fn stats(&self) -> ExportStats {
         let st = self.lock();
-        let mut s = st.stats;
+        let mut s = st.snapshot();
         s.pending = st.queue.len() as u64 + st.taken + st.in_flight;
         s
     }
@@ -209,7 +211,7 @@ impl Shared {
                 let lost = st.queue.len() as u64 + st.taken + st.in_flight;
                 st.stats.lost_at_shutdown += st.queue.len() as u64;
                 st.queue.clear();
-                let mut s = st.stats;
+                let mut s = st.snapshot();
                 // What the export thread holds it counts itself, as sent or lost.
                 s.pending = st.taken + st.in_flight;
                 debug_assert!(lost >= s.pending);
@@ -221,10 +223,27 @@ impl Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        let mut s = st.stats;
+        let mut s = st.snapshot();
         s.pending = st.queue.len() as u64 + st.taken + st.in_flight;
         s
     }
+}
+
+impl State {
+    /// The counts, with the adjusted count rounded.
+    fn snapshot(&self) -> ExportStats {
+        let mut s = self.stats;
+        s.adjusted_count = self.adjusted.round() as u64;
+        s
+    }
+}
+
+/// How many spans of `batch` carry a sampling threshold, and the sum of their adjusted counts.
+fn thresholds(batch: &[SpanData]) -> (u64, f64) {
+    batch
+        .iter()
+        .filter_map(|s| crate::sampling::adjusted_count(s.span_context.trace_state()))
+        .fold((0, 0.0), |(n, sum), c| (n + 1, sum + c))
 }
 
 /// How long the export thread sleeps at a time while nothing is queued (it is woken sooner
@@ -606,6 +625,7 @@ impl Worker {
 
     fn export(&mut self, batch: Vec<SpanData>, shutdown_deadline: Option<Instant>) {
         let n = batch.len() as u64;
+        let (with_threshold, adjusted) = thresholds(&batch);
         let outcome = self.send(batch, shutdown_deadline);
         let rejected = match &self.target.rejected {
             Some(r) => r.swap(0, Ordering::Relaxed).min(n),
@@ -616,6 +636,11 @@ impl Worker {
         let (failed_now, reason) = match outcome {
             Ok(()) => {
                 st.stats.exported += n - rejected;
+                // A partial rejection does not say which spans: count in proportion.
+                let accepted = (n - rejected) as f64 / n.max(1) as f64;
+                st.stats.exported_with_threshold +=
+                    (with_threshold as f64 * accepted).round() as u64;
+                st.adjusted += adjusted * accepted;
                 (
                     rejected,
                     "the collector rejected them (OTLP partial success)".to_string(),

@@ -9,6 +9,12 @@
 //! error status, or its local root lasted at least the threshold, or its trace id falls in
 //! the configured ratio (`OTEL_TRACES_SAMPLER_ARG` of a `traceidratio` sampler; 1.0 otherwise).
 //!
+//! With a consistent probability head sampler (`probability`, `parentbased_probability`), the
+//! ratio is the head's: it samples as usual (its threshold in `ot=th:`, its decision what
+//! other services see) and records the traces it drops here only, as `RecordOnly`; this stage
+//! keeps the sampled ones and adds the failed or slow ones, exported marked sampled and without
+//! a threshold (they were not kept at a probability). Otherwise:
+//!
 //! The ratio decision uses the same rule as OpenTelemetry's `TraceIdRatioBased` sampler, so
 //! services that sample by the same ratio keep the same routine traces. Errors and slowness are
 //! only seen where they happen: a service whose part of a failed trace was fine decides by the
@@ -70,6 +76,8 @@ pub(crate) fn keeps_by_ratio(trace_id: TraceId, ratio: f64) -> bool {
 struct OpenTrace {
     spans: Vec<SpanData>,
     error: bool,
+    /// A span of it was sampled by the head sampler (consistent probability mode).
+    head_sampled: bool,
 }
 
 #[derive(Default)]
@@ -151,7 +159,8 @@ impl TailSampler {
         s
     }
 
-    fn decide(&self, trace: TraceId, error: bool, root: Option<&SpanData>) -> Why {
+    fn decide(&self, trace: TraceId, open: &OpenTrace, root: Option<&SpanData>) -> Why {
+        let error = open.error;
         if self.cfg.keep_errors && error {
             return Why::Error;
         }
@@ -164,7 +173,11 @@ impl TailSampler {
                 return Why::Slow;
             }
         }
-        if keeps_by_ratio(trace, self.cfg.ratio) {
+        let by_ratio = match self.cfg.head_decides {
+            true => open.head_sampled,
+            false => keeps_by_ratio(trace, self.cfg.ratio),
+        };
+        if by_ratio {
             Why::Ratio
         } else {
             Why::Dropped
@@ -175,11 +188,41 @@ impl TailSampler {
     fn release(&self, spans: Vec<SpanData>, keep: bool) {
         if keep {
             for s in spans {
-                self.next.on_end(s);
+                self.next.on_end(self.vouch(s));
             }
         } else {
             self.next.shared.count_sampled_out(spans.len() as u64);
         }
+    }
+}
+
+impl TailSampler {
+    /// A kept span as it is exported: a span the head sampler dropped but this stage kept
+    /// (failed or slow) is marked sampled, and no span keeps a `th` claiming a probability it
+    /// was not kept at: with a consistent head sampler, the spans it sampled keep theirs (the
+    /// others have none); with the legacy ratio applied here (below 1), an inherited `th` is
+    /// erased.
+    fn vouch(&self, mut span: SpanData) -> SpanData {
+        let sc = &span.span_context;
+        let erase = match self.cfg.head_decides {
+            true => !sc.is_sampled(),
+            false => self.cfg.ratio < 1.0,
+        };
+        if !erase && sc.is_sampled() {
+            return span;
+        }
+        let state = match erase {
+            true => crate::sampling::rewrite_threshold(sc.trace_state(), None),
+            false => sc.trace_state().clone(),
+        };
+        span.span_context = opentelemetry::trace::SpanContext::new(
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().with_sampled(true),
+            sc.is_remote(),
+            state,
+        );
+        span
     }
 }
 
@@ -191,7 +234,9 @@ impl SpanProcessor for TailSampler {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        if !span.span_context.is_sampled() {
+        // Spans the head sampler dropped reach here recorded only when it is a consistent
+        // probability sampler recording for this stage.
+        if !span.span_context.is_sampled() && !self.cfg.head_decides {
             return;
         }
         let trace = span.span_context.trace_id();
@@ -209,11 +254,12 @@ impl SpanProcessor for TailSampler {
             }
             let entry = st.open.entry(trace).or_default();
             entry.error |= is_error(&span);
+            entry.head_sampled |= span.span_context.is_sampled();
             if is_root {
                 let open = st.open.remove(&trace).unwrap_or_default();
                 st.order.retain(|t| *t != trace);
                 st.buffered -= open.spans.len();
-                let why = self.decide(trace, open.error, Some(&span));
+                let why = self.decide(trace, &open, Some(&span));
                 let keep = !matches!(why, Why::Dropped);
                 st.count(why);
                 st.remember(trace, keep);
@@ -233,7 +279,7 @@ impl SpanProcessor for TailSampler {
                     continue;
                 };
                 st.buffered -= open.spans.len();
-                let why = self.decide(oldest, open.error, None);
+                let why = self.decide(oldest, &open, None);
                 let keep = !matches!(why, Why::Dropped);
                 st.count(why);
                 st.stats.early_decisions += 1;
@@ -266,7 +312,7 @@ impl TailSampler {
             st.open.drain().collect()
         };
         for (trace, t) in open {
-            let why = self.decide(trace, t.error, None);
+            let why = self.decide(trace, &t, None);
             let keep = !matches!(why, Why::Dropped);
             {
                 let mut st = self.lock();
@@ -371,6 +417,7 @@ mod tests {
             keep_errors: true,
             keep_slower_than: Some(Duration::from_secs(1)),
             ratio,
+            head_decides: false,
             max_spans: 10_000,
             max_traces: 1_000,
         });
@@ -419,6 +466,7 @@ mod tests {
             keep_errors: true,
             keep_slower_than: None,
             ratio: 0.0,
+            head_decides: false,
             max_spans: 100,
             max_traces: 10,
         });

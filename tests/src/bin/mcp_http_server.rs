@@ -10,7 +10,6 @@ use agent_trace::server::TraceLayer;
 use agent_trace_tests::mcp::Tools;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use tokio::io::AsyncReadExt as _;
 
 fn main() {
     let stateful = match std::env::args().nth(1).as_deref() {
@@ -28,39 +27,16 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let mut config = StreamableHttpServerConfig::default();
-        config.legacy_session_mode = stateful;
-        let service: StreamableHttpService<TracedService<Tools>, LocalSessionManager> =
-            StreamableHttpService::new(
-                || Ok(TracedService::new(Tools::default())),
-                Default::default(),
-                config,
-            );
-        let app = axum::Router::new()
-            .nest_service("/mcp", service)
-            .layer(TraceLayer::new());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        println!("listening {}", listener.local_addr().expect("addr").port());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        // Bounded: the test closes stdin when done; two minutes at most whatever happens.
-        let mut stdin = tokio::io::stdin();
-        let mut buf = [0u8; 64];
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(120), async {
-            while !matches!(stdin.read(&mut buf).await, Ok(0) | Err(_)) {}
-        })
-        .await;
-    });
-    drop(rt);
-    if let Err(e) = guard.shutdown() {
-        eprintln!("shutdown: {e}");
-        std::process::exit(3);
-    }
+    let mut config = StreamableHttpServerConfig::default();
+    config.legacy_session_mode = stateful;
+    let service: StreamableHttpService<TracedService<Tools>, LocalSessionManager> =
+        StreamableHttpService::new(
+            || Ok(TracedService::new(Tools::default())),
+            Default::default(),
+            config,
+        );
+    let app = axum::Router::new()
+        .nest_service("/mcp", service)
+        .layer(TraceLayer::new());
+    agent_trace_tests::serve_until_stdin_closes(guard, app);
 }

@@ -549,3 +549,84 @@ fn composite_order_and_fields() {
     let fields: Vec<_> = p.fields().collect();
     assert!(fields.contains(&"b3") && fields.contains(&"uber-trace-id"));
 }
+
+/// The `tracestate` a child started by the consistent probability sampler (parent-threshold,
+/// roots at 50%) sends on, for incoming `headers`.
+fn tracestate_after_sampling(headers: &[(&'static str, &str)]) -> (bool, String) {
+    use crate::sampling::{Composable, CompositeSampler};
+    use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    use opentelemetry_sdk::trace::SdkTracerProvider;
+    let provider = SdkTracerProvider::builder()
+        .with_sampler(CompositeSampler::new(Composable::parent_threshold(
+            Composable::probability(0.5).unwrap(),
+        )))
+        .build();
+    let m = Multi(headers.iter().map(|(k, v)| (*k, v.to_string())).collect());
+    let parent = W3cTraceContext::new().extract(&m);
+    let span = provider.tracer("t").start_with_context("child", &parent);
+    let cx = parent.with_span(span);
+    let mut out = HashMap::new();
+    W3cTraceContext::new().inject_context(&cx, &mut out);
+    let sampled = cx.span().span_context().is_sampled();
+    (sampled, out.remove("tracestate").unwrap_or_default())
+}
+
+/// `ot` entries through extraction, the sampler and injection: garbage and repeated `th` are
+/// erased, other `ot` sub-keys and other vendors' members (the SDK-invalid keys included)
+/// kept, the 32-member and 512-character limits held. TP's randomness (`ce929d0e0e4736`) is
+/// below `th:e` (1/8) and above `th:8` (1/2).
+#[test]
+fn w3c_ot_tracestate_values_survive_the_sampler() {
+    for (incoming, sampled, expected) in [
+        ("ot=th:8,v=1", true, "ot=th:8,v=1"),
+        // Inconsistent with the sampled flag (R < T): erased, the flag decides.
+        ("ot=th:e;x:1,v=1", true, "ot=x:1,v=1"),
+        ("ot=th:8;th:8,v=1", true, "v=1"),
+        ("ot=th:zz;rv:nothex,v=1", true, "ot=rv:nothex,v=1"),
+        // Nothing to erase: left as it came.
+        ("ot=;;;,v=1", true, "ot=;;;,v=1"),
+        ("ot=th:8,foo@bar@baz=1", true, "ot=th:8,foo@bar@baz=1"),
+        ("ot=th:e;x:1,foo@bar@baz=1", true, "ot=x:1,foo@bar@baz=1"),
+    ] {
+        let got = tracestate_after_sampling(&[("traceparent", TP), ("tracestate", incoming)]);
+        assert_eq!(got, (sampled, expected.to_string()), "{incoming}");
+    }
+    // An oversized `ot` value (over the W3C value limit) drops the whole list at extraction:
+    // the sampled parent without a threshold is followed, nothing claimed.
+    let oversized = format!("ot=x:{},v=1", "a".repeat(300));
+    assert_eq!(
+        tracestate_after_sampling(&[("traceparent", TP), ("tracestate", &oversized)]),
+        (true, String::new())
+    );
+    // 32 members, the last one `ot`: the new `ot` goes first, 32 members stay.
+    let mut full: Vec<String> = (0..31).map(|i| format!("k{i}=v")).collect();
+    full.push("ot=th:8".into());
+    let (sampled, out) =
+        tracestate_after_sampling(&[("traceparent", TP), ("tracestate", &full.join(","))]);
+    assert!(sampled);
+    assert_eq!(out.split(',').count(), 32);
+    assert!(out.contains("ot=th:8") && out.contains("k30=v"), "{out}");
+}
+
+proptest::proptest! {
+    /// Any `ot` value a W3C parser accepts: extraction, the sampler and injection never panic,
+    /// the other members travel on, and a `th` goes out only on a sampled span and only if
+    /// well formed.
+    #[test]
+    fn w3c_any_ot_value_is_handled(v in "[ -+--<>-~]{0,120}") {
+        let state = format!("a=1,ot={v},b=2");
+        let (sampled, out) = tracestate_after_sampling(&[("traceparent", TP), ("tracestate", &state)]);
+        let members: Vec<&str> = out.split(',').collect();
+        let extracted = w3c(&[("traceparent", TP), ("tracestate", &state)])
+            .is_some_and(|sc| !sc.trace_state().header().is_empty());
+        if extracted {
+            proptest::prop_assert!(members.contains(&"a=1") && members.contains(&"b=2"), "{}", out);
+        }
+        if let Some(ot) = members.iter().find(|m| m.starts_with("ot=")) {
+            for th in ot.trim_start_matches("ot=").split(';').filter(|m| m.starts_with("th:")) {
+                proptest::prop_assert!(sampled);
+                proptest::prop_assert!(th[3..].parse::<crate::sampling::Threshold>().is_ok(), "{}", th);
+            }
+        }
+    }
+}

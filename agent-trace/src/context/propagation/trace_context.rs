@@ -208,10 +208,18 @@ impl TextMapPropagator for W3cTraceContext {
             format!("00-{}-{}-{:02x}", sc.trace_id(), sc.span_id(), flags),
         );
         let mut state = sc.trace_state().header();
-        // Members the SDK could not hold travel on unless the application changed the state.
+        // Members the SDK could not hold travel on unless the application changed the state
+        // (a sampler rewriting the `ot` entry alone keeps them: the new `ot` goes first).
         if let Some((held, full)) = incoming.and_then(|i| i.tracestate.as_ref()) {
             if *held == state {
                 state = full.clone();
+            } else if without_ot(held).eq(without_ot(&state)) {
+                let ot = state.split(',').find(|m| m.starts_with("ot="));
+                state = ot
+                    .into_iter()
+                    .chain(without_ot(full))
+                    .collect::<Vec<_>>()
+                    .join(",");
             }
         }
         if !state.is_empty() {
@@ -253,4 +261,10 @@ impl TextMapPropagator for W3cTraceContext {
             FIELDS.get_or_init(|| vec![TRACEPARENT.to_string(), TRACESTATE.to_string()]),
         )
     }
+}
+
+/// The members of a `tracestate` list other than OpenTelemetry's `ot` entry.
+fn without_ot(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',')
+        .filter(|m| !m.is_empty() && !m.starts_with("ot="))
 }

@@ -46,6 +46,11 @@ pub struct ReceivedSpan {
     pub end_ns: u64,
     /// Which door it came in by: `grpc` or `http`.
     pub transport: &'static str,
+    /// The W3C `tracestate` header of its span context (`ot=th:...` among others).
+    pub trace_state: String,
+    /// OTLP span flags: the W3C trace flags in the low byte (bit 0: sampled), then whether
+    /// the parent is remote (bits 8 and 9).
+    pub flags: u32,
 }
 
 impl ReceivedSpan {
@@ -282,6 +287,8 @@ pub fn spans_from_request(
                     start_ns: s.start_time_unix_nano,
                     end_ns: s.end_time_unix_nano,
                     transport,
+                    trace_state: s.trace_state.clone(),
+                    flags: s.flags,
                 });
             }
         }

@@ -1,0 +1,53 @@
+//! The SDK sampler `init` installs for a configured [`Sampler`], and what is known of its
+//! decisions before a span starts (the macros' fast paths).
+
+use opentelemetry_sdk::trace::ShouldSample;
+
+use super::composite::{Composable, CompositeSampler};
+use super::honest::Honest;
+use crate::config::Sampler;
+
+/// What is known of the head sampler's decisions before a span starts. `tail`: a tail sampler
+/// records what a consistent head sampler drops, so nothing is known.
+pub(crate) fn head_of(s: Sampler, tail: bool) -> crate::state::Head {
+    use crate::state::Head;
+    match s {
+        Sampler::AlwaysOff => Head::Off,
+        Sampler::ParentBasedAlwaysOn | Sampler::ParentBasedTraceIdRatio(_) => {
+            Head::ParentBased { root_off: false }
+        }
+        Sampler::ParentBasedProbability(_) if !tail => Head::ParentBased { root_off: false },
+        Sampler::ParentBasedAlwaysOff => Head::ParentBased { root_off: true },
+        _ => Head::Unknown,
+    }
+}
+
+/// The SDK sampler of `s`; `tail`: a tail sampler sits behind it.
+pub(crate) fn head_sampler(s: Sampler, tail: bool) -> Box<dyn ShouldSample> {
+    use opentelemetry_sdk::trace::Sampler as S;
+    let probability = |r: f64| Composable::probability(r).unwrap_or(Composable::AlwaysOff);
+    let composite = match s {
+        Sampler::Probability(r) => Some(CompositeSampler::new(probability(r))),
+        Sampler::ParentBasedProbability(r) => Some(CompositeSampler::new(
+            Composable::parent_threshold(probability(r)),
+        )),
+        _ => None,
+    };
+    if let Some(c) = composite {
+        return match tail {
+            true => Box::new(c.recording_locally()),
+            false => Box::new(c),
+        };
+    }
+    let sdk = match s {
+        // Tail sampling needs every local trace recorded; the ratio is applied at the tail.
+        _ if tail => S::ParentBased(Box::new(S::AlwaysOn)),
+        Sampler::AlwaysOn => S::AlwaysOn,
+        Sampler::AlwaysOff => S::AlwaysOff,
+        Sampler::TraceIdRatio(r) => S::TraceIdRatioBased(r),
+        Sampler::ParentBasedAlwaysOff => S::ParentBased(Box::new(S::AlwaysOff)),
+        Sampler::ParentBasedTraceIdRatio(r) => S::ParentBased(Box::new(S::TraceIdRatioBased(r))),
+        _ => S::ParentBased(Box::new(S::AlwaysOn)),
+    };
+    Box::new(Honest::new(sdk))
+}
