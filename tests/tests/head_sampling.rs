@@ -139,3 +139,31 @@ fn children_of_an_unsampled_parent_propagate_like_the_sdks() {
     assert_eq!(parts[3], "00", "not sampled");
     assert_eq!(out["tracestate"], "vendor=value");
 }
+
+/// The consistent probability sampler over the wire: roots kept at 25% by the trace id's
+/// randomness carry `ot=th:c` on every span, children follow their root, and `export_stats`
+/// counts the spans they stand for (4 each).
+#[test]
+fn a_probability_sampler_writes_its_threshold_and_export_stats_count_what_it_stands_for() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::builder_for("head", &rx.grpc_endpoint(), Protocol::Grpc)
+        .sampler(Sampler::ParentBasedProbability(0.25))
+        .install()
+        .expect("install");
+    for _ in 0..400 {
+        outer();
+    }
+    let stats = guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    assert!((100..=300).contains(&spans.len()), "{} of 800", spans.len());
+    assert_eq!(spans.len() % 2, 0, "whole traces: a root and its child");
+    for s in &spans {
+        assert_eq!(s.trace_state, "ot=th:c", "{s:?}");
+        let randomness = u64::from_str_radix(&s.trace_id[18..], 16).expect("hex");
+        assert!(randomness >= 0xc0_0000_0000_0000, "kept only at R >= T");
+    }
+    assert_eq!(stats.exported, spans.len() as u64);
+    assert_eq!(stats.exported_with_threshold, stats.exported);
+    assert_eq!(stats.adjusted_count, 4 * stats.exported);
+}
