@@ -9,10 +9,16 @@
 //! reached the exporter are compared with the spans made: **the run fails if either side
 //! dropped a span**.
 //!
+//! Anchors in the same rounds: fastrace (100 spans per root: 99 local spans with the same five
+//! properties under one root, into a discarding reporter; the per-span cost the fastest Rust
+//! tracer reaches) and `#[tracing::instrument]` with tracing-opentelemetry into its own SDK
+//! pipeline (same queue). A third phase compares an unsampled root: ours under
+//! `parentbased_probability` at a ratio that drops every root, against the SDK's `AlwaysOff`.
+//!
 //! Run: `cargo bench -p agent-trace-otel --bench interleaved` (`ROUNDS`, `CALLS` to change
 //! the defaults: 11 rounds, 20,000 calls per sampled case; `ONLY=ours` or `ONLY=sdk` runs
-//! just that sampled case, for a profiler, and `ONLY=ours-unsampled` or `ONLY=sdk-unsampled`
-//! the not-sampled one).
+//! just that sampled case, for a profiler, `ONLY=ours-unsampled` or `ONLY=sdk-unsampled`
+//! the not-sampled one, `ONLY=ours-root` the unsampled root).
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,6 +62,82 @@ async fn traced_async(x: u64) -> Result<u64, std::io::Error> {
 /// Spans each side's exporter received.
 static OURS_EXPORTED: AtomicU64 = AtomicU64::new(0);
 static SDK_EXPORTED: AtomicU64 = AtomicU64::new(0);
+static BRIDGE_EXPORTED: AtomicU64 = AtomicU64::new(0);
+static FASTRACE_EXPORTED: AtomicU64 = AtomicU64::new(0);
+
+#[tracing::instrument(name = "execute_tool bench", fields(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = "bench", gen_ai.tool.type = "function", tool.name = "bench", tool.success = true))]
+#[inline(never)]
+fn instrumented(x: u64) -> Result<u64, std::io::Error> {
+    Ok(x.wrapping_mul(31))
+}
+
+/// fastrace's reporter that discards (and counts).
+struct FastraceDiscard;
+impl fastrace::collector::Reporter for FastraceDiscard {
+    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
+        FASTRACE_EXPORTED.fetch_add(spans.len() as u64, Ordering::Relaxed);
+        drop(black_box(spans));
+    }
+}
+
+/// A fastrace local span with the same five properties, under the current local parent.
+#[inline(never)]
+fn fastrace_span(x: u64) -> Result<u64, std::io::Error> {
+    use fastrace::local::LocalSpan;
+    let _span = LocalSpan::enter_with_local_parent("execute_tool bench").with_properties(|| {
+        [
+            ("gen_ai.operation.name", "execute_tool"),
+            ("gen_ai.tool.name", "bench"),
+            ("gen_ai.tool.type", "function"),
+            ("tool.name", "bench"),
+        ]
+    });
+    let r = plain(x);
+    LocalSpan::add_property(|| ("tool.success", if r.is_ok() { "true" } else { "false" }));
+    r
+}
+
+/// Nanoseconds per span of fastrace at 100 spans per root (the root counted), over about
+/// `n` spans; returns (ns, spans made).
+fn time_fastrace(n: u64) -> (f64, u64) {
+    let roots = n.div_ceil(100);
+    let start = Instant::now();
+    for r in 0..roots {
+        let root = fastrace::Span::root("root", fastrace::prelude::SpanContext::random());
+        let _g = root.set_local_parent();
+        for i in 0..99 {
+            let _ = black_box(fastrace_span(black_box(r * 100 + i)));
+        }
+    }
+    let made = roots * 100;
+    (start.elapsed().as_nanos() as f64 / made as f64, made)
+}
+
+fn discarding_provider(
+    counter: &'static AtomicU64,
+    sampler: opentelemetry_sdk::trace::Sampler,
+) -> SdkTracerProvider {
+    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
+    let processor = BatchSpanProcessor::builder(Discard(counter))
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_max_queue_size(QUEUE)
+                .with_max_export_batch_size(512)
+                .build(),
+        )
+        .build();
+    SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_span_processor(processor)
+        .build()
+}
+
+/// Flushes `provider` and fails the run if it did not export the `made` spans.
+fn check_sdk(name: &str, provider: &SdkTracerProvider, counter: &AtomicU64, made: u64) {
+    let _ = provider.force_flush();
+    let exported = counter.load(Ordering::Relaxed);
+    assert_eq!(exported, made, "{name} dropped {} spans", made - exported);
+}
 
 #[derive(Debug)]
 struct Discard(&'static AtomicU64);
@@ -151,22 +233,19 @@ fn main() {
         .span_exporter(Discard(&OURS_EXPORTED))
         .install()
         .expect("install");
-    let sdk = {
-        use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor, Sampler};
-        let processor = BatchSpanProcessor::builder(Discard(&SDK_EXPORTED))
-            .with_batch_config(
-                BatchConfigBuilder::default()
-                    .with_max_queue_size(QUEUE)
-                    .with_max_export_batch_size(512)
-                    .build(),
-            )
-            .build();
-        SdkTracerProvider::builder()
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
-            .with_span_processor(processor)
-            .build()
-    };
+    use opentelemetry_sdk::trace::Sampler;
+    let parent_based = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
+    let sdk = discarding_provider(&SDK_EXPORTED, parent_based());
     let tracer = sdk.tracer("bench");
+    let bridge = discarding_provider(&BRIDGE_EXPORTED, parent_based());
+    let bridge_subscriber = {
+        use tracing_subscriber::layer::SubscriberExt as _;
+        std::sync::Arc::new(
+            tracing_subscriber::registry()
+                .with(tracing_opentelemetry::layer().with_tracer(bridge.tracer("bridge"))),
+        )
+    };
+    fastrace::set_reporter(FastraceDiscard, fastrace::collector::Config::default());
     // An incoming parent that was not sampled: both sides drop its children.
     let unsampled = Context::new().with_remote_span_context(SpanContext::new(
         TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736u128),
@@ -180,6 +259,23 @@ fn main() {
     // `ONLY=ours-unsampled` / `ONLY=sdk-unsampled`: the not-sampled case.
     if let Ok(only) = std::env::var("ONLY") {
         let n = calls * n_rounds;
+        if only == "ours-root" {
+            drop(_ours);
+            let _ours = agent_trace::builder()
+                .service_name("bench")
+                .sampler(agent_trace::Sampler::ParentBasedProbability(
+                    1.0 / (1u64 << 56) as f64,
+                ))
+                .install_subscriber(false)
+                .metrics(false)
+                .env(|_| None)
+                .span_exporter(Discard(&OURS_EXPORTED))
+                .install()
+                .expect("install");
+            let ns = time(n, traced);
+            println!("{only}: {n} calls, {ns:.1} ns each");
+            return;
+        }
         let _g = only
             .ends_with("-unsampled")
             .then(|| unsampled.clone().attach());
@@ -192,7 +288,8 @@ fn main() {
         println!("{only}: {n} calls, {ns:.1} ns each");
         return;
     }
-    let (mut ours_made, mut sdk_made) = (0u64, 0u64);
+    let (mut ours_made, mut sdk_made, mut bridge_made, mut fastrace_made) =
+        (0u64, 0u64, 0u64, 0u64);
     let check_ours = |made: &mut u64| {
         *made += calls;
         let _ = agent_trace::force_flush(Duration::from_secs(60));
@@ -210,14 +307,7 @@ fn main() {
             &mut || {
                 let t = time(calls, |x| hand_written(&tracer, x));
                 sdk_made += calls;
-                let _ = sdk.force_flush();
-                let exported = SDK_EXPORTED.load(Ordering::Relaxed);
-                assert_eq!(
-                    exported,
-                    sdk_made,
-                    "the SDK dropped {} spans",
-                    sdk_made - exported
-                );
+                check_sdk("the SDK", &sdk, &SDK_EXPORTED, sdk_made);
                 t
             },
             &mut || {
@@ -228,13 +318,59 @@ fn main() {
                 let _g = unsampled.clone().attach();
                 time(calls, |x| hand_written(&tracer, x))
             },
+            &mut || {
+                let (t, made) = time_fastrace(calls);
+                fastrace_made += made;
+                fastrace::flush();
+                let exported = FASTRACE_EXPORTED.load(Ordering::Relaxed);
+                assert_eq!(
+                    exported,
+                    fastrace_made,
+                    "fastrace dropped {} spans",
+                    fastrace_made - exported
+                );
+                t
+            },
+            &mut || {
+                let d = tracing::Dispatch::from(bridge_subscriber.clone());
+                let t = tracing::dispatcher::with_default(&d, || time(calls, instrumented));
+                bridge_made += calls;
+                check_sdk("the tracing bridge", &bridge, &BRIDGE_EXPORTED, bridge_made);
+                t
+            },
         ],
     );
     let stats = agent_trace::export_stats();
     assert_eq!(stats.dropped(), 0, "{stats:?}");
+    drop(_ours);
+
+    // Unsampled roots: ours under a probability sampler that drops every root (2^-56, the
+    // smallest probability: one root in 2^56), against the SDK's `AlwaysOff` span.
+    let _ours = agent_trace::builder()
+        .service_name("bench")
+        .sampler(agent_trace::Sampler::ParentBasedProbability(
+            1.0 / (1u64 << 56) as f64,
+        ))
+        .install_subscriber(false)
+        .metrics(false)
+        .env(|_| None)
+        .span_exporter(Discard(&OURS_EXPORTED))
+        .install()
+        .expect("install");
+    let off_sdk = discarding_provider(&SDK_EXPORTED, Sampler::AlwaysOff);
+    let off_tracer = off_sdk.tracer("bench");
+    let root_rows = rounds(
+        n_rounds,
+        [&mut || time(calls, traced), &mut || {
+            time(calls, |x| hand_written(&off_tracer, x))
+        }],
+    );
+    assert_eq!(agent_trace::export_stats().ended, 0, "no root was sampled");
 
     println!("| case | median | spread (min–max) |\n|---|---:|---:|");
-    let col = |rows: &[[f64; 4]], i: usize| rows.iter().map(|r| r[i]).collect::<Vec<_>>();
+    fn col<const N: usize>(rows: &[[f64; N]], i: usize) -> Vec<f64> {
+        rows.iter().map(|r| r[i]).collect()
+    }
     print_row("plain function", &col(&off_rows, 0));
     print_row("`#[traced_tool]`, tracing off", &col(&off_rows, 1));
     print_row("async fn, no tracing", &col(&off_rows, 2));
@@ -246,11 +382,26 @@ fn main() {
         &col(&on_rows, 2),
     );
     print_row("hand-written SDK span, not sampled", &col(&on_rows, 3));
+    print_row("fastrace, 100 spans per root (per span)", &col(&on_rows, 4));
+    print_row(
+        "`#[tracing::instrument]` + tracing-opentelemetry",
+        &col(&on_rows, 5),
+    );
+    print_row(
+        "`#[traced_tool]`, unsampled root (probability sampler)",
+        &col(&root_rows, 0),
+    );
+    print_row("hand-written SDK span, `AlwaysOff`", &col(&root_rows, 1));
 
     println!("\n| comparison (per round) | median | spread | target |\n|---|---:|---:|---|");
-    let per_round = |rows: &[[f64; 4]], a: usize, b: usize, f: fn(f64, f64) -> f64| {
-        rows.iter().map(|r| f(r[a], r[b])).collect::<Vec<_>>()
-    };
+    fn per_round<const N: usize>(
+        rows: &[[f64; N]],
+        a: usize,
+        b: usize,
+        f: fn(f64, f64) -> f64,
+    ) -> Vec<f64> {
+        rows.iter().map(|r| f(r[a], r[b])).collect()
+    }
     print_ratio(
         "sampled: ours / SDK",
         "<= 1.0x",
@@ -261,6 +412,21 @@ fn main() {
         "<= 1.0x",
         &per_round(&on_rows, 2, 3, |a, b| a / b),
     );
+    print_ratio(
+        "sampled: ours / fastrace (per span)",
+        "<= 2.0x",
+        &per_round(&on_rows, 0, 4, |a, b| a / b),
+    );
+    print_ratio(
+        "sampled: ours / tracing bridge",
+        "",
+        &per_round(&on_rows, 0, 5, |a, b| a / b),
+    );
+    print_ratio(
+        "unsampled root: ours / SDK `AlwaysOff`",
+        "<= 0.5x",
+        &per_round(&root_rows, 0, 1, |a, b| a / b),
+    );
     let (off, lo, hi) = summary(&per_round(&off_rows, 1, 0, |a, b| a - b));
     println!(
         "| tracing off: ours − plain | **{off:+.1} ns** | {lo:+.1}–{hi:+.1} ns | within 2 ns |"
@@ -268,7 +434,8 @@ fn main() {
     let (off, lo, hi) = summary(&per_round(&off_rows, 3, 2, |a, b| a - b));
     println!("| async, tracing off: ours − async fn | **{off:+.1} ns** | {lo:+.1}–{hi:+.1} ns | within 5 ns |");
     println!(
-        "\ndrops: ours 0 of {ours_made}, SDK 0 of {sdk_made} (checked after every sampled case)"
+        "\ndrops: ours 0 of {ours_made}, SDK 0 of {sdk_made}, fastrace 0 of {fastrace_made}, tracing bridge 0 of {bridge_made} (checked after every sampled case)"
     );
     let _ = sdk.shutdown();
+    let _ = bridge.shutdown();
 }

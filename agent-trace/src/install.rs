@@ -577,6 +577,8 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
     };
     let mut provider = SdkTracerProvider::builder()
         .with_sampler(crate::sampling::head_sampler(config.sampler, tail_on))
+        // Random ids, or the one the root fast path drew and decided (span/head.rs).
+        .with_id_generator(crate::state::PresetIds)
         .with_span_limits(SpanLimits {
             max_attributes_per_span: config.attribute_count_limit,
             max_events_per_span: config.event_count_limit,

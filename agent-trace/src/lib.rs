@@ -189,11 +189,12 @@ mod expansions {
         pub use crate::span::run::{call, call_once, instrument, instrument_with, Instrumented};
         pub use crate::span::semconv::AGENT_TRACE_RESULT;
         pub use crate::span::start::{
-            start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs, StopSequences,
+            start_a2a, start_agent_run, start_llm, start_phase, start_tool, Attrs,
         };
         pub use crate::span::stream::{
             instrument_stream, stream_in_option, stream_in_result, StreamSpan,
         };
+        pub use crate::span::values::StopSequences;
     }
 }
 

@@ -97,66 +97,89 @@ pub(crate) struct Instruments {
 }
 
 /// The installed head sampler, as far as a span's fate can be known before the SDK's
-/// sampler runs (for which a trace id is needed only with a ratio).
+/// sampler runs (`span/head.rs` holds the fast paths that read it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Head {
-    /// Every span is sampled (or the decision needs the trace id: a ratio).
+    /// Every span is sampled (or the decision needs more than is known here).
     Unknown,
     /// `always_off`: nothing is sampled.
     Off,
     /// `parentbased_*`: a child follows its parent; `root_off` for `parentbased_always_off`.
     ParentBased { root_off: bool },
+    /// A ratio of the trace id decides roots (`traceidratio`, `probability`), here, from a
+    /// trace id drawn here; with `parent_based` a child follows its parent.
+    Ratio { rule: RootRule, parent_based: bool },
 }
 
-impl Head {
-    /// The context of a child of `parent` that the SDK's sampler would drop because its
-    /// parent was not sampled (`parentbased_*`), made without the SDK's round trip: the
-    /// span context the SDK gives a dropped span (the parent's trace id and trace state, a new
-    /// span id from the SDK's random generator, flags not sampled, not remote), as a
-    /// non-recording span. `None` when that is not sure, or telemetry is suppressed: then the
-    /// SDK starts the span. (Out of line: inlined, it grows the frame of every traced
-    /// function, which the tracing-off path pays for.)
-    #[inline(never)]
-    pub(crate) fn unsampled_child(self, parent: &Context) -> Option<Context> {
-        use opentelemetry::trace::{SpanContext, TraceContextExt as _, TraceFlags};
-        use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
-        if !matches!(self, Head::ParentBased { .. }) || parent.is_telemetry_suppressed() {
-            return None;
-        }
-        let span = parent.span();
-        let sc = span.span_context();
-        // An `ot` tracestate entry is the sampler's to rewrite (a probability sampler erases
-        // its threshold on a span it drops).
-        if !sc.is_valid() || sc.is_sampled() || sc.trace_state().get("ot").is_some() {
-            return None;
-        }
-        let child = SpanContext::new(
-            sc.trace_id(),
-            RandomIdGenerator::default().new_span_id(),
-            TraceFlags::default(),
-            false,
-            sc.trace_state().clone(),
-        );
-        Some(parent.with_remote_span_context(child))
+/// How a ratio sampler decides a root from its trace id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RootRule {
+    /// OpenTelemetry's `TraceIdRatioBased`: kept when the low 63 bits of the trace id's low
+    /// half are under `bound` (`ratio * 2^63`), or always with a ratio of 1 or more.
+    TraceIdRatio { bound: u64, all: bool },
+    /// Consistent probability: kept when the trace id's 56 low bits reach the threshold
+    /// (`2^56`: never).
+    Threshold(u64),
+}
+
+std::thread_local! {
+    /// The trace id the next root span started on this thread gets from the SDK (the id
+    /// generator `init` installs reads it): set by the root fast path after it drew the id and
+    /// decided the root is kept, so the SDK's sampler decides on the same id.
+    static PRESET_TRACE_ID: Cell<Option<opentelemetry::trace::TraceId>> = const { Cell::new(None) };
+}
+
+std::thread_local! {
+    /// The state of this thread's id generator for the spans the fast paths make (splitmix64,
+    /// seeded from the SDK's random generator on first use).
+    static ID_STATE: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A random 64-bit number from this thread's generator (splitmix64: every value once per
+/// period, uniform bits; seeded from the operating system's randomness through the SDK's
+/// `RandomIdGenerator`). Never 0, so an id made of it is valid.
+pub(crate) fn random_u64() -> u64 {
+    ID_STATE
+        .try_with(|s| {
+            let mut x = s.get();
+            if x == 0 {
+                use opentelemetry_sdk::trace::{IdGenerator as _, RandomIdGenerator};
+                x = u64::from_be_bytes(RandomIdGenerator::default().new_span_id().to_bytes());
+            }
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            s.set(x);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+        .ok()
+        .filter(|v| *v != 0)
+        .unwrap_or(0x5851_f42d_4c95_7f2d)
+}
+
+/// Sets (or, with `None`, clears) the trace id of the next root started on this thread.
+pub(crate) fn preset_trace_id(id: Option<opentelemetry::trace::TraceId>) {
+    let _ = PRESET_TRACE_ID.try_with(|c| c.set(id));
+}
+
+/// The SDK id generator `init` installs: the preset trace id when there is one, random ids
+/// otherwise (the SDK's `RandomIdGenerator`).
+#[derive(Debug, Default)]
+pub(crate) struct PresetIds;
+
+impl opentelemetry_sdk::trace::IdGenerator for PresetIds {
+    fn new_trace_id(&self) -> opentelemetry::trace::TraceId {
+        use opentelemetry_sdk::trace::RandomIdGenerator;
+        PRESET_TRACE_ID
+            .try_with(Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| RandomIdGenerator::default().new_trace_id())
     }
 
-    /// `false` when the SDK's sampler will surely drop a span whose parent is `parent`.
-    #[inline]
-    pub(crate) fn may_sample(self, parent: &Context) -> bool {
-        use opentelemetry::trace::TraceContextExt as _;
-        match self {
-            Head::Unknown => true,
-            Head::Off => false,
-            Head::ParentBased { root_off } => {
-                let span = parent.span();
-                let sc = span.span_context();
-                if sc.is_valid() {
-                    sc.is_sampled()
-                } else {
-                    !root_off
-                }
-            }
-        }
+    fn new_span_id(&self) -> SpanId {
+        opentelemetry_sdk::trace::RandomIdGenerator::default().new_span_id()
     }
 }
 
@@ -561,77 +584,5 @@ impl ExportStats {
     /// True when every span that ended was exported (or left out on purpose by tail sampling).
     pub fn all_delivered(&self) -> bool {
         self.exported + self.sampled_out == self.ended
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use opentelemetry::trace::{
-        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, Tracer as _,
-        TracerProvider as _,
-    };
-    use opentelemetry::Context;
-    use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
-
-    use super::Head;
-
-    fn remote_parent(flags: TraceFlags) -> Context {
-        Context::new().with_remote_span_context(SpanContext::new(
-            TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736u128),
-            SpanId::from(0x00f067aa0ba902b7u64),
-            flags,
-            true,
-            TraceState::from_key_value([("vendor", "value")]).expect("trace state"),
-        ))
-    }
-
-    /// The child made without the SDK is the one the SDK's parent-based sampler makes: the
-    /// same trace id, flags, trace state and remoteness, a new valid span id, not recording.
-    #[test]
-    fn an_unsampled_child_is_what_the_sdk_makes() {
-        let provider = SdkTracerProvider::builder()
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
-            .build();
-        let tracer = provider.tracer("oracle");
-        let parent = remote_parent(TraceFlags::default());
-        let sdk = parent.with_span(tracer.start_with_context("child", &parent));
-        let sdk_span = sdk.span();
-        let want = sdk_span.span_context();
-        for head in [
-            Head::ParentBased { root_off: false },
-            Head::ParentBased { root_off: true },
-        ] {
-            let ours = head.unsampled_child(&parent).expect("made without the SDK");
-            let span = ours.span();
-            let got = span.span_context();
-            assert_eq!(got.trace_id(), want.trace_id());
-            assert_eq!(got.trace_flags(), want.trace_flags());
-            assert_eq!(got.trace_state().header(), want.trace_state().header());
-            assert_eq!(got.is_remote(), want.is_remote());
-            assert!(got.is_valid());
-            assert_ne!(
-                got.span_id(),
-                parent.span().span_context().span_id(),
-                "a span of its own"
-            );
-            assert!(!span.is_recording() && !sdk_span.is_recording());
-        }
-    }
-
-    /// Where the SDK's decision is not sure to be a drop (or telemetry is suppressed), the
-    /// SDK starts the span.
-    #[test]
-    fn otherwise_the_sdk_starts_the_span() {
-        let unsampled = remote_parent(TraceFlags::default());
-        let parent_based = Head::ParentBased { root_off: false };
-        assert!(parent_based
-            .unsampled_child(&remote_parent(TraceFlags::SAMPLED))
-            .is_none());
-        assert!(parent_based.unsampled_child(&Context::new()).is_none());
-        assert!(parent_based
-            .unsampled_child(&unsampled.with_telemetry_suppressed())
-            .is_none());
-        assert!(Head::Unknown.unsampled_child(&unsampled).is_none());
-        assert!(Head::Off.unsampled_child(&unsampled).is_none());
     }
 }

@@ -37,6 +37,9 @@ pub struct ActiveSpan {
     pub(super) llm: Option<LlmModel>,
     /// An in-process agent invocation (`#[agent_run]`), whose context holds its ledger.
     pub(super) agent: bool,
+    /// Known not to record (made by a fast path of `head.rs`): nothing to set or end (ending
+    /// even a non-recording span reads the clock).
+    pub(super) bare: bool,
     #[cfg(feature = "metrics")]
     pub(super) metrics: Option<super::instruments::SpanMetrics>,
     /// Its slot among the open spans the panic hook ends (`panic = "abort"` builds only;
@@ -208,6 +211,7 @@ impl ActiveSpan {
             tool,
             llm: None,
             agent: false,
+            bare: false,
             #[cfg(feature = "metrics")]
             metrics,
             #[cfg(panic = "abort")]
@@ -257,7 +261,7 @@ impl ActiveSpan {
 
     /// Marks the outcome as success.
     pub fn record_ok(&mut self) {
-        if self.tool {
+        if self.tool && !self.bare {
             self.cx
                 .span()
                 .set_attribute(KeyValue::new(k::TOOL_SUCCESS, true));
@@ -436,10 +440,11 @@ impl Drop for SpanSlot {
     }
 }
 
-/// Ends a span still in its slot (what is left in the `ManuallyDrop` is `None`).
+/// Ends a span still in its slot, dropping it where it lies (`take` would first move its
+/// couple of hundred bytes out); what is left in the `ManuallyDrop` is `None`.
 #[inline(never)]
 fn end_slot(slot: &mut Option<ActiveSpan>) {
-    drop(slot.take());
+    *slot = None;
 }
 
 impl fmt::Debug for SpanSlot {
@@ -459,7 +464,9 @@ impl Drop for ActiveSpan {
             true => ledger::finish(&self.cx),
             false => None,
         };
-        self.cx.span().end();
+        if !self.bare {
+            self.cx.span().end();
+        }
         #[cfg(panic = "abort")]
         if self.open != usize::MAX {
             crate::state::close_open(self.open);

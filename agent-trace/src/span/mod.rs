@@ -13,8 +13,12 @@
 //!   `conversation.rs`: the conversation id in the baggage of the trace context;
 //!   `events.rs`: the GenAI events (log records) agent-trace emits.
 //!
-//! Layers, bottom up: `outcome`, `semconv`, `task`, `text` < `conversation`, `events`, `instruments`,
-//! `ledger` <
+//! - `values.rs`: the traits through which a user's values become attributes.
+//! - `head.rs`: what the head sampler will decide, known before a span starts (the fast
+//!   paths of spans it drops).
+//!
+//! Layers, bottom up: `head`, `outcome`, `semconv`, `task`, `text` < `conversation`, `events`, `instruments`,
+//! `ledger`, `values` <
 //! `core` <
 //! `run`, `start`, `stream` < `probes`. (Each file imports only files of the layers below it,
 //! checked by `tests/layout.rs`.)
@@ -22,6 +26,7 @@
 pub(crate) mod conversation;
 pub(crate) mod core;
 pub(crate) mod events;
+pub(crate) mod head;
 pub(crate) mod instruments;
 pub(crate) mod ledger;
 pub(crate) mod outcome;
@@ -32,6 +37,7 @@ pub(crate) mod start;
 pub(crate) mod stream;
 pub mod task;
 pub(crate) mod text;
+pub(crate) mod values;
 
 #[cfg(panic = "abort")]
 pub(crate) use self::core::mark_error;
@@ -42,8 +48,8 @@ pub(crate) use self::core::{
 pub(crate) use run::{call, instrument};
 pub(crate) use start::server_attributes;
 #[cfg(feature = "async-openai")]
-pub(crate) use start::StopSequences;
-pub use start::{RequestCount, RequestNumber, ToAttributeValue};
+pub(crate) use values::StopSequences;
+pub use values::{RequestCount, RequestNumber, ToAttributeValue};
 #[cfg(feature = "rmcp")]
 pub(crate) use {self::core::start_span_measured, instruments::Measure};
 

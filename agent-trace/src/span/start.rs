@@ -2,7 +2,6 @@
 //! `start_agent_run`, `start_phase`) and the attributes they compute at call time. The fast
 //! path while tracing is off is one atomic load in `start` returning `None`; nothing allocates.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use opentelemetry::trace::SpanKind;
@@ -11,10 +10,12 @@ use opentelemetry::{KeyValue, Value};
 use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
 
 use super::core::{current_or_process_parent, text_messages, ActiveSpan};
+use super::head::RootFate;
 use super::instruments::Measure;
 use super::ledger::AgentLedger;
 use super::semconv as k;
 use super::text;
+use super::values::{RequestCount, RequestNumber, StopSequences, ToAttributeValue};
 use super::CAPTURE_LIMIT;
 use crate::state::capture_message_content;
 
@@ -263,218 +264,6 @@ pub(crate) fn server_attributes(url: &str, out: &mut Vec<KeyValue>) {
     }
 }
 
-/// Values a `fields(key = expr)` expression may have. For anything else write `?expr`
-/// (Debug) or `%expr` (Display). An integer that does not fit in the attribute's `i64`
-/// (`u64`, `u128`, `i128` beyond it) is recorded as its decimal text, never clamped; `None`
-/// records no attribute.
-///
-/// Implement it for a type of your own to record it directly:
-///
-/// ```
-/// use agent_trace::opentelemetry::Value;
-///
-/// struct Tenant(u32);
-///
-/// impl agent_trace::ToAttributeValue for Tenant {
-///     fn to_attribute_value(&self) -> Option<Value> {
-///         Some(Value::I64(i64::from(self.0)))
-///     }
-/// }
-///
-/// #[agent_trace::traced_tool(fields(app.tenant = tenant))]
-/// fn bill(tenant: &Tenant) -> u32 {
-///     tenant.0
-/// }
-/// # bill(&Tenant(7));
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a span attribute value directly",
-    label = "not a string, number or bool",
-    note = "write `key = ?expr` to record it with Debug, or `key = %expr` with Display"
-)]
-pub trait ToAttributeValue {
-    /// The OpenTelemetry value; `None` for no attribute.
-    fn to_attribute_value(&self) -> Option<Value>;
-}
-
-macro_rules! int_values {
-    ($($t:ty),*) => {$(
-        impl ToAttributeValue for $t {
-            fn to_attribute_value(&self) -> Option<Value> {
-                Some(text::int_value(*self))
-            }
-        }
-    )*};
-}
-int_values!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
-
-impl ToAttributeValue for f32 {
-    fn to_attribute_value(&self) -> Option<Value> {
-        Some(Value::F64(f64::from(*self)))
-    }
-}
-impl ToAttributeValue for f64 {
-    fn to_attribute_value(&self) -> Option<Value> {
-        Some(Value::F64(*self))
-    }
-}
-impl ToAttributeValue for bool {
-    fn to_attribute_value(&self) -> Option<Value> {
-        Some(Value::Bool(*self))
-    }
-}
-impl ToAttributeValue for str {
-    fn to_attribute_value(&self) -> Option<Value> {
-        Some(Value::String(text::cut(self, CAPTURE_LIMIT).into()))
-    }
-}
-impl ToAttributeValue for String {
-    fn to_attribute_value(&self) -> Option<Value> {
-        self.as_str().to_attribute_value()
-    }
-}
-impl ToAttributeValue for Cow<'_, str> {
-    fn to_attribute_value(&self) -> Option<Value> {
-        self.as_ref().to_attribute_value()
-    }
-}
-impl<T: ToAttributeValue + ?Sized> ToAttributeValue for &T {
-    fn to_attribute_value(&self) -> Option<Value> {
-        (**self).to_attribute_value()
-    }
-}
-impl<T: ToAttributeValue> ToAttributeValue for Option<T> {
-    fn to_attribute_value(&self) -> Option<Value> {
-        self.as_ref()?.to_attribute_value()
-    }
-}
-
-/// Values of the `#[llm_call]` options recorded as doubles (`temperature`, `top_p`,
-/// `frequency_penalty`, `presence_penalty`): any number, or an `Option` of one (`None`
-/// records nothing), as clients keep them.
-///
-/// ```
-/// #[agent_trace::llm_call(model = "local-7b", temperature = temperature, max_tokens = limit)]
-/// fn complete(prompt: &str, temperature: Option<f32>, limit: u32) -> String {
-///     prompt.to_uppercase()
-/// }
-/// # complete("hi", Some(0.2), 64);
-/// ```
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a number a request parameter can be recorded from",
-    label = "expected a number (`f32`, `f64`, an integer) or an `Option` of one"
-)]
-pub trait RequestNumber {
-    /// The value; `None` for no attribute.
-    fn request_number(&self) -> Option<f64>;
-}
-
-/// Values of the `#[llm_call]` options recorded as integers (`max_tokens`, `top_k`, `seed`,
-/// `choice_count`): any integer, or an `Option` of one (`None` records nothing). One beyond
-/// `i64` is recorded as its decimal text. See [`RequestNumber`] for an example.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not an integer a request parameter can be recorded from",
-    label = "expected an integer or an `Option` of one"
-)]
-pub trait RequestCount {
-    /// The value; `None` for no attribute.
-    fn request_count(&self) -> Option<Value>;
-}
-
-macro_rules! request_numbers {
-    ($($t:ty),*) => {$(
-        impl RequestNumber for $t {
-            #[allow(clippy::cast_lossless, clippy::cast_precision_loss)]
-            fn request_number(&self) -> Option<f64> {
-                Some(*self as f64)
-            }
-        }
-    )*};
-}
-request_numbers!(f32, f64, i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
-
-macro_rules! request_counts {
-    ($($t:ty),*) => {$(
-        impl RequestCount for $t {
-            fn request_count(&self) -> Option<Value> {
-                Some(text::int_value(*self))
-            }
-        }
-    )*};
-}
-request_counts!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize, i128, u128);
-
-impl<T: RequestNumber + ?Sized> RequestNumber for &T {
-    fn request_number(&self) -> Option<f64> {
-        (**self).request_number()
-    }
-}
-impl<T: RequestNumber> RequestNumber for Option<T> {
-    fn request_number(&self) -> Option<f64> {
-        self.as_ref()?.request_number()
-    }
-}
-impl<T: RequestCount + ?Sized> RequestCount for &T {
-    fn request_count(&self) -> Option<Value> {
-        (**self).request_count()
-    }
-}
-impl<T: RequestCount> RequestCount for Option<T> {
-    fn request_count(&self) -> Option<Value> {
-        self.as_ref()?.request_count()
-    }
-}
-
-/// Values of `#[llm_call(stop_sequences = expr)]`: a string, or a slice, array or vector
-/// of strings, or an `Option` of one (`None` records nothing).
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` is not a list of stop sequences",
-    label = "expected a string, or a slice, array or `Vec` of strings (or an `Option` of one)"
-)]
-pub trait StopSequences {
-    /// Calls `f` with each sequence.
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str));
-}
-impl StopSequences for str {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        f(self)
-    }
-}
-impl StopSequences for String {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        f(self)
-    }
-}
-impl<S: AsRef<str>> StopSequences for [S] {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        for s in self.iter().take(64) {
-            f(s.as_ref())
-        }
-    }
-}
-impl<S: AsRef<str>, const N: usize> StopSequences for [S; N] {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        self.as_slice().stop_sequences(f)
-    }
-}
-impl<S: AsRef<str>> StopSequences for Vec<S> {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        self.as_slice().stop_sequences(f)
-    }
-}
-impl<T: StopSequences + ?Sized> StopSequences for &T {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        (**self).stop_sequences(f)
-    }
-}
-impl<T: StopSequences> StopSequences for Option<T> {
-    fn stop_sequences(&self, f: &mut dyn FnMut(&str)) {
-        if let Some(v) = self {
-            v.stop_sequences(f)
-        }
-    }
-}
-
 /// Starts an `execute_tool {tool}` span, or returns `None` while tracing is off.
 #[inline(always)]
 pub fn start_tool(
@@ -663,28 +452,41 @@ fn start(
         return None;
     }
     let parent = current_or_process_parent();
+    let head = installed.head;
     // A span the sampler will surely drop is started bare: its attributes (and the
     // expressions of `fields`/`capture`) are only computed for spans that are recorded.
-    let cx = if installed.head.may_sample(&parent) {
-        let mut a = Attrs::default();
-        a.attributes.reserve(8);
-        attrs(&mut a, &installed.service_name);
-        sdk_span(installed, span_name, kind, a.attributes, a.links, &parent)
-    } else {
+    let (cx, bare) = match super::head::root_fate(head, &parent) {
+        // A root a ratio sampler drops, made as the SDK would make it.
+        RootFate::Dropped(cx) => (cx, true),
+        fate if super::head::may_sample(head, &parent) || matches!(fate, RootFate::Kept) => {
+            let mut a = Attrs::default();
+            a.attributes.reserve(8);
+            attrs(&mut a, &installed.service_name);
+            let cx = sdk_span(installed, span_name, kind, a.attributes, a.links, &parent);
+            if matches!(fate, RootFate::Kept) {
+                crate::state::preset_trace_id(None);
+            }
+            (cx, false)
+        }
         // The child of a parent that was not sampled is made as the SDK would make it,
         // without its sampler and span.
-        match installed.head.unsampled_child(&parent) {
-            Some(cx) => cx,
-            None => sdk_span(installed, span_name, kind, Vec::new(), Vec::new(), &parent),
-        }
+        _ => match super::head::unsampled_child(head, &parent) {
+            Some(cx) => (cx, true),
+            None => (
+                sdk_span(installed, span_name, kind, Vec::new(), Vec::new(), &parent),
+                false,
+            ),
+        },
     };
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
-    Some(ActiveSpan::new(
+    let mut span = ActiveSpan::new(
         cx,
         Some(span_name),
         tool,
         #[cfg(feature = "metrics")]
         super::core::span_metrics(measure, installed),
-    ))
+    );
+    span.bare = bare;
+    Some(span)
 }

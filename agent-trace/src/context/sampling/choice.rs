@@ -10,14 +10,43 @@ use crate::config::Sampler;
 /// What is known of the head sampler's decisions before a span starts. `tail`: a tail sampler
 /// records what a consistent head sampler drops, so nothing is known.
 pub(crate) fn head_of(s: Sampler, tail: bool) -> crate::state::Head {
-    use crate::state::Head;
-    match s {
-        Sampler::AlwaysOff => Head::Off,
-        Sampler::ParentBasedAlwaysOn | Sampler::ParentBasedTraceIdRatio(_) => {
-            Head::ParentBased { root_off: false }
+    use crate::state::{Head, RootRule};
+    let legacy = |r: f64| RootRule::TraceIdRatio {
+        // The SDK's `TraceIdRatioBased`, to the bit.
+        bound: (r.max(0.0) * (1u64 << 63) as f64) as u64,
+        all: r >= 1.0,
+    };
+    let threshold = |r: f64| {
+        let never = super::ot::MAX_ADJUSTED_COUNT;
+        match Composable::probability(r) {
+            Some(Composable::Probability { threshold, .. }) => {
+                RootRule::Threshold(threshold.value())
+            }
+            _ => RootRule::Threshold(never),
         }
-        Sampler::ParentBasedProbability(_) if !tail => Head::ParentBased { root_off: false },
+    };
+    match s {
+        // A tail sampler records what a consistent head drops: nothing is known.
+        Sampler::Probability(_) | Sampler::ParentBasedProbability(_) if tail => Head::Unknown,
+        Sampler::AlwaysOff => Head::Off,
+        Sampler::ParentBasedAlwaysOn => Head::ParentBased { root_off: false },
         Sampler::ParentBasedAlwaysOff => Head::ParentBased { root_off: true },
+        Sampler::TraceIdRatio(r) => Head::Ratio {
+            rule: legacy(r),
+            parent_based: false,
+        },
+        Sampler::ParentBasedTraceIdRatio(r) => Head::Ratio {
+            rule: legacy(r),
+            parent_based: true,
+        },
+        Sampler::Probability(r) => Head::Ratio {
+            rule: threshold(r),
+            parent_based: false,
+        },
+        Sampler::ParentBasedProbability(r) => Head::Ratio {
+            rule: threshold(r),
+            parent_based: true,
+        },
         _ => Head::Unknown,
     }
 }
