@@ -24,11 +24,14 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+#[path = "common/anchors.rs"]
+mod anchors;
 mod common;
 #[path = "common/hand_written.rs"]
 mod hand_written;
 
 use agent_trace::traced_tool;
+use anchors::{instrumented, FastraceDiscard};
 use common::{env_number, rounds, summary};
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState, TracerProvider as _,
@@ -65,21 +68,6 @@ static SDK_EXPORTED: AtomicU64 = AtomicU64::new(0);
 static BRIDGE_EXPORTED: AtomicU64 = AtomicU64::new(0);
 static FASTRACE_EXPORTED: AtomicU64 = AtomicU64::new(0);
 
-#[tracing::instrument(name = "execute_tool bench", fields(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = "bench", gen_ai.tool.type = "function", tool.name = "bench", tool.success = true))]
-#[inline(never)]
-fn instrumented(x: u64) -> Result<u64, std::io::Error> {
-    Ok(x.wrapping_mul(31))
-}
-
-/// fastrace's reporter that discards (and counts).
-struct FastraceDiscard;
-impl fastrace::collector::Reporter for FastraceDiscard {
-    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
-        FASTRACE_EXPORTED.fetch_add(spans.len() as u64, Ordering::Relaxed);
-        drop(black_box(spans));
-    }
-}
-
 /// A fastrace local span with the same five properties, under the current local parent.
 #[inline(never)]
 fn fastrace_span(x: u64) -> Result<u64, std::io::Error> {
@@ -111,6 +99,25 @@ fn time_fastrace(n: u64) -> (f64, u64) {
     }
     let made = roots * 100;
     (start.elapsed().as_nanos() as f64 / made as f64, made)
+}
+
+/// A probability sampler that drops every root (2^-56, the smallest probability).
+const DROPS_EVERY_ROOT: agent_trace::Sampler =
+    agent_trace::Sampler::ParentBasedProbability(1.0 / (1u64 << 56) as f64);
+
+/// Ours, with `sampler`, the bench's queue and batch sizes and the discarding exporter.
+fn install_ours(sampler: agent_trace::Sampler) -> agent_trace::TraceGuard {
+    agent_trace::builder()
+        .service_name("bench")
+        .sampler(sampler)
+        .max_queue_size(QUEUE)
+        .max_export_batch_size(512)
+        .install_subscriber(false)
+        .metrics(false)
+        .env(|_| None)
+        .span_exporter(Discard(&OURS_EXPORTED))
+        .install()
+        .expect("install")
 }
 
 fn discarding_provider(
@@ -222,17 +229,7 @@ fn main() {
     drop(off);
 
     // Tracing on: ours and the SDK's, installed side by side, parent-based samplers.
-    let _ours = agent_trace::builder()
-        .service_name("bench")
-        .sampler(agent_trace::Sampler::ParentBasedAlwaysOn)
-        .max_queue_size(QUEUE)
-        .max_export_batch_size(512)
-        .install_subscriber(false)
-        .metrics(false)
-        .env(|_| None)
-        .span_exporter(Discard(&OURS_EXPORTED))
-        .install()
-        .expect("install");
+    let _ours = install_ours(agent_trace::Sampler::ParentBasedAlwaysOn);
     use opentelemetry_sdk::trace::Sampler;
     let parent_based = || Sampler::ParentBased(Box::new(Sampler::AlwaysOn));
     let sdk = discarding_provider(&SDK_EXPORTED, parent_based());
@@ -245,7 +242,10 @@ fn main() {
                 .with(tracing_opentelemetry::layer().with_tracer(bridge.tracer("bridge"))),
         )
     };
-    fastrace::set_reporter(FastraceDiscard, fastrace::collector::Config::default());
+    fastrace::set_reporter(
+        FastraceDiscard(&FASTRACE_EXPORTED),
+        fastrace::collector::Config::default(),
+    );
     // An incoming parent that was not sampled: both sides drop its children.
     let unsampled = Context::new().with_remote_span_context(SpanContext::new(
         TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736u128),
@@ -261,17 +261,7 @@ fn main() {
         let n = calls * n_rounds;
         if only == "ours-root" {
             drop(_ours);
-            let _ours = agent_trace::builder()
-                .service_name("bench")
-                .sampler(agent_trace::Sampler::ParentBasedProbability(
-                    1.0 / (1u64 << 56) as f64,
-                ))
-                .install_subscriber(false)
-                .metrics(false)
-                .env(|_| None)
-                .span_exporter(Discard(&OURS_EXPORTED))
-                .install()
-                .expect("install");
+            let _ours = install_ours(DROPS_EVERY_ROOT);
             let ns = time(n, traced);
             println!("{only}: {n} calls, {ns:.1} ns each");
             return;
@@ -346,17 +336,7 @@ fn main() {
 
     // Unsampled roots: ours under a probability sampler that drops every root (2^-56, the
     // smallest probability: one root in 2^56), against the SDK's `AlwaysOff` span.
-    let _ours = agent_trace::builder()
-        .service_name("bench")
-        .sampler(agent_trace::Sampler::ParentBasedProbability(
-            1.0 / (1u64 << 56) as f64,
-        ))
-        .install_subscriber(false)
-        .metrics(false)
-        .env(|_| None)
-        .span_exporter(Discard(&OURS_EXPORTED))
-        .install()
-        .expect("install");
+    let _ours = install_ours(DROPS_EVERY_ROOT);
     let off_sdk = discarding_provider(&SDK_EXPORTED, Sampler::AlwaysOff);
     let off_tracer = off_sdk.tracer("bench");
     let root_rows = rounds(

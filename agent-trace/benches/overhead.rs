@@ -20,6 +20,8 @@
 //! that reached the exporter are compared with the spans made, and a case that dropped spans
 //! (and so looked cheaper) fails the run.
 
+#[path = "common/anchors.rs"]
+mod anchors;
 #[path = "common/hand_written.rs"]
 mod hand_written;
 
@@ -28,6 +30,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use agent_trace::traced_tool;
+use anchors::{instrumented, FastraceDiscard};
 use criterion::{criterion_group, criterion_main, Criterion};
 use opentelemetry::trace::{FutureExt as _, TraceContextExt as _, TracerProvider as _};
 use opentelemetry::KeyValue;
@@ -55,12 +58,6 @@ async fn traced_async(x: u64) -> Result<u64, std::io::Error> {
     Ok(x.wrapping_mul(31))
 }
 
-#[tracing::instrument(name = "execute_tool bench", fields(gen_ai.operation.name = "execute_tool", gen_ai.tool.name = "bench", gen_ai.tool.type = "function", tool.name = "bench", tool.success = true))]
-#[inline(never)]
-fn instrumented(x: u64) -> Result<u64, std::io::Error> {
-    Ok(x.wrapping_mul(31))
-}
-
 /// Spans every `Discard` exporter received, to report drops.
 static EXPORTED: AtomicU64 = AtomicU64::new(0);
 /// Spans made by hand-written cases, to compare with `EXPORTED`.
@@ -75,15 +72,6 @@ impl SpanExporter for Discard {
         EXPORTED.fetch_add(batch.len() as u64, Ordering::Relaxed);
         drop(black_box(batch));
         Ok(())
-    }
-}
-
-/// fastrace's reporter that discards (and counts).
-struct FastraceDiscard;
-impl fastrace::collector::Reporter for FastraceDiscard {
-    fn report(&mut self, spans: Vec<fastrace::collector::SpanRecord>) {
-        EXPORTED.fetch_add(spans.len() as u64, Ordering::Relaxed);
-        drop(black_box(spans));
     }
 }
 
@@ -252,7 +240,10 @@ fn overhead(c: &mut Criterion) {
     });
     let _ = off_sdk.shutdown();
 
-    fastrace::set_reporter(FastraceDiscard, fastrace::collector::Config::default());
+    fastrace::set_reporter(
+        FastraceDiscard(&EXPORTED),
+        fastrace::collector::Config::default(),
+    );
     MADE.store(0, Ordering::Relaxed);
     EXPORTED.store(0, Ordering::Relaxed);
     g.bench_function("fastrace_sampled", |b| {
