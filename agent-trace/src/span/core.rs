@@ -490,11 +490,29 @@ impl Drop for ActiveSpan {
 /// `[{"role":..,"parts":[{"type":"text","content":..}]}]`. The text is cut before it is
 /// serialized, so the JSON stays valid.
 pub(super) fn text_messages(role: &str, content: String) -> String {
-    let message = serde_json::json!({
-        "role": role,
-        "parts": [{ "type": "text", "content": content }],
-    });
-    serde_json::Value::Array(vec![message]).to_string()
+    #[derive(serde::Serialize)]
+    struct Message<'a> {
+        role: &'a str,
+        parts: [Part<'a>; 1],
+    }
+    #[derive(serde::Serialize)]
+    struct Part<'a> {
+        r#type: &'static str,
+        content: &'a str,
+    }
+    let message = [Message {
+        role,
+        parts: [Part {
+            r#type: "text",
+            content: &content,
+        }],
+    }];
+    // Written once into a buffer of about its size (no map, no regrowth).
+    let mut out = Vec::with_capacity(content.len() + content.len() / 8 + 64);
+    match serde_json::to_writer(&mut out, &message) {
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// The message of a panic payload (`&str` or `String`; anything else is described).
@@ -505,5 +523,21 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
         text::cut(s, text::MESSAGE_LIMIT)
     } else {
         "panic with a non-string payload".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    proptest::proptest! {
+        /// The messages JSON is the conventions' shape, whatever the text holds.
+        #[test]
+        fn text_messages_are_the_conventions_json(text in "\\PC{0,300}|[\"\\\\\u{0}-\u{1f}]{0,20}") {
+            let json: serde_json::Value =
+                serde_json::from_str(&super::text_messages("user", text.clone())).unwrap();
+            proptest::prop_assert_eq!(
+                json,
+                serde_json::json!([{"role": "user", "parts": [{"type": "text", "content": text}]}])
+            );
+        }
     }
 }

@@ -133,10 +133,15 @@ impl LlmResponse for serde_json::Value {
         usage_counts(self.get("usage")?).reasoning
     }
     fn output_text(&self) -> Option<String> {
-        if let Some(c) = self.pointer("/choices/0/message/content") {
+        if let Some(c) = self
+            .get("choices")
+            .and_then(|c| c.get(0)?.get("message")?.get("content"))
+        {
             return c.as_str().map(str::to_string);
         }
-        self.pointer("/content/0/text")?
+        self.get("content")?
+            .get(0)?
+            .get("text")?
             .as_str()
             .map(str::to_string)
     }
@@ -157,13 +162,19 @@ struct UsageCounts {
 /// counts already do, Anthropic's `input_tokens` does not, so its cache reads and writes are
 /// added.
 fn usage_counts(u: &serde_json::Value) -> UsageCounts {
-    let n = |pointer: &str| u.pointer(pointer).and_then(serde_json::Value::as_u64);
-    let cache_read = n("/prompt_tokens_details/cached_tokens")
-        .or_else(|| n("/input_tokens_details/cached_tokens"))
-        .or_else(|| n("/cache_read_input_tokens"));
-    let cache_write = n("/cache_creation_input_tokens");
+    // A path of keys, looked up without `Value::pointer` (which allocates to unescape each
+    // segment: a model call reads these paths a dozen times).
+    let n = |path: &[&str]| {
+        path.iter()
+            .try_fold(u, |v, key| v.get(key))
+            .and_then(serde_json::Value::as_u64)
+    };
+    let cache_read = n(&["prompt_tokens_details", "cached_tokens"])
+        .or_else(|| n(&["input_tokens_details", "cached_tokens"]))
+        .or_else(|| n(&["cache_read_input_tokens"]));
+    let cache_write = n(&["cache_creation_input_tokens"]);
     let anthropic = u.get("cache_read_input_tokens").is_some() || cache_write.is_some();
-    let input = match (n("/prompt_tokens"), n("/input_tokens")) {
+    let input = match (n(&["prompt_tokens"]), n(&["input_tokens"])) {
         (Some(prompt), _) => Some(prompt),
         (None, Some(input)) if anthropic => Some(
             input
@@ -174,11 +185,11 @@ fn usage_counts(u: &serde_json::Value) -> UsageCounts {
     };
     UsageCounts {
         input,
-        output: n("/completion_tokens").or_else(|| n("/output_tokens")),
+        output: n(&["completion_tokens"]).or_else(|| n(&["output_tokens"])),
         cache_read,
         cache_write,
-        reasoning: n("/completion_tokens_details/reasoning_tokens")
-            .or_else(|| n("/output_tokens_details/reasoning_tokens")),
+        reasoning: n(&["completion_tokens_details", "reasoning_tokens"])
+            .or_else(|| n(&["output_tokens_details", "reasoning_tokens"])),
     }
 }
 
@@ -271,7 +282,7 @@ fn chunk_shape(v: &serde_json::Value) -> ChunkShape<'_> {
     match v.get("type").and_then(serde_json::Value::as_str) {
         // Anthropic: the message's id, model and first usage; later, cumulative usage.
         Some("message_start") => ChunkShape {
-            usage: v.pointer("/message/usage"),
+            usage: v.get("message").and_then(|m| m.get("usage")),
             holder: v.get("message"),
         },
         Some("message_delta") => ChunkShape {
@@ -280,7 +291,7 @@ fn chunk_shape(v: &serde_json::Value) -> ChunkShape<'_> {
         },
         // OpenAI Responses: the response object, with usage once it is done.
         Some(t) if t.split('.').next() == Some("response") => ChunkShape {
-            usage: v.pointer("/response/usage"),
+            usage: v.get("response").and_then(|r| r.get("usage")),
             holder: v.get("response"),
         },
         Some(_) => ChunkShape {
@@ -318,7 +329,12 @@ impl LlmChunk for serde_json::Value {
         chunk_shape(self).holder?.get("model")?.as_str()
     }
     fn finish_reasons(&self) -> Vec<&str> {
-        let str_at = |p: &str| self.pointer(p).and_then(serde_json::Value::as_str);
+        // Paths of keys, without `Value::pointer` (it allocates per segment).
+        let str_at = |path: &[&str]| {
+            path.iter()
+                .try_fold(self, |v, key| v.get(key))
+                .and_then(serde_json::Value::as_str)
+        };
         let Some(t) = self.get("type").and_then(serde_json::Value::as_str) else {
             return match self.get("choices").and_then(serde_json::Value::as_array) {
                 Some(choices) => choices
@@ -329,11 +345,11 @@ impl LlmChunk for serde_json::Value {
             };
         };
         if t == "message_delta" {
-            str_at("/delta/stop_reason").into_iter().collect()
+            str_at(&["delta", "stop_reason"]).into_iter().collect()
         } else if is_event(t, &["response", "completed"]) {
             vec!["stop"]
         } else if is_event(t, &["response", "incomplete"]) {
-            vec![str_at("/response/incomplete_details/reason").unwrap_or("incomplete")]
+            vec![str_at(&["response", "incomplete_details", "reason"]).unwrap_or("incomplete")]
         } else if is_event(t, &["response", "failed"]) {
             vec!["error"]
         } else {
@@ -342,10 +358,15 @@ impl LlmChunk for serde_json::Value {
     }
     fn output_text(&self) -> Option<&str> {
         let Some(t) = self.get("type").and_then(serde_json::Value::as_str) else {
-            return self.pointer("/choices/0/delta/content")?.as_str();
+            return self
+                .get("choices")?
+                .get(0)?
+                .get("delta")?
+                .get("content")?
+                .as_str();
         };
         if t == "content_block_delta" {
-            self.pointer("/delta/text")?.as_str()
+            self.get("delta")?.get("text")?.as_str()
         } else if is_event(t, &["response", "output_text", "delta"]) {
             self.get("delta")?.as_str()
         } else {
