@@ -552,6 +552,48 @@ fn report(config: &Config, custom: bool, process_env: bool) {
     }
 }
 
+/// The logger provider of the logs signal, when asked for, with the `tracing` bridge to it
+/// installed.
+#[cfg(feature = "logs")]
+fn install_logs(
+    config: &Config,
+    resource: &opentelemetry_sdk::Resource,
+) -> Option<(
+    opentelemetry_sdk::logs::SdkLoggerProvider,
+    Arc<crate::state::LogCounts>,
+)> {
+    use opentelemetry::logs::LoggerProvider as _;
+    use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
+    let logs = crate::export::logs::build(config, resource.clone());
+    if let Some((provider, counts)) = &logs {
+        crate::state::LOG_BRIDGE.store(Some(Arc::new(crate::state::LogBridge {
+            bridge: OpenTelemetryTracingBridge::new(provider),
+            counts: counts.clone(),
+            logger: provider.logger("agent-trace"),
+        })));
+    }
+    logs
+}
+
+/// agent-trace's own span recording (`span/record.rs`), when nothing but its pipeline sees
+/// spans: no tail sampling, no processor of the user's, no pending-span markers.
+fn recorder_for(
+    config: &Config,
+    pipeline: Option<&Arc<pipeline::Shared>>,
+    no_processors: bool,
+    limits: SpanLimits,
+) -> Option<crate::state::Recorder> {
+    let pipeline = pipeline?;
+    if config.tail.is_some() || !no_processors || config.pending_spans {
+        return None;
+    }
+    Some(crate::state::Recorder {
+        sampler: crate::sampling::head_sampler(config.sampler, false),
+        limits,
+        sink: pipeline.clone(),
+    })
+}
+
 fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
     let resource = resource(&config.service_name, &config.resource_attributes);
     let make: Option<pipeline::MakeExporter> = match ext.exporter {
@@ -575,15 +617,17 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         Some(_) if !config.sampler.is_consistent() => Sampler::ParentBasedAlwaysOn,
         _ => config.sampler,
     };
+    let limits = SpanLimits {
+        max_attributes_per_span: config.attribute_count_limit,
+        max_events_per_span: config.event_count_limit,
+        ..SpanLimits::default()
+    };
+    let recorder = recorder_for(config, shared.as_ref(), ext.processors.is_empty(), limits);
     let mut provider = SdkTracerProvider::builder()
         .with_sampler(crate::sampling::head_sampler(config.sampler, tail_on))
         // Random ids, or the one the root fast path drew and decided (span/head.rs).
         .with_id_generator(crate::state::PresetIds)
-        .with_span_limits(SpanLimits {
-            max_attributes_per_span: config.attribute_count_limit,
-            max_events_per_span: config.event_count_limit,
-            ..SpanLimits::default()
-        })
+        .with_span_limits(limits)
         .with_resource(resource.clone());
     let mut tail = None;
     if let Some(shared) = &shared {
@@ -604,17 +648,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
     }
     let provider = provider.build();
     #[cfg(feature = "logs")]
-    let logs = crate::export::logs::build(config, resource.clone());
-    #[cfg(feature = "logs")]
-    if let Some((provider, counts)) = &logs {
-        use opentelemetry::logs::LoggerProvider as _;
-        use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
-        crate::state::LOG_BRIDGE.store(Some(Arc::new(crate::state::LogBridge {
-            bridge: OpenTelemetryTracingBridge::new(provider),
-            counts: counts.clone(),
-            logger: provider.logger("agent-trace"),
-        })));
-    }
+    let logs = install_logs(config, &resource);
     Ok(Installed {
         #[cfg(feature = "metrics")]
         metrics: crate::export::metrics::build(config, resource),
@@ -625,6 +659,7 @@ fn build(config: &Config, ext: Extensions) -> Result<Installed, InitError> {
         settings: Vec::new(),
         head: crate::sampling::head_of(sampler, tail_on),
         prices: config.prices.clone(),
+        recorder,
         owned: Some(Arc::new(Owned {
             pipeline: shared,
             tail,

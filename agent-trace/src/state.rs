@@ -34,6 +34,90 @@ pub(crate) struct Installed {
     pub(crate) owned: Option<Arc<dyn Any + Send + Sync>>,
     /// Prices per model, for the cost on model-call and agent spans; `None`: no cost.
     pub(crate) prices: Option<Arc<Prices>>,
+    /// agent-trace's own span recording (`span/record.rs`), when the spans go nowhere but
+    /// its export pipeline; `None`: the SDK's tracer records them.
+    pub(crate) recorder: Option<Recorder>,
+}
+
+/// What agent-trace's own span recording needs: the installed sampler, the span limits, and
+/// where an ended span goes (the export pipeline's queue).
+pub(crate) struct Recorder {
+    pub(crate) sampler: Box<dyn opentelemetry_sdk::trace::ShouldSample>,
+    pub(crate) limits: opentelemetry_sdk::trace::SpanLimits,
+    pub(crate) sink: Arc<dyn RecordSink>,
+}
+
+/// Where ended [`SpanRecord`]s go (the export pipeline's queue), and where emptied ones come
+/// back from for reuse.
+pub(crate) trait RecordSink: Send + Sync {
+    /// Queues an ended span; returns an emptied record to fill next, if one is kept.
+    fn push(&self, record: Box<SpanRecord>) -> Option<Box<SpanRecord>>;
+}
+
+std::thread_local! {
+    /// An emptied record this thread fills with its next span (handed back by the export
+    /// pipeline when this thread queued its last one: no allocation, no extra lock).
+    static NEXT_RECORD: Cell<Option<Box<SpanRecord>>> = const { Cell::new(None) };
+}
+
+/// The record this thread fills next: the one kept for it, or a new one.
+pub(crate) fn next_record() -> Box<SpanRecord> {
+    NEXT_RECORD
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Box::new(SpanRecord::empty()))
+}
+
+/// Keeps `record` for this thread's next span.
+pub(crate) fn keep_record(record: Box<SpanRecord>) {
+    let _ = NEXT_RECORD.try_with(|c| c.set(Some(record)));
+}
+
+/// How many attributes a [`SpanRecord`] holds without allocating.
+pub(crate) const INLINE_ATTRIBUTES: usize = 8;
+
+/// A sampled span as agent-trace records it on the application thread: what the SDK's span
+/// holds, with the first [`INLINE_ATTRIBUTES`] attributes inline (a typical span allocates
+/// nothing of its own); the export thread makes the SDK's `SpanData` of it.
+#[derive(Debug)]
+pub(crate) struct SpanRecord {
+    pub(crate) span_context: opentelemetry::trace::SpanContext,
+    pub(crate) parent_span_id: SpanId,
+    pub(crate) parent_span_is_remote: bool,
+    pub(crate) kind: opentelemetry::trace::SpanKind,
+    pub(crate) name: std::borrow::Cow<'static, str>,
+    pub(crate) start: std::time::SystemTime,
+    pub(crate) end: std::time::SystemTime,
+    pub(crate) attributes: smallvec::SmallVec<[opentelemetry::KeyValue; INLINE_ATTRIBUTES]>,
+    pub(crate) dropped_attributes: u32,
+    pub(crate) events: Vec<opentelemetry::trace::Event>,
+    pub(crate) dropped_events: u32,
+    pub(crate) links: Vec<opentelemetry::trace::Link>,
+    pub(crate) dropped_links: u32,
+    pub(crate) status: opentelemetry::trace::Status,
+}
+
+impl SpanRecord {
+    /// A record to fill.
+    pub(crate) fn empty() -> SpanRecord {
+        SpanRecord {
+            span_context: opentelemetry::trace::SpanContext::empty_context(),
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            kind: opentelemetry::trace::SpanKind::Internal,
+            name: std::borrow::Cow::Borrowed(""),
+            start: std::time::SystemTime::UNIX_EPOCH,
+            end: std::time::SystemTime::UNIX_EPOCH,
+            attributes: smallvec::SmallVec::new(),
+            dropped_attributes: 0,
+            events: Vec::new(),
+            dropped_events: 0,
+            links: Vec::new(),
+            dropped_links: 0,
+            status: opentelemetry::trace::Status::Unset,
+        }
+    }
 }
 
 /// Prices per token of the models an application calls: with them, each model-call span
@@ -158,6 +242,11 @@ pub(crate) fn random_u64() -> u64 {
         .unwrap_or(0x5851_f42d_4c95_7f2d)
 }
 
+/// Takes the trace id preset for the next root started on this thread.
+pub(crate) fn take_preset_trace_id() -> Option<opentelemetry::trace::TraceId> {
+    PRESET_TRACE_ID.try_with(Cell::take).ok().flatten()
+}
+
 /// Sets (or, with `None`, clears) the trace id of the next root started on this thread.
 pub(crate) fn preset_trace_id(id: Option<opentelemetry::trace::TraceId>) {
     let _ = PRESET_TRACE_ID.try_with(|c| c.set(id));
@@ -171,11 +260,7 @@ pub(crate) struct PresetIds;
 impl opentelemetry_sdk::trace::IdGenerator for PresetIds {
     fn new_trace_id(&self) -> opentelemetry::trace::TraceId {
         use opentelemetry_sdk::trace::RandomIdGenerator;
-        PRESET_TRACE_ID
-            .try_with(Cell::take)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| RandomIdGenerator::default().new_trace_id())
+        take_preset_trace_id().unwrap_or_else(|| RandomIdGenerator::default().new_trace_id())
     }
 
     fn new_span_id(&self) -> SpanId {

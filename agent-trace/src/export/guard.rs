@@ -110,7 +110,7 @@ fn shutdown_pipeline(timeout: Duration) -> Result<ExportStats, ShutdownError> {
                 // allows; a late one finishes (and ends) by itself.
                 let left = timeout.saturating_sub(started.elapsed());
                 let provider = m.provider.clone();
-                super::pipeline::run_within("agent-trace-metrics-shutdown", left, move || {
+                super::timing::run_within("agent-trace-metrics-shutdown", left, move || {
                     let _ = provider.shutdown_with_timeout(left);
                 });
             }

@@ -56,7 +56,7 @@ pub(crate) fn build(
 /// own timeout, the caller waits no longer), then counts what never left: records emitted
 /// and neither exported nor failed were dropped (queue full) or lost at shutdown.
 pub(crate) fn shutdown(provider: SdkLoggerProvider, counts: &LogCounts, budget: Duration) {
-    super::pipeline::run_within("agent-trace-logs-shutdown", budget, move || {
+    super::timing::run_within("agent-trace-logs-shutdown", budget, move || {
         let _ = provider.shutdown_with_timeout(budget);
     });
     counts.settle();

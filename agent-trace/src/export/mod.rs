@@ -3,7 +3,9 @@
 //! - `pipeline.rs`: the bounded queue, the export thread and its runtime, exact counts and a
 //!   bounded shutdown, around any SDK `SpanExporter`;
 //! - `build.rs`: the exporter and the export thread for a resolved configuration;
-//! - `tail.rs`: tail sampling in front of the pipeline;
+//! - `tail.rs`: tail sampling in front of the pipeline; `queued.rs`: what the queue holds (a
+//!   span the SDK ended, or one agent-trace recorded itself); `timing.rs`: bounded waits and
+//!   rate-limited warnings;
 //! - `prepare.rs`: what the export thread does to a span before the exporter sees it
 //!   (truncation, one value per key, then `redact.rs` and `openinference.rs`);
 //! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;
@@ -15,7 +17,7 @@
 //! - `panic_hook.rs`: the panic hook (bounded flush under `panic = "abort"`), and the check
 //!   that nothing replaced it; `signal.rs`: `shutdown_signal`.
 //!
-//! Layers, bottom up: `openinference`, `redact`, `render`, `signal` < `console`, `prepare` <
+//! Layers, bottom up: `openinference`, `queued`, `redact`, `render`, `signal`, `timing` < `console`, `prepare` <
 //! `pipeline` < `otlp`, `tail` < `build`, `logs`, `metrics`, `status` < `panic_hook` < `guard`. (Each
 //! file imports only files of the layers below it, checked by `tests/layout.rs`.)
 //!
@@ -36,11 +38,13 @@ pub(crate) mod otlp;
 pub(crate) mod panic_hook;
 pub(crate) mod pipeline;
 mod prepare;
+mod queued;
 pub(crate) mod redact;
 mod render;
 pub(crate) mod signal;
 pub(crate) mod status;
 pub(crate) mod tail;
+mod timing;
 
 pub use crate::config::{DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS};
 pub use console::ConsoleExporter;

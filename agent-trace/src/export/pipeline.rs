@@ -31,6 +31,9 @@ use opentelemetry_sdk::Resource;
 
 use crate::config::BatchConfig;
 pub(crate) use crate::export::prepare::{truncate_span, unique_keys, BeforeExport};
+use crate::export::queued::Queued;
+pub(crate) use crate::export::timing::{deadline_after, RateLimit};
+use crate::state::{RecordSink, SpanRecord};
 
 /// A boxed future, as [`DynExporter`] returns.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -70,7 +73,7 @@ pub(crate) type MakeExporter = Box<dyn FnOnce() -> ExportTarget + Send>;
 
 #[derive(Default)]
 struct State {
-    queue: VecDeque<SpanData>,
+    queue: VecDeque<Queued>,
     /// Pending-span markers (`AGENT_TRACE_PENDING_SPANS`): copies of spans as they started,
     /// for `agent-trace view`. Not spans: never counted in the stats, dropped beyond
     /// [`MAX_MARKERS`] and at shutdown.
@@ -90,6 +93,10 @@ struct State {
     worker_waiting: bool,
     shutdown_deadline: Option<Instant>,
     worker_done: bool,
+    /// Records the export thread emptied, handed back to the application threads as they
+    /// queue (at most [`MAX_REUSED`]). Boxed: their allocations are what is reused.
+    #[allow(clippy::vec_box)]
+    reuse: Vec<Box<SpanRecord>>,
 }
 
 pub(crate) struct Shared {
@@ -107,6 +114,9 @@ pub(crate) struct Shared {
     /// Whether a marker is queued when a span starts.
     pending_spans: bool,
 }
+
+/// Emptied records kept for reuse at most (a record is under a kilobyte).
+const MAX_REUSED: usize = 4096;
 
 /// Markers waiting at most; more are dropped (a marker only shows a running span sooner).
 const MAX_MARKERS: usize = 1024;
@@ -131,6 +141,44 @@ impl Shared {
         let mut s = st.snapshot();
         s.pending = st.queue.len() as u64 + st.taken + st.in_flight;
         s
+    }
+
+    /// Queues an ended span (or counts it dropped or lost); wakes the export thread when it
+    /// waits for the first span or a full batch. Returns an emptied record for reuse, when
+    /// the export thread left one.
+    fn enqueue(&self, span: Queued) -> Option<Box<SpanRecord>> {
+        let shared = self;
+        let mut st = shared.lock();
+        let reused = st.reuse.pop();
+        st.stats.ended += 1;
+        if st.shutdown_deadline.is_some() {
+            st.stats.lost_at_shutdown += 1;
+            return reused;
+        }
+        if st.queue.len() + st.taken as usize >= shared.batch.max_queue_size {
+            st.stats.dropped_queue_full += 1;
+            let dropped = st.stats.dropped_queue_full;
+            drop(st);
+            shared.warn.warn(|suppressed| {
+                tracing::warn!(
+                    target: "agent_trace::export",
+                    dropped_total = dropped,
+                    suppressed_warnings = suppressed,
+                    "span queue full ({} spans): dropping spans until the exporter catches up",
+                    shared.batch.max_queue_size
+                )
+            });
+            return reused;
+        }
+        st.queue.push_back(span);
+        // The export thread sleeps on an empty queue: wake it for the first span, and for a
+        // full batch, if it is waiting (it checks both under this lock before it waits).
+        let len = st.queue.len();
+        if st.worker_waiting && (len == 1 || len >= shared.batch.max_export_batch_size) {
+            st.worker_waiting = false;
+            shared.work.notify_one();
+        }
+        reused
     }
 
     /// Queues a marker of a span that just started: its copy, ended when it started, with
@@ -250,28 +298,10 @@ fn thresholds(batch: &[SpanData]) -> (u64, f64) {
 /// by the first span, a flush or shutdown).
 const IDLE_WAIT: Duration = Duration::from_secs(1);
 
-/// Runs `f` on a helper thread named `name` and waits for it at most `budget`: a provider
-/// whose shutdown ignores its timeout (the SDK's meter provider) cannot hold the caller
-/// longer. A late one finishes (and ends) by itself.
-#[cfg_attr(not(any(feature = "metrics", feature = "logs")), allow(dead_code))]
-pub(crate) fn run_within(name: &str, budget: Duration, f: impl FnOnce() + Send + 'static) {
-    let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<()>(1);
-    let spawned = std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
-            f();
-            let _ = done_tx.send(());
-        });
-    if spawned.is_ok() {
-        let _ = done_rx.recv_timeout(budget.max(Duration::from_millis(1)));
+impl RecordSink for Shared {
+    fn push(&self, record: Box<SpanRecord>) -> Option<Box<SpanRecord>> {
+        self.enqueue(Queued::Record(record))
     }
-}
-
-/// `now + d`, or a far deadline when that would overflow (`Duration::MAX`).
-pub(crate) fn deadline_after(d: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(d)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 /// The `SpanProcessor` the tracer provider calls; it only queues.
@@ -290,38 +320,8 @@ impl SpanProcessor for QueueProcessor {
     fn on_end(&self, span: SpanData) {
         // The application thread only queues: truncation, unique keys, redaction and the
         // OpenInference copies happen on the export thread.
-        if !span.span_context.is_sampled() {
-            return;
-        }
-        let shared = &self.shared;
-        let mut st = shared.lock();
-        st.stats.ended += 1;
-        if st.shutdown_deadline.is_some() {
-            st.stats.lost_at_shutdown += 1;
-            return;
-        }
-        if st.queue.len() + st.taken as usize >= shared.batch.max_queue_size {
-            st.stats.dropped_queue_full += 1;
-            let dropped = st.stats.dropped_queue_full;
-            drop(st);
-            shared.warn.warn(|suppressed| {
-                tracing::warn!(
-                    target: "agent_trace::export",
-                    dropped_total = dropped,
-                    suppressed_warnings = suppressed,
-                    "span queue full ({} spans): dropping spans until the exporter catches up",
-                    shared.batch.max_queue_size
-                )
-            });
-            return;
-        }
-        st.queue.push_back(span);
-        // The export thread sleeps on an empty queue: wake it for the first span, and for a
-        // full batch, if it is waiting (it checks both under this lock before it waits).
-        let len = st.queue.len();
-        if st.worker_waiting && (len == 1 || len >= shared.batch.max_export_batch_size) {
-            st.worker_waiting = false;
-            shared.work.notify_one();
+        if span.span_context.is_sampled() {
+            let _ = self.shared.enqueue(Queued::Data(Box::new(span)));
         }
     }
 
@@ -345,42 +345,6 @@ impl SpanProcessor for QueueProcessor {
     }
 
     fn set_resource(&mut self, _resource: &Resource) {}
-}
-
-/// Logs at most one warning per interval; counts what it held back.
-#[derive(Debug)]
-pub(crate) struct RateLimit {
-    started: Instant,
-    last_ms: AtomicU64,
-    suppressed: AtomicU64,
-    interval_ms: u64,
-}
-
-impl RateLimit {
-    pub(crate) fn new(interval: Duration) -> Self {
-        RateLimit {
-            started: Instant::now(),
-            last_ms: AtomicU64::new(u64::MAX),
-            suppressed: AtomicU64::new(0),
-            interval_ms: interval.as_millis() as u64,
-        }
-    }
-
-    pub(crate) fn warn(&self, log: impl FnOnce(u64)) {
-        let now = self.started.elapsed().as_millis() as u64;
-        let last = self.last_ms.load(Ordering::Relaxed);
-        let due = last == u64::MAX || now.saturating_sub(last) >= self.interval_ms;
-        if due
-            && self
-                .last_ms
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
-        {
-            log(self.suppressed.swap(0, Ordering::Relaxed));
-        } else {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
-        }
-    }
 }
 
 /// Starts the export thread. `make_exporter` runs inside the thread's runtime context.
@@ -433,6 +397,8 @@ pub(crate) fn start(
                 runtime,
                 target,
                 taken: VecDeque::new(),
+                scope: crate::span::record::scope(),
+                emptied: Vec::new(),
                 markers: VecDeque::new(),
             }
             .run();
@@ -467,7 +433,12 @@ struct Worker {
     target: ExportTarget,
     /// Spans taken from the queue in one swap (so the application threads never wait on a
     /// batch being moved), exported from here batch by batch.
-    taken: VecDeque<SpanData>,
+    taken: VecDeque<Queued>,
+    /// The instrumentation scope of the spans agent-trace records itself.
+    scope: opentelemetry::InstrumentationScope,
+    /// Records emptied by the last batch, handed back at the next lock.
+    #[allow(clippy::vec_box)]
+    emptied: Vec<Box<SpanRecord>>,
     /// Markers taken from the queue with the spans.
     markers: VecDeque<SpanData>,
 }
@@ -483,6 +454,8 @@ impl Worker {
                 self.export(batch, shutdown_deadline);
             }
             let mut st = self.shared.lock();
+            let room = MAX_REUSED.saturating_sub(st.reuse.len());
+            st.reuse.extend(self.emptied.drain(..).take(room));
             let drained = st.queue.is_empty() && st.markers.is_empty() && self.taken.is_empty();
             if drained && st.flush_completed < st.flush_requested {
                 st.flush_completed = st.flush_requested;
@@ -562,7 +535,15 @@ impl Worker {
         st.in_flight = n as u64;
         let deadline = st.shutdown_deadline;
         drop(st);
-        (self.taken.drain(..n).collect(), deadline)
+        let scope = &self.scope;
+        let mut emptied = Vec::new();
+        let batch = self
+            .taken
+            .drain(..n)
+            .map(|q| q.into_data(scope, &mut emptied))
+            .collect();
+        self.emptied = emptied;
+        (batch, deadline)
     }
 
     /// Sends the markers of spans that are still running: not those of the spans in `batch`
@@ -571,8 +552,8 @@ impl Worker {
     fn export_markers(&mut self, batch: &[SpanData], shutdown_deadline: Option<Instant>) {
         let ended: std::collections::HashSet<opentelemetry::trace::SpanId> = batch
             .iter()
-            .chain(self.taken.iter())
             .map(|s| s.span_context.span_id())
+            .chain(self.taken.iter().map(Queued::span_id))
             .collect();
         let running: Vec<SpanData> = self
             .markers

@@ -484,6 +484,7 @@ fn ensure_test_provider() {
         metrics: None,
         test_only: true,
         head: crate::state::Head::Unknown,
+        recorder: None,
         settings: Vec::new(),
         owned: None,
         prices: None,

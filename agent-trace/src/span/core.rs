@@ -6,7 +6,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::fmt;
 
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _, Tracer as _};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue};
 
 use super::instruments::Measure;
@@ -113,16 +113,10 @@ pub(crate) fn start_span_measured(
     };
     let mut attributes = attributes;
     let conversation = super::conversation::join(parent, &mut attributes);
-    let tracer = &installed.tracer;
-    let span = tracer
-        .span_builder(name)
-        .with_kind(kind)
-        .with_attributes(attributes)
-        .with_links(links)
-        .start_with_context(tracer, parent);
+    let cx = super::record::start_in(installed, name, kind, attributes, links, parent);
     let cx = match conversation {
-        Some(id) => super::conversation::carry(parent.with_span(span), id),
-        None => parent.with_span(span),
+        Some(id) => super::conversation::carry(cx, id),
+        None => cx,
     };
     #[cfg(not(feature = "metrics"))]
     let _ = measure;

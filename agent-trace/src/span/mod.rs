@@ -13,12 +13,13 @@
 //!   `conversation.rs`: the conversation id in the baggage of the trace context;
 //!   `events.rs`: the GenAI events (log records) agent-trace emits.
 //!
+//! - `record.rs`: agent-trace's own span recording (when spans go nowhere but its pipeline).
 //! - `values.rs`: the traits through which a user's values become attributes.
 //! - `head.rs`: what the head sampler will decide, known before a span starts (the fast
 //!   paths of spans it drops).
 //!
 //! Layers, bottom up: `head`, `outcome`, `semconv`, `task`, `text` < `conversation`, `events`, `instruments`,
-//! `ledger`, `values` <
+//! `ledger`, `record`, `values` <
 //! `core` <
 //! `run`, `start`, `stream` < `probes`. (Each file imports only files of the layers below it,
 //! checked by `tests/layout.rs`.)
@@ -31,6 +32,7 @@ pub(crate) mod instruments;
 pub(crate) mod ledger;
 pub(crate) mod outcome;
 pub(crate) mod probes;
+pub(crate) mod record;
 pub(crate) mod run;
 pub mod semconv;
 pub(crate) mod start;

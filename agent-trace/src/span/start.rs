@@ -7,8 +7,6 @@ use std::fmt;
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{KeyValue, Value};
 
-use opentelemetry::trace::{TraceContextExt as _, Tracer as _};
-
 use super::core::{current_or_process_parent, text_messages, ActiveSpan};
 use super::head::RootFate;
 use super::instruments::Measure;
@@ -412,16 +410,10 @@ fn sdk_span(
     let mut attributes = attributes;
     let conversation = super::conversation::join(parent, &mut attributes);
     let details = super::events::details_for(&attributes);
-    let tracer = &installed.tracer;
-    let span = tracer
-        .span_builder(name)
-        .with_kind(kind)
-        .with_attributes(attributes)
-        .with_links(links)
-        .start_with_context(tracer, parent);
+    let cx = super::record::start_in(installed, name.into(), kind, attributes, links, parent);
     let cx = match conversation {
-        Some(id) => super::conversation::carry(parent.with_span(span), id),
-        None => parent.with_span(span),
+        Some(id) => super::conversation::carry(cx, id),
+        None => cx,
     };
     match details {
         Some(d) => super::events::keep_details(cx, d),

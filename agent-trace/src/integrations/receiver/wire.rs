@@ -51,6 +51,10 @@ pub struct ReceivedSpan {
     /// OTLP span flags: the W3C trace flags in the low byte (bit 0: sampled), then whether
     /// the parent is remote (bits 8 and 9).
     pub flags: u32,
+    /// The instrumentation scope's name and version (empty when absent).
+    pub scope: (String, String),
+    /// Attributes, events and links dropped by the span limits.
+    pub dropped: (u32, u32, u32),
 }
 
 impl ReceivedSpan {
@@ -289,6 +293,16 @@ pub fn spans_from_request(
                     transport,
                     trace_state: s.trace_state.clone(),
                     flags: s.flags,
+                    scope: ss
+                        .scope
+                        .as_ref()
+                        .map(|sc| (sc.name.clone(), sc.version.clone()))
+                        .unwrap_or_default(),
+                    dropped: (
+                        s.dropped_attributes_count,
+                        s.dropped_events_count,
+                        s.dropped_links_count,
+                    ),
                 });
             }
         }

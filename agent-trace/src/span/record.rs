@@ -1,0 +1,297 @@
+//! agent-trace's own span recording, for the spans that go nowhere but its export pipeline.
+//!
+//! The SDK's tracer allocates each span's attributes on the application thread and frees them
+//! on the export thread, where the exporter drops them; with a queue of spans in flight that
+//! is most of what a sampled span costs. Here a span is a [`SpanRecord`]: ids, times, a name,
+//! the first attributes inline, appended to the pipeline's queue (whose buffers keep their
+//! capacity) when it ends, and turned into the SDK's `SpanData` on the export thread, where
+//! what it allocates is also freed. Everything else is the SDK's: the installed sampler
+//! decides (and writes the trace state), the span limits are applied as the SDK applies them,
+//! and the `SpanData` is field for field what the SDK's span would give
+//! (`tests/recorded_spans.rs` compares both over OTLP).
+//!
+//! Which path runs: this one when `init` built the pipeline and nothing else sees spans (no
+//! `Builder::span_processor`, no tail sampling, no pending-span markers); the SDK's tracer
+//! otherwise, and for spans started under suppressed telemetry.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use opentelemetry::trace::{
+    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceId,
+};
+use opentelemetry::InstrumentationScope;
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{SamplingDecision, SpanData, SpanEvents, SpanLimits, SpanLinks};
+
+use crate::state::{Installed, RecordSink, Recorder, SpanRecord};
+
+/// The instrumentation scope of agent-trace's spans (its tracer's: `"agent-trace"`).
+pub(crate) const SCOPE_NAME: &str = "agent-trace";
+
+/// A span of `name` under `parent`, in the context it is current in: recorded here when the
+/// installation allows it, by the SDK's tracer otherwise.
+pub(crate) fn start_in(
+    installed: &Installed,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<Link>,
+    parent: &Context,
+) -> Context {
+    use opentelemetry::trace::Tracer as _;
+    if let Some(recorder) = &installed.recorder {
+        if !parent.is_telemetry_suppressed() {
+            return start(recorder, name, kind, attributes, links, parent);
+        }
+    }
+    let tracer = &installed.tracer;
+    let span = tracer
+        .span_builder(name)
+        .with_kind(kind)
+        .with_attributes(attributes)
+        .with_links(links)
+        .start_with_context(tracer, parent);
+    parent.with_span(span)
+}
+
+/// What the SDK's tracer does to start a span, into a [`SpanRecord`].
+fn start(
+    recorder: &Recorder,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    mut attributes: Vec<KeyValue>,
+    mut links: Vec<Link>,
+    parent: &Context,
+) -> Context {
+    let parent_span = parent.span();
+    let psc = Some(parent_span.span_context()).filter(|sc| sc.is_valid());
+    let trace_id = match psc {
+        Some(sc) => sc.trace_id(),
+        None => crate::state::take_preset_trace_id().unwrap_or_else(|| {
+            TraceId::from(
+                u128::from(crate::state::random_u64()) << 64
+                    | u128::from(crate::state::random_u64()),
+            )
+        }),
+    };
+    let span_id = SpanId::from(crate::state::random_u64());
+    let result =
+        recorder
+            .sampler
+            .should_sample(Some(parent), trace_id, &name, &kind, &attributes, &links);
+    let parent_flags = psc.map(|sc| sc.trace_flags()).unwrap_or_default();
+    if result.decision != SamplingDecision::RecordAndSample {
+        // Dropped (`RecordOnly` needs a processor to see it: not on this path).
+        let sc = SpanContext::new(
+            trace_id,
+            span_id,
+            Default::default(),
+            false,
+            result.trace_state,
+        );
+        return parent.with_remote_span_context(sc);
+    }
+    let span_context = SpanContext::new(
+        trace_id,
+        span_id,
+        parent_flags.with_sampled(true),
+        false,
+        result.trace_state,
+    );
+    attributes.extend(result.attributes);
+    let limits = recorder.limits;
+    let (dropped_attributes, dropped_links) = within_limits(&limits, &mut attributes, &mut links);
+    // Filled where it lies: an emptied record from the export thread when there is one.
+    let mut record = crate::state::next_record();
+    let r = &mut *record;
+    r.span_context = span_context.clone();
+    r.parent_span_id = psc.map_or(SpanId::INVALID, |sc| sc.span_id());
+    r.parent_span_is_remote = psc.is_some_and(|sc| sc.is_remote());
+    r.kind = kind;
+    r.name = name;
+    r.start = opentelemetry::time::now();
+    r.end = SystemTime::UNIX_EPOCH;
+    // Moved out of the caller's vector, which is freed here, on this thread.
+    r.attributes.clear();
+    r.attributes.extend(attributes.drain(..));
+    r.dropped_attributes = dropped_attributes;
+    r.events = Vec::new();
+    r.dropped_events = 0;
+    r.links = links;
+    r.dropped_links = dropped_links;
+    r.status = Status::Unset;
+    parent.with_span(RecordedSpan {
+        span_context,
+        record: Some(record),
+        limits,
+        sink: recorder.sink.clone(),
+    })
+}
+
+/// The SDK's span limits on a starting span's attributes and links: the excess dropped and
+/// counted, as its tracer does.
+fn within_limits(
+    limits: &SpanLimits,
+    attributes: &mut Vec<KeyValue>,
+    links: &mut Vec<Link>,
+) -> (u32, u32) {
+    let max_attributes = limits.max_attributes_per_span as usize;
+    let dropped_attributes = attributes.len().saturating_sub(max_attributes) as u32;
+    attributes.truncate(max_attributes);
+    let max_links = limits.max_links_per_span as usize;
+    let dropped_links = links.len().saturating_sub(max_links) as u32;
+    links.truncate(max_links);
+    let per_link = limits.max_attributes_per_link as usize;
+    for link in links.iter_mut() {
+        link.dropped_attributes_count = link.attributes.len().saturating_sub(per_link) as u32;
+        link.attributes.truncate(per_link);
+    }
+    (dropped_attributes, dropped_links)
+}
+
+/// A span being recorded: the [`SpanRecord`] until it ends, then nothing.
+#[derive(Debug)]
+struct RecordedSpan {
+    span_context: SpanContext,
+    record: Option<Box<SpanRecord>>,
+    limits: SpanLimits,
+    sink: Arc<dyn RecordSink>,
+}
+
+impl std::fmt::Debug for dyn RecordSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RecordSink")
+    }
+}
+
+impl RecordedSpan {
+    fn end_at(&mut self, end: Option<SystemTime>) {
+        let Some(mut record) = self.record.take() else {
+            return;
+        };
+        record.end = end.unwrap_or_else(opentelemetry::time::now);
+        if let Some(next) = self.sink.push(record) {
+            crate::state::keep_record(next);
+        }
+    }
+}
+
+impl opentelemetry::trace::Span for RecordedSpan {
+    fn add_event_with_timestamp<T>(
+        &mut self,
+        name: T,
+        timestamp: SystemTime,
+        mut attributes: Vec<KeyValue>,
+    ) where
+        T: Into<Cow<'static, str>>,
+    {
+        let max_events = self.limits.max_events_per_span as usize;
+        let per_event = self.limits.max_attributes_per_event as usize;
+        if let Some(r) = &mut self.record {
+            if r.events.len() < max_events {
+                let dropped = attributes.len().saturating_sub(per_event) as u32;
+                attributes.truncate(per_event);
+                r.events
+                    .push(Event::new(name, timestamp, attributes, dropped));
+            } else {
+                r.dropped_events += 1;
+            }
+        }
+    }
+
+    fn span_context(&self) -> &SpanContext {
+        &self.span_context
+    }
+
+    fn is_recording(&self) -> bool {
+        self.record.is_some()
+    }
+
+    fn set_attribute(&mut self, attribute: KeyValue) {
+        let max = self.limits.max_attributes_per_span as usize;
+        if let Some(r) = &mut self.record {
+            if r.attributes.len() < max {
+                r.attributes.push(attribute);
+            } else {
+                r.dropped_attributes += 1;
+            }
+        }
+    }
+
+    fn set_status(&mut self, status: Status) {
+        if let Some(r) = &mut self.record {
+            // The SDK's order: Ok > Error > Unset.
+            if status > r.status {
+                r.status = status;
+            }
+        }
+    }
+
+    fn update_name<T>(&mut self, new_name: T)
+    where
+        T: Into<Cow<'static, str>>,
+    {
+        if let Some(r) = &mut self.record {
+            r.name = new_name.into();
+        }
+    }
+
+    fn add_link(&mut self, span_context: SpanContext, mut attributes: Vec<KeyValue>) {
+        let max_links = self.limits.max_links_per_span as usize;
+        let per_link = self.limits.max_attributes_per_link as usize;
+        if let Some(r) = &mut self.record {
+            if r.links.len() < max_links {
+                let dropped = attributes.len().saturating_sub(per_link) as u32;
+                attributes.truncate(per_link);
+                r.links.push(Link::new(span_context, attributes, dropped));
+            } else {
+                r.dropped_links += 1;
+            }
+        }
+    }
+
+    fn end_with_timestamp(&mut self, timestamp: SystemTime) {
+        self.end_at(Some(timestamp));
+    }
+}
+
+impl Drop for RecordedSpan {
+    /// Like the SDK's span: one dropped without being ended ends now.
+    fn drop(&mut self) {
+        self.end_at(None);
+    }
+}
+
+/// The SDK's `SpanData` of a record (on the export thread), with the scope of agent-trace's
+/// tracer. The record is left empty, for reuse.
+pub(crate) fn take_span_data(r: &mut SpanRecord, scope: &InstrumentationScope) -> SpanData {
+    let mut events = SpanEvents::default();
+    events.events = std::mem::take(&mut r.events);
+    events.dropped_count = r.dropped_events;
+    let mut links = SpanLinks::default();
+    links.links = std::mem::take(&mut r.links);
+    links.dropped_count = r.dropped_links;
+    SpanData {
+        span_context: std::mem::replace(&mut r.span_context, SpanContext::empty_context()),
+        parent_span_id: r.parent_span_id,
+        parent_span_is_remote: r.parent_span_is_remote,
+        span_kind: r.kind.clone(),
+        name: std::mem::take(&mut r.name),
+        start_time: r.start,
+        end_time: r.end,
+        // A vector of this thread's, freed here after the export.
+        attributes: r.attributes.drain(..).collect(),
+        dropped_attributes_count: r.dropped_attributes,
+        events,
+        links,
+        status: std::mem::take(&mut r.status),
+        instrumentation_scope: scope.clone(),
+    }
+}
+
+/// The scope agent-trace's tracer has (`SdkTracerProvider::tracer("agent-trace")`).
+pub(crate) fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder(SCOPE_NAME).build()
+}
