@@ -177,19 +177,7 @@ fn discarding_provider(
     counter: &'static AtomicU64,
     sampler: opentelemetry_sdk::trace::Sampler,
 ) -> SdkTracerProvider {
-    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
-    let processor = BatchSpanProcessor::builder(Discard(counter))
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(QUEUE)
-                .with_max_export_batch_size(512)
-                .build(),
-        )
-        .build();
-    SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_span_processor(processor)
-        .build()
+    anchors::sdk_provider(Discard(counter), sampler, QUEUE)
 }
 
 /// Flushes `provider` and fails the run if it did not export the `made` spans.

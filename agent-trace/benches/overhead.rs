@@ -107,21 +107,7 @@ fn report_drops(case: &str, made: u64, flush: impl FnOnce()) {
 }
 
 fn sdk_provider(sampler: opentelemetry_sdk::trace::Sampler) -> SdkTracerProvider {
-    use opentelemetry_sdk::trace::{BatchConfigBuilder, BatchSpanProcessor};
-    // The same queue and batch sizes as ours (the SDK's default queue is 2,048, which drops
-    // under a hot producer and so looks cheaper).
-    let processor = BatchSpanProcessor::builder(Discard)
-        .with_batch_config(
-            BatchConfigBuilder::default()
-                .with_max_queue_size(QUEUE)
-                .with_max_export_batch_size(512)
-                .build(),
-        )
-        .build();
-    SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_span_processor(processor)
-        .build()
+    anchors::sdk_provider(Discard, sampler, QUEUE)
 }
 
 fn hand_written(
