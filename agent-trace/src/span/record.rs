@@ -282,12 +282,24 @@ pub(crate) fn take_span_data(r: &mut SpanRecord, scope: &InstrumentationScope) -
         start_time: r.start,
         end_time: r.end,
         // A vector of this thread's, freed here after the export.
-        attributes: r.attributes.drain(..).collect(),
+        attributes: take_attributes(&mut r.attributes),
         dropped_attributes_count: r.dropped_attributes,
         events,
         links,
         status: std::mem::take(&mut r.status),
         instrumentation_scope: scope.clone(),
+    }
+}
+
+/// The attributes of a record, leaving it empty with no more than its inline room (a record
+/// kept for reuse does not keep a large spilled buffer).
+fn take_attributes(
+    attributes: &mut smallvec::SmallVec<[KeyValue; crate::state::INLINE_ATTRIBUTES]>,
+) -> Vec<KeyValue> {
+    if attributes.spilled() {
+        std::mem::take(attributes).into_vec()
+    } else {
+        attributes.drain(..).collect()
     }
 }
 
