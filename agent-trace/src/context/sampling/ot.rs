@@ -222,6 +222,17 @@ pub fn threshold_of(state: &TraceState) -> Option<Threshold> {
 /// `th` (`2^56 / (2^56 - T)`). `None` without a threshold: the span was kept by a decision
 /// that is not a probability (always on, a tail sampler keeping errors, ...), whose count is
 /// unknown.
+///
+/// ```
+/// use agent_trace::opentelemetry::trace::TraceState;
+/// use agent_trace::sampling::adjusted_count;
+///
+/// // Kept at 1/8: it stands for 8 spans.
+/// let state = TraceState::from_key_value([("ot", "th:e")]).unwrap();
+/// assert_eq!(adjusted_count(&state), Some(8.0));
+/// // Kept by always-on or a tail sampler: unknown.
+/// assert_eq!(adjusted_count(&TraceState::default()), None);
+/// ```
 pub fn adjusted_count(state: &TraceState) -> Option<f64> {
     threshold_of(state).map(Threshold::adjusted_count)
 }
