@@ -160,14 +160,8 @@ const DROPS_EVERY_ROOT: agent_trace::Sampler =
 
 /// Ours, with `sampler`, the bench's queue and batch sizes and the discarding exporter.
 fn install_ours(sampler: agent_trace::Sampler) -> agent_trace::TraceGuard {
-    agent_trace::builder()
-        .service_name("bench")
-        .sampler(sampler)
-        .max_queue_size(QUEUE)
-        .max_export_batch_size(512)
-        .install_subscriber(false)
+    anchors::ours_builder(sampler, QUEUE)
         .metrics(false)
-        .env(|_| None)
         .span_exporter(Discard(&OURS_EXPORTED))
         .install()
         .expect("install")

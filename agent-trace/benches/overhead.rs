@@ -125,13 +125,7 @@ fn hand_written(
 }
 
 fn install(sampler: agent_trace::Sampler) -> agent_trace::TraceGuard {
-    agent_trace::builder()
-        .service_name("bench")
-        .sampler(sampler)
-        .max_queue_size(QUEUE)
-        .max_export_batch_size(512)
-        .install_subscriber(false)
-        .env(|_| None)
+    anchors::ours_builder(sampler, QUEUE)
         .span_exporter(Discard)
         .install()
         .expect("install")

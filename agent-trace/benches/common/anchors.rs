@@ -43,3 +43,15 @@ pub(crate) fn sdk_provider(
         .with_span_processor(processor)
         .build()
 }
+
+/// Ours as the benchmarks install it: `sampler`, a `queue`-span queue and 512-span batches,
+/// no subscriber, no environment; the caller adds its exporter.
+pub(crate) fn ours_builder(sampler: agent_trace::Sampler, queue: usize) -> agent_trace::Builder {
+    agent_trace::builder()
+        .service_name("bench")
+        .sampler(sampler)
+        .max_queue_size(queue)
+        .max_export_batch_size(512)
+        .install_subscriber(false)
+        .env(|_| None)
+}
