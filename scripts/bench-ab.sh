@@ -38,11 +38,13 @@ for i in $(seq 1 "$n"); do
       /^\| not sampled: ours \/ SDK/        { ns = $3 }
       /^\| tracing off: ours/               { off = $3 }
       /^\| async, tracing off: ours/        { aoff = $3 }
+      /^\| sampled: ours \/ fastrace/       { fr = $3 }
       END { gsub(/[ *x]|ns/, "", s); gsub(/[ *x]|ns/, "", ns); gsub(/[ *+]|ns/, "", off); gsub(/[ *+]|ns/, "", aoff);
-            printf "%s %s %s %s %s %s\n", i, side, s, ns, off, aoff }' <<<"$out")"
+            gsub(/[ *x]/, "", fr); if (fr == "") fr = "nan";
+            printf "%s %s %s %s %s %s %s\n", i, side, s, ns, off, aoff, fr }' <<<"$out")"
     echo "$line" >>"$results"
-    read -r _ _ s ns off aoff <<<"$line"
-    echo "run $i $side: sampled ${s}x, not sampled ${ns}x, tracing off +${off} ns, async off +${aoff} ns"
+    read -r _ _ s ns off aoff fr <<<"$line"
+    echo "run $i $side: sampled ${s}x, not sampled ${ns}x, tracing off +${off} ns, async off +${aoff} ns, sampled / fastrace ${fr}x"
   done
 done
 
@@ -50,7 +52,7 @@ python3 - "$results" "$old_commit" <<'PYEOF'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 names = ["sampled: ours / SDK", "not sampled: ours / SDK", "tracing off: ours - plain (ns)",
-         "async off: ours - async fn (ns)"]
+         "async off: ours - async fn (ns)", "sampled: ours / fastrace (per span)"]
 print(f"\n| comparison | {sys.argv[2]}: median (range) | working tree: median (range) |")
 print("|---|---:|---:|")
 for k, name in enumerate(names):

@@ -589,6 +589,7 @@ fn recorder_for(
     }
     Some(crate::state::Recorder {
         sampler: crate::sampling::head_sampler(config.sampler, false),
+        parent_based_always_on: config.sampler == crate::config::Sampler::ParentBasedAlwaysOn,
         limits,
         sink: pipeline.clone(),
     })

@@ -43,6 +43,9 @@ pub(crate) struct Installed {
 /// where an ended span goes (the export pipeline's queue).
 pub(crate) struct Recorder {
     pub(crate) sampler: Box<dyn opentelemetry_sdk::trace::ShouldSample>,
+    /// The sampler is `parentbased_always_on` (the default): its decision is taken here, without
+    /// the call, when the parent's trace state has no `ot` entry (which it may rewrite).
+    pub(crate) parent_based_always_on: bool,
     pub(crate) limits: opentelemetry_sdk::trace::SpanLimits,
     pub(crate) sink: Arc<dyn RecordSink>,
 }
@@ -74,8 +77,31 @@ pub(crate) fn keep_record(record: Box<SpanRecord>) {
     let _ = NEXT_RECORD.try_with(|c| c.set(Some(record)));
 }
 
+/// A point in time as a [`SpanRecord`] holds it (`span/clock.rs` reads and converts it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    /// Wall-clock time: given by the application, or read before the counter was calibrated.
+    Wall(std::time::SystemTime),
+    /// A reading of [`COUNTER`], made wall-clock time on the export thread.
+    Ticks(u64),
+}
+
+/// The time-stamp counter and the point its ticks are counted from (set once, by the first
+/// export thread: calibrating it takes up to 200 ms).
+pub(crate) struct Counter {
+    pub(crate) clock: quanta::Clock,
+    pub(crate) base_ticks: u64,
+    pub(crate) base: std::time::Instant,
+}
+
+/// The counter, once calibrated.
+pub(crate) static COUNTER: std::sync::OnceLock<Counter> = std::sync::OnceLock::new();
+
 /// How many attributes a [`SpanRecord`] holds without allocating.
 pub(crate) const INLINE_ATTRIBUTES: usize = 8;
+
+/// A span's attributes as a [`SpanRecord`] holds them (the first [`INLINE_ATTRIBUTES`] inline).
+pub(crate) type Attributes = smallvec::SmallVec<[opentelemetry::KeyValue; INLINE_ATTRIBUTES]>;
 
 /// A sampled span as agent-trace records it on the application thread: what the SDK's span
 /// holds, with the first [`INLINE_ATTRIBUTES`] attributes inline (a typical span allocates
@@ -87,9 +113,9 @@ pub(crate) struct SpanRecord {
     pub(crate) parent_span_is_remote: bool,
     pub(crate) kind: opentelemetry::trace::SpanKind,
     pub(crate) name: std::borrow::Cow<'static, str>,
-    pub(crate) start: std::time::SystemTime,
-    pub(crate) end: std::time::SystemTime,
-    pub(crate) attributes: smallvec::SmallVec<[opentelemetry::KeyValue; INLINE_ATTRIBUTES]>,
+    pub(crate) start: Stamp,
+    pub(crate) end: Stamp,
+    pub(crate) attributes: Attributes,
     pub(crate) dropped_attributes: u32,
     pub(crate) events: Vec<opentelemetry::trace::Event>,
     pub(crate) dropped_events: u32,
@@ -107,9 +133,9 @@ impl SpanRecord {
             parent_span_is_remote: false,
             kind: opentelemetry::trace::SpanKind::Internal,
             name: std::borrow::Cow::Borrowed(""),
-            start: std::time::SystemTime::UNIX_EPOCH,
-            end: std::time::SystemTime::UNIX_EPOCH,
-            attributes: smallvec::SmallVec::new(),
+            start: Stamp::Wall(std::time::SystemTime::UNIX_EPOCH),
+            end: Stamp::Wall(std::time::SystemTime::UNIX_EPOCH),
+            attributes: Attributes::new(),
             dropped_attributes: 0,
             events: Vec::new(),
             dropped_events: 0,

@@ -157,3 +157,71 @@ fn recorded_spans_drop_what_the_sdks_span_limits_drop() {
         ("OTEL_SPAN_EVENT_COUNT_LIMIT", "1"),
     ]);
 }
+
+#[traced_tool]
+fn slow() -> Result<(), std::io::Error> {
+    std::thread::sleep(Duration::from_millis(30));
+    Ok(())
+}
+
+#[traced_tool]
+fn ends_itself(at: std::time::SystemTime) -> u8 {
+    Context::current().span().end_with_timestamp(at);
+    1
+}
+
+#[agent_phase("timed")]
+fn timed(at: std::time::SystemTime) {
+    let _ = slow();
+    let _ = ends_itself(at);
+}
+
+/// Nanoseconds since the Unix epoch.
+fn ns(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+}
+
+/// The times of recorded spans (read from the CPU's counter, made wall-clock time on the
+/// export thread: `span/clock.rs`) are wall-clock time: within a millisecond of the wall clock
+/// read around the calls, a 30 ms sleep lasts at least 30 ms, a parent contains its children,
+/// and a time the application gives is kept to the nanosecond.
+#[test]
+fn recorded_spans_are_timed_in_wall_clock_time() {
+    agent_trace::isolate!();
+    let rx = OtlpReceiver::start().expect("receiver");
+    let guard = agent_trace_tests::builder_for("timed", &rx.grpc_endpoint(), Protocol::Grpc)
+        .metrics(false)
+        .install()
+        .expect("install");
+    // The counter is calibrated by the export thread as it starts; until then, the wall clock.
+    std::thread::sleep(Duration::from_millis(300));
+    let given = std::time::UNIX_EPOCH + Duration::from_nanos(1_700_000_000_123_456_789);
+    let before = ns(std::time::SystemTime::now());
+    timed(given);
+    let after = ns(std::time::SystemTime::now());
+    guard.shutdown().expect("delivered");
+    let spans = rx.spans();
+    let by_name = |n: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == n)
+            .unwrap_or_else(|| panic!("{n} in {spans:#?}"))
+    };
+    let (phase, slow, own) = (
+        by_name("agent_phase timed"),
+        by_name("execute_tool slow"),
+        by_name("execute_tool ends_itself"),
+    );
+    let ms = 1_000_000;
+    for s in [phase, slow] {
+        assert!(
+            s.start_ns + ms >= before && s.end_ns <= after + ms,
+            "{s:#?} not in {before}..{after}"
+        );
+    }
+    assert!(slow.end_ns - slow.start_ns >= 30 * ms, "{slow:#?}");
+    // Containment, with room for the error of one clock reading (tens of nanoseconds).
+    let slack = 2_000;
+    assert!(phase.start_ns <= slow.start_ns + slack && slow.end_ns <= phase.end_ns + slack);
+    assert_eq!(own.end_ns, ns(given));
+}

@@ -99,8 +99,16 @@ struct State {
     reuse: Vec<Box<SpanRecord>>,
 }
 
+/// A value on cache lines of its own (128 bytes: adjacent lines are fetched in pairs).
+#[derive(Default)]
+#[repr(align(128))]
+struct OwnLines<T>(T);
+
 pub(crate) struct Shared {
-    state: Mutex<State>,
+    /// On lines of its own: the export thread takes this lock for every batch, and an
+    /// application thread's `Arc` count of this struct (one per recorded span) would otherwise
+    /// share its line and move between the cores with it.
+    state: OwnLines<Mutex<State>>,
     /// Wakes the export thread.
     work: Condvar,
     /// Wakes callers waiting for a flush or shutdown.
@@ -133,7 +141,7 @@ impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding this lock cannot leave the counters half-updated in a way that
         // matters more than losing tracing altogether, so a poisoned lock is used as is.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn stats(&self) -> ExportStats {
@@ -357,7 +365,7 @@ pub(crate) fn start(
     make_exporter: MakeExporter,
 ) -> std::io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::default()),
+        state: OwnLines(Mutex::new(State::default())),
         work: Condvar::new(),
         progress: Condvar::new(),
         batch,
@@ -445,6 +453,9 @@ struct Worker {
 
 impl Worker {
     fn run(mut self) {
+        // The counter agent-trace's own spans are timed with, calibrated here rather than on
+        // an application thread (they read the wall clock until it is).
+        crate::span::clock::calibrate();
         loop {
             let (batch, shutdown_deadline) = self.next_batch();
             if !self.markers.is_empty() {
@@ -536,11 +547,12 @@ impl Worker {
         let deadline = st.shutdown_deadline;
         drop(st);
         let scope = &self.scope;
+        let clock = crate::span::clock::Reading::now();
         let mut emptied = Vec::new();
         let batch = self
             .taken
             .drain(..n)
-            .map(|q| q.into_data(scope, &mut emptied))
+            .map(|q| q.into_data(scope, &clock, &mut emptied))
             .collect();
         self.emptied = emptied;
         (batch, deadline)

@@ -26,18 +26,19 @@ impl Queued {
         }
     }
 
-    /// The SDK's `SpanData` of it; `scope` is agent-trace's tracer's. An emptied record is
-    /// put in `emptied`, for reuse.
+    /// The SDK's `SpanData` of it; `scope` is agent-trace's tracer's, `clock` makes its times
+    /// wall-clock time. An emptied record is put in `emptied`, for reuse.
     #[allow(clippy::vec_box)]
     pub(crate) fn into_data(
         self,
         scope: &InstrumentationScope,
+        clock: &crate::span::clock::Reading,
         emptied: &mut Vec<Box<SpanRecord>>,
     ) -> SpanData {
         match self {
             Queued::Data(d) => *d,
             Queued::Record(mut r) => {
-                let data = crate::span::record::take_span_data(&mut r, scope);
+                let data = crate::span::record::take_span_data(&mut r, scope, clock);
                 emptied.push(r);
                 data
             }

@@ -17,7 +17,10 @@ const MAX_ID: usize = 256;
 /// Before a span starts under `parent` with `attributes`: the conversation id to carry in
 /// its context when the attributes name one the parent's baggage does not; otherwise the
 /// parent's id (if any) is added to the attributes and `None` is returned.
-pub(crate) fn join(parent: &Context, attributes: &mut Vec<KeyValue>) -> Option<String> {
+pub(crate) fn join<A>(parent: &Context, attributes: &mut A) -> Option<String>
+where
+    A: std::ops::Deref<Target = [KeyValue]> + Extend<KeyValue>,
+{
     let inherited = parent.baggage().get(k::GEN_AI_CONVERSATION_ID);
     let own = attributes
         .iter()
@@ -33,10 +36,10 @@ pub(crate) fn join(parent: &Context, attributes: &mut Vec<KeyValue>) -> Option<S
             (!same).then_some(id)
         }
         (None, Some(v)) => {
-            attributes.push(KeyValue::new(
+            attributes.extend([KeyValue::new(
                 k::GEN_AI_CONVERSATION_ID,
                 v.as_str().to_string(),
-            ));
+            )]);
             None
         }
         (None, None) => None,

@@ -40,6 +40,11 @@ pub struct ActiveSpan {
     /// Known not to record (made by a fast path of `head.rs`): nothing to set or end (ending
     /// even a non-recording span reads the clock).
     pub(super) bare: bool,
+    /// Recorded by agent-trace (`record.rs`): ended with [`record::end_now`](super::record::end_now).
+    pub(super) recorded: bool,
+    /// A tool's success, recorded as `tool.success=true` when the span ends (with its end, in
+    /// one call, when the span is recorded by agent-trace).
+    pub(super) ok: bool,
     #[cfg(feature = "metrics")]
     pub(super) metrics: Option<super::instruments::SpanMetrics>,
     /// Its slot among the open spans the panic hook ends (`panic = "abort"` builds only;
@@ -113,20 +118,22 @@ pub(crate) fn start_span_measured(
     };
     let mut attributes = attributes;
     let conversation = super::conversation::join(parent, &mut attributes);
-    let cx = super::record::start_in(installed, name, kind, attributes, links, parent);
+    let (cx, recorded) = super::record::start_in(installed, name, kind, attributes, links, parent);
     let cx = match conversation {
         Some(id) => super::conversation::carry(cx, id),
         None => cx,
     };
     #[cfg(not(feature = "metrics"))]
     let _ = measure;
-    Some(ActiveSpan::new(
+    let mut span = ActiveSpan::new(
         cx,
         static_name,
         false,
         #[cfg(feature = "metrics")]
         span_metrics(measure, installed),
-    ))
+    );
+    span.recorded = recorded;
+    Some(span)
 }
 
 /// The measurement of a span, when it measures one and metrics are on.
@@ -206,6 +213,8 @@ impl ActiveSpan {
             llm: None,
             agent: false,
             bare: false,
+            recorded: false,
+            ok: false,
             #[cfg(feature = "metrics")]
             metrics,
             #[cfg(panic = "abort")]
@@ -253,18 +262,17 @@ impl ActiveSpan {
         self.cx.span().set_attribute(kv);
     }
 
-    /// Marks the outcome as success.
+    /// Marks the outcome as success (a tool's `tool.success=true`, set as the span ends).
     pub fn record_ok(&mut self) {
         if self.tool && !self.bare {
-            self.cx
-                .span()
-                .set_attribute(KeyValue::new(k::TOOL_SUCCESS, true));
+            self.ok = true;
         }
     }
 
     /// Marks the outcome as an error: status, `error.type`, `exception` event; for a model
     /// call, also the `gen_ai.client.operation.exception` event (with the logs signal).
     pub fn record_error(&mut self, error_type: Cow<'static, str>, message: String) {
+        self.ok = false;
         #[cfg(feature = "metrics")]
         if let Some(m) = &mut self.metrics {
             m.error_type = Some(error_type.clone());
@@ -459,7 +467,15 @@ impl Drop for ActiveSpan {
             false => None,
         };
         if !self.bare {
-            self.cx.span().end();
+            let span = self.cx.span();
+            if self.recorded {
+                span.end_with_timestamp(super::record::end_now(self.ok));
+            } else {
+                if self.ok {
+                    span.set_attribute(KeyValue::new(k::TOOL_SUCCESS, true));
+                }
+                span.end();
+            }
         }
         #[cfg(panic = "abort")]
         if self.open != usize::MAX {

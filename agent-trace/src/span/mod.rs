@@ -13,17 +13,19 @@
 //!   `conversation.rs`: the conversation id in the baggage of the trace context;
 //!   `events.rs`: the GenAI events (log records) agent-trace emits.
 //!
-//! - `record.rs`: agent-trace's own span recording (when spans go nowhere but its pipeline).
+//! - `record.rs`: agent-trace's own span recording (when spans go nowhere but its pipeline);
+//!   `clock.rs`: the time-stamp counter its spans are timed with.
 //! - `values.rs`: the traits through which a user's values become attributes.
 //! - `head.rs`: what the head sampler will decide, known before a span starts (the fast
 //!   paths of spans it drops).
 //!
-//! Layers, bottom up: `head`, `outcome`, `semconv`, `task`, `text` < `conversation`, `events`, `instruments`,
+//! Layers, bottom up: `clock`, `head`, `outcome`, `semconv`, `task`, `text` < `conversation`, `events`, `instruments`,
 //! `ledger`, `record`, `values` <
 //! `core` <
 //! `run`, `start`, `stream` < `probes`. (Each file imports only files of the layers below it,
 //! checked by `tests/layout.rs`.)
 
+pub(crate) mod clock;
 pub(crate) mod conversation;
 pub(crate) mod core;
 pub(crate) mod events;

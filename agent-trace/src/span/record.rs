@@ -16,23 +16,78 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
     Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt as _, TraceId,
 };
 use opentelemetry::InstrumentationScope;
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{SamplingDecision, SpanData, SpanEvents, SpanLimits, SpanLinks};
+use opentelemetry_sdk::trace::{
+    SamplingDecision, SamplingResult, SpanData, SpanEvents, SpanLimits, SpanLinks,
+};
 
-use crate::state::{Installed, RecordSink, Recorder, SpanRecord};
+use super::clock::Reading;
+use crate::state::{Attributes, Installed, RecordSink, Recorder, SpanRecord, Stamp};
 
 /// The instrumentation scope of agent-trace's spans (its tracer's: `"agent-trace"`).
 pub(crate) const SCOPE_NAME: &str = "agent-trace";
 
 /// A span of `name` under `parent`, in the context it is current in: recorded here when the
-/// installation allows it, by the SDK's tracer otherwise.
+/// installation allows it, by the SDK's tracer otherwise; `true` when recorded here (it is then
+/// ended with [`end_now`]).
 pub(crate) fn start_in(
+    installed: &Installed,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    attributes: Vec<KeyValue>,
+    links: Vec<Link>,
+    parent: &Context,
+) -> (Context, bool) {
+    if recorder_for(installed, parent).is_none() {
+        return (
+            sdk_start(installed, name, kind, attributes, links, parent),
+            false,
+        );
+    }
+    let mut record = crate::state::next_record();
+    record.attributes.clear();
+    record.attributes.extend(attributes);
+    start_record_in(installed, name, kind, record, links, parent)
+}
+
+/// [`start_in`] with the attributes already written into the record the span would fill (the
+/// macros' starters write them there: no vector of their own on this path).
+pub(crate) fn start_record_in(
+    installed: &Installed,
+    name: Cow<'static, str>,
+    kind: SpanKind,
+    mut record: Box<SpanRecord>,
+    links: Vec<Link>,
+    parent: &Context,
+) -> (Context, bool) {
+    if let Some(recorder) = recorder_for(installed, parent) {
+        return start(recorder, name, kind, record, links, parent);
+    }
+    let attributes = take_attributes(&mut record.attributes);
+    crate::state::keep_record(record);
+    (
+        sdk_start(installed, name, kind, attributes, links, parent),
+        false,
+    )
+}
+
+/// The recorder, when this span is recorded by agent-trace (not under suppressed telemetry).
+#[inline]
+fn recorder_for<'a>(installed: &'a Installed, parent: &Context) -> Option<&'a Recorder> {
+    installed
+        .recorder
+        .as_ref()
+        .filter(|_| !parent.is_telemetry_suppressed())
+}
+
+/// The SDK's tracer starts the span.
+fn sdk_start(
     installed: &Installed,
     name: Cow<'static, str>,
     kind: SpanKind,
@@ -41,11 +96,6 @@ pub(crate) fn start_in(
     parent: &Context,
 ) -> Context {
     use opentelemetry::trace::Tracer as _;
-    if let Some(recorder) = &installed.recorder {
-        if !parent.is_telemetry_suppressed() {
-            return start(recorder, name, kind, attributes, links, parent);
-        }
-    }
     let tracer = &installed.tracer;
     let span = tracer
         .span_builder(name)
@@ -56,15 +106,16 @@ pub(crate) fn start_in(
     parent.with_span(span)
 }
 
-/// What the SDK's tracer does to start a span, into a [`SpanRecord`].
+/// What the SDK's tracer does to start a span, into `record` (which holds its attributes);
+/// `true` when the span records.
 fn start(
     recorder: &Recorder,
     name: Cow<'static, str>,
     kind: SpanKind,
-    mut attributes: Vec<KeyValue>,
+    mut record: Box<SpanRecord>,
     mut links: Vec<Link>,
     parent: &Context,
-) -> Context {
+) -> (Context, bool) {
     let parent_span = parent.span();
     let psc = Some(parent_span.span_context()).filter(|sc| sc.is_valid());
     let trace_id = match psc {
@@ -77,13 +128,22 @@ fn start(
         }),
     };
     let span_id = SpanId::from(crate::state::random_u64());
-    let result =
-        recorder
-            .sampler
-            .should_sample(Some(parent), trace_id, &name, &kind, &attributes, &links);
+    let result = match parent_based_always_on(recorder, parent) {
+        Some(result) => result,
+        None => recorder.sampler.should_sample(
+            Some(parent),
+            trace_id,
+            &name,
+            &kind,
+            &record.attributes,
+            &links,
+        ),
+    };
     let parent_flags = psc.map(|sc| sc.trace_flags()).unwrap_or_default();
     if result.decision != SamplingDecision::RecordAndSample {
         // Dropped (`RecordOnly` needs a processor to see it: not on this path).
+        record.attributes.clear();
+        crate::state::keep_record(record);
         let sc = SpanContext::new(
             trace_id,
             span_id,
@@ -91,7 +151,7 @@ fn start(
             false,
             result.trace_state,
         );
-        return parent.with_remote_span_context(sc);
+        return (parent.with_remote_span_context(sc), false);
     }
     let span_context = SpanContext::new(
         trace_id,
@@ -100,33 +160,80 @@ fn start(
         false,
         result.trace_state,
     );
-    attributes.extend(result.attributes);
-    let limits = recorder.limits;
-    let (dropped_attributes, dropped_links) = within_limits(&limits, &mut attributes, &mut links);
-    // Filled where it lies: an emptied record from the export thread when there is one.
-    let mut record = crate::state::next_record();
     let r = &mut *record;
+    r.attributes.extend(result.attributes);
+    let limits = recorder.limits;
+    let (dropped_attributes, dropped_links) = within_limits(&limits, &mut r.attributes, &mut links);
     r.span_context = span_context.clone();
     r.parent_span_id = psc.map_or(SpanId::INVALID, |sc| sc.span_id());
     r.parent_span_is_remote = psc.is_some_and(|sc| sc.is_remote());
     r.kind = kind;
     r.name = name;
-    r.start = opentelemetry::time::now();
-    r.end = SystemTime::UNIX_EPOCH;
-    // Moved out of the caller's vector, which is freed here, on this thread.
-    r.attributes.clear();
-    r.attributes.extend(attributes.drain(..));
+    r.start = super::clock::now();
+    r.end = r.start;
     r.dropped_attributes = dropped_attributes;
     r.events = Vec::new();
     r.dropped_events = 0;
     r.links = links;
     r.dropped_links = dropped_links;
     r.status = Status::Unset;
-    parent.with_span(RecordedSpan {
+    let cx = parent.with_span(RecordedSpan {
         span_context,
         record: Some(record),
         limits,
         sink: recorder.sink.clone(),
+    });
+    (cx, true)
+}
+
+/// The time `ActiveSpan` ends a span recorded here with: `SpanRef::end()` would read the wall
+/// clock first (the record reads its counter instead), and a tool's `tool.success=true` goes in
+/// the same call (one pass through the span's lock, not two). The Unix epoch itself means now;
+/// one nanosecond after it, now and the tool's success. (An application ending one of these
+/// spans itself at the Unix epoch gets now: no span ends in 1970.)
+pub(crate) fn end_now(tool_success: bool) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::from(tool_success))
+}
+
+/// How a recorded span is asked to end (the inverse of [`end_now`]).
+enum Ending {
+    At(SystemTime),
+    Now { tool_success: bool },
+}
+
+fn ending(timestamp: SystemTime) -> Ending {
+    if timestamp == end_now(false) {
+        Ending::Now {
+            tool_success: false,
+        }
+    } else if timestamp == end_now(true) {
+        Ending::Now { tool_success: true }
+    } else {
+        Ending::At(timestamp)
+    }
+}
+
+/// The decision of the SDK's `ParentBased(AlwaysOn)` (behind `Honest`), taken without the call
+/// when nothing in it can differ: the parent's sampled flag when there is an active span (even
+/// an invalid one, as the SDK has it), sampled otherwise, the parent's trace state unchanged, no
+/// attributes. `None` when the sampler is another, or an `ot` entry is there to be checked.
+fn parent_based_always_on(recorder: &Recorder, parent: &Context) -> Option<SamplingResult> {
+    if !recorder.parent_based_always_on {
+        return None;
+    }
+    let span = parent.span();
+    let sc = span.span_context();
+    if sc.trace_state().get("ot").is_some() {
+        return None;
+    }
+    let keep = !parent.has_active_span() || sc.is_sampled();
+    Some(SamplingResult {
+        decision: match keep {
+            true => SamplingDecision::RecordAndSample,
+            false => SamplingDecision::Drop,
+        },
+        attributes: Vec::new(),
+        trace_state: sc.trace_state().clone(),
     })
 }
 
@@ -134,12 +241,14 @@ fn start(
 /// counted, as its tracer does.
 fn within_limits(
     limits: &SpanLimits,
-    attributes: &mut Vec<KeyValue>,
+    attributes: &mut Attributes,
     links: &mut Vec<Link>,
 ) -> (u32, u32) {
     let max_attributes = limits.max_attributes_per_span as usize;
     let dropped_attributes = attributes.len().saturating_sub(max_attributes) as u32;
-    attributes.truncate(max_attributes);
+    if dropped_attributes > 0 {
+        attributes.truncate(max_attributes);
+    }
     let max_links = limits.max_links_per_span as usize;
     let dropped_links = links.len().saturating_sub(max_links) as u32;
     links.truncate(max_links);
@@ -171,7 +280,10 @@ impl RecordedSpan {
         let Some(mut record) = self.record.take() else {
             return;
         };
-        record.end = end.unwrap_or_else(opentelemetry::time::now);
+        record.end = match end {
+            Some(t) => Stamp::Wall(t),
+            None => super::clock::now(),
+        };
         if let Some(next) = self.sink.push(record) {
             crate::state::keep_record(next);
         }
@@ -253,7 +365,15 @@ impl opentelemetry::trace::Span for RecordedSpan {
     }
 
     fn end_with_timestamp(&mut self, timestamp: SystemTime) {
-        self.end_at(Some(timestamp));
+        match ending(timestamp) {
+            Ending::At(t) => self.end_at(Some(t)),
+            Ending::Now { tool_success } => {
+                if tool_success {
+                    self.set_attribute(KeyValue::new(super::semconv::TOOL_SUCCESS, true));
+                }
+                self.end_at(None);
+            }
+        }
     }
 }
 
@@ -265,8 +385,12 @@ impl Drop for RecordedSpan {
 }
 
 /// The SDK's `SpanData` of a record (on the export thread), with the scope of agent-trace's
-/// tracer. The record is left empty, for reuse.
-pub(crate) fn take_span_data(r: &mut SpanRecord, scope: &InstrumentationScope) -> SpanData {
+/// tracer and its times read with `clock`. The record is left empty, for reuse.
+pub(crate) fn take_span_data(
+    r: &mut SpanRecord,
+    scope: &InstrumentationScope,
+    clock: &Reading,
+) -> SpanData {
     let mut events = SpanEvents::default();
     events.events = std::mem::take(&mut r.events);
     events.dropped_count = r.dropped_events;
@@ -279,8 +403,8 @@ pub(crate) fn take_span_data(r: &mut SpanRecord, scope: &InstrumentationScope) -
         parent_span_is_remote: r.parent_span_is_remote,
         span_kind: r.kind.clone(),
         name: std::mem::take(&mut r.name),
-        start_time: r.start,
-        end_time: r.end,
+        start_time: clock.wall(r.start),
+        end_time: clock.wall(r.end),
         // A vector of this thread's, freed here after the export.
         attributes: take_attributes(&mut r.attributes),
         dropped_attributes_count: r.dropped_attributes,
@@ -293,9 +417,7 @@ pub(crate) fn take_span_data(r: &mut SpanRecord, scope: &InstrumentationScope) -
 
 /// The attributes of a record, leaving it empty with no more than its inline room (a record
 /// kept for reuse does not keep a large spilled buffer).
-fn take_attributes(
-    attributes: &mut smallvec::SmallVec<[KeyValue; crate::state::INLINE_ATTRIBUTES]>,
-) -> Vec<KeyValue> {
+fn take_attributes(attributes: &mut Attributes) -> Vec<KeyValue> {
     if attributes.spilled() {
         std::mem::take(attributes).into_vec()
     } else {
@@ -306,4 +428,86 @@ fn take_attributes(
 /// The scope agent-trace's tracer has (`SdkTracerProvider::tracer("agent-trace")`).
 pub(crate) fn scope() -> InstrumentationScope {
     InstrumentationScope::builder(SCOPE_NAME).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr as _;
+
+    use opentelemetry::trace::{TraceFlags, TraceState};
+
+    use super::*;
+
+    struct Nowhere;
+    impl RecordSink for Nowhere {
+        fn push(&self, record: Box<SpanRecord>) -> Option<Box<SpanRecord>> {
+            Some(record)
+        }
+    }
+
+    /// The decision taken without the call is the installed sampler's, field by field, for
+    /// every kind of parent: none, sampled or not, local or remote, an invalid active span,
+    /// with and without other vendors' trace state.
+    #[test]
+    fn the_default_samplers_decision_is_taken_as_the_sdk_takes_it() {
+        let sampler = crate::config::Sampler::ParentBasedAlwaysOn;
+        let recorder = Recorder {
+            sampler: crate::sampling::head_sampler(sampler, false),
+            parent_based_always_on: true,
+            limits: SpanLimits::default(),
+            sink: Arc::new(Nowhere),
+        };
+        let sdk = crate::sampling::head_sampler(sampler, false);
+        let states = [
+            TraceState::default(),
+            TraceState::from_str("vendor=a,other=b").unwrap(),
+        ];
+        let mut parents = vec![Context::new()];
+        for state in &states {
+            for flags in [TraceFlags::SAMPLED, TraceFlags::default()] {
+                for remote in [true, false] {
+                    parents.push(Context::new().with_remote_span_context(SpanContext::new(
+                        TraceId::from(7u128),
+                        SpanId::from(9u64),
+                        flags,
+                        remote,
+                        state.clone(),
+                    )));
+                }
+            }
+            // An active span whose context is invalid.
+            for flags in [TraceFlags::SAMPLED, TraceFlags::default()] {
+                parents.push(Context::new().with_remote_span_context(SpanContext::new(
+                    TraceId::INVALID,
+                    SpanId::INVALID,
+                    flags,
+                    true,
+                    state.clone(),
+                )));
+            }
+        }
+        for parent in &parents {
+            let ours = parent_based_always_on(&recorder, parent).expect("taken here");
+            let theirs = sdk.should_sample(
+                Some(parent),
+                TraceId::from(7u128),
+                "s",
+                &SpanKind::Internal,
+                &[],
+                &[],
+            );
+            assert_eq!(ours.decision, theirs.decision, "{parent:?}");
+            assert_eq!(ours.trace_state, theirs.trace_state, "{parent:?}");
+            assert_eq!(ours.attributes, theirs.attributes, "{parent:?}");
+        }
+        // An `ot` entry is the sampler's to check.
+        let ot = Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(7u128),
+            SpanId::from(9u64),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::from_str("ot=th:8").unwrap(),
+        ));
+        assert!(parent_based_always_on(&recorder, &ot).is_none());
+    }
 }

@@ -19,38 +19,55 @@ use crate::state::capture_message_content;
 
 /// Attributes and links computed at call time (only when tracing is on and the span can be
 /// sampled).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Attrs {
-    pub(super) attributes: Vec<KeyValue>,
+    /// The record the span will fill, which holds the attributes as they are computed (written
+    /// where the span keeps them: no vector of their own).
+    pub(super) record: Box<crate::state::SpanRecord>,
     pub(super) links: Vec<opentelemetry::trace::Link>,
     /// With content capture on: each captured value as JSON (a string stays a string), for
     /// `gen_ai.tool.call.arguments`.
     pub(super) json: Vec<(&'static str, serde_json::Value)>,
 }
 
+impl Default for Attrs {
+    /// No attributes yet, in this thread's next record.
+    fn default() -> Self {
+        let mut record = crate::state::next_record();
+        record.attributes.clear();
+        Attrs {
+            record,
+            links: Vec::new(),
+            json: Vec::new(),
+        }
+    }
+}
+
 impl Attrs {
     /// A `fields(key = expr)` value.
     pub fn field<V: ToAttributeValue + ?Sized>(&mut self, key: &'static str, value: &V) {
         if let Some(v) = value.to_attribute_value() {
-            self.attributes.push(KeyValue::new(key, v));
+            self.record.attributes.push(KeyValue::new(key, v));
         }
     }
 
     /// A `fields(key = ?expr)` value (Debug).
     pub fn field_debug(&mut self, key: &'static str, value: &dyn fmt::Debug) {
-        self.attributes
+        self.record
+            .attributes
             .push(KeyValue::new(key, text::debug(value, CAPTURE_LIMIT)));
     }
 
     /// A `fields(key = %expr)` value (Display).
     pub fn field_display(&mut self, key: &'static str, value: &dyn fmt::Display) {
-        self.attributes
+        self.record
+            .attributes
             .push(KeyValue::new(key, text::display(value, CAPTURE_LIMIT)));
     }
 
     /// A value already formatted and bounded (the `capture_arg` probe's slices and strings).
     pub fn text(&mut self, key: &'static str, text: String) {
-        self.attributes.push(KeyValue::new(key, text));
+        self.record.attributes.push(KeyValue::new(key, text));
     }
 
     /// A `capture(arg)` argument (Debug), cut to [`CAPTURE_LIMIT`].
@@ -77,7 +94,8 @@ impl Attrs {
         }
         if !args.is_empty() {
             let json = serde_json::Value::Object(args).to_string();
-            self.attributes
+            self.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_TOOL_CALL_ARGUMENTS, json));
         }
     }
@@ -98,7 +116,8 @@ impl Attrs {
 
     /// `http.request.method` of an `#[a2a_call(method = "..")]`.
     pub fn http_method(&mut self, method: &'static str) {
-        self.attributes
+        self.record
+            .attributes
             .push(KeyValue::new(k::HTTP_REQUEST_METHOD, method));
     }
 
@@ -110,7 +129,8 @@ impl Attrs {
     /// `gen_ai.tool.description` of a `#[traced_tool]`: its `description = ".."`, or the first
     /// paragraph of its doc comment.
     pub fn tool_description(&mut self, description: &'static str) {
-        self.attributes
+        self.record
+            .attributes
             .push(KeyValue::new(k::GEN_AI_TOOL_DESCRIPTION, description));
     }
 
@@ -120,7 +140,8 @@ impl Attrs {
     pub fn tool_definitions<T: serde::Serialize + ?Sized>(&mut self, tools: &T) {
         if capture_message_content() {
             if let Some(json) = text::json(tools, text::MESSAGE_LIMIT) {
-                self.attributes
+                self.record
+                    .attributes
                     .push(KeyValue::new(k::GEN_AI_TOOL_DEFINITIONS, json.to_string()));
             }
         }
@@ -135,7 +156,7 @@ impl Attrs {
     /// conventions' input messages: `[{"role":"user","parts":[{"type":"text","content":..}]}]`.
     pub fn prompt<V: fmt::Display + ?Sized>(&mut self, value: &V) {
         if capture_message_content() {
-            self.attributes.push(KeyValue::new(
+            self.record.attributes.push(KeyValue::new(
                 k::GEN_AI_INPUT_MESSAGES,
                 text_messages("user", text::display(&value, CAPTURE_LIMIT)),
             ));
@@ -148,7 +169,7 @@ impl Attrs {
         if capture_message_content() {
             let content = text::display(&value, CAPTURE_LIMIT);
             let parts = serde_json::json!([{ "type": "text", "content": content }]);
-            self.attributes.push(KeyValue::new(
+            self.record.attributes.push(KeyValue::new(
                 k::GEN_AI_SYSTEM_INSTRUCTIONS,
                 parts.to_string(),
             ));
@@ -205,7 +226,7 @@ impl Attrs {
             }
         });
         if !seqs.is_empty() {
-            self.attributes.push(KeyValue::new(
+            self.record.attributes.push(KeyValue::new(
                 k::GEN_AI_REQUEST_STOP_SEQUENCES,
                 text::string_array(seqs),
             ));
@@ -214,20 +235,20 @@ impl Attrs {
 
     fn double<V: RequestNumber + ?Sized>(&mut self, key: &'static str, value: &V) {
         if let Some(v) = value.request_number() {
-            self.attributes.push(KeyValue::new(key, v));
+            self.record.attributes.push(KeyValue::new(key, v));
         }
     }
 
     fn int<V: RequestCount + ?Sized>(&mut self, key: &'static str, value: &V) {
         if let Some(v) = value.request_count() {
-            self.attributes.push(KeyValue::new(key, v));
+            self.record.attributes.push(KeyValue::new(key, v));
         }
     }
 
     /// `agent.target_url`, `server.address`, `server.port` from a URL.
     pub fn url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
         let url = url.as_ref();
-        self.attributes.push(KeyValue::new(
+        self.record.attributes.push(KeyValue::new(
             k::AGENT_TARGET_URL,
             text::cut(url, CAPTURE_LIMIT),
         ));
@@ -237,28 +258,28 @@ impl Attrs {
     /// `server.address`, `server.port` from the URL of an `#[llm_call(url = ..)]`: the
     /// model endpoint (a URL that does not parse adds nothing).
     pub fn server_url<U: AsRef<str> + ?Sized>(&mut self, url: &U) {
-        server_attributes(url.as_ref(), &mut self.attributes);
+        server_attributes(url.as_ref(), &mut self.record.attributes);
     }
 }
 
 /// `server.address` (the host, cut to the capture limit) and `server.port` (explicit, or the
 /// scheme's default) of `url`; nothing for a URL that does not parse or has no host.
-pub(crate) fn server_attributes(url: &str, out: &mut Vec<KeyValue>) {
+pub(crate) fn server_attributes(url: &str, out: &mut impl Extend<KeyValue>) {
     let Ok(uri) = url.parse::<http::Uri>() else {
         return;
     };
     let Some(host) = uri.host() else { return };
-    out.push(KeyValue::new(
+    out.extend([KeyValue::new(
         k::SERVER_ADDRESS,
         text::cut(host, CAPTURE_LIMIT),
-    ));
+    )]);
     let port = uri.port_u16().or(match uri.scheme_str() {
         Some("https") => Some(443),
         Some("http") => Some(80),
         _ => None,
     });
     if let Some(port) = port {
-        out.push(KeyValue::new(k::SERVER_PORT, i64::from(port)));
+        out.extend([KeyValue::new(k::SERVER_PORT, i64::from(port))]);
     }
 }
 
@@ -275,12 +296,16 @@ pub fn start_tool(
         true,
         Some(Measure::Tool(tool)),
         |a, _| {
-            a.attributes
+            a.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
-            a.attributes.push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
-            a.attributes
+            a.record
+                .attributes
+                .push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
+            a.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_TOOL_TYPE, k::TOOL_TYPE_FUNCTION));
-            a.attributes.push(KeyValue::new(k::TOOL_NAME, tool));
+            a.record.attributes.push(KeyValue::new(k::TOOL_NAME, tool));
             extra(a);
             if capture_message_content() {
                 a.tool_call_arguments();
@@ -308,21 +333,28 @@ pub fn start_a2a(
             nested: false,
         }),
         |a, service| {
-            a.attributes
+            a.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
-            a.attributes
+            a.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_AGENT_NAME, target));
             // Required on an invoke_agent CLIENT span; the caller of a remote agent does not
             // know its model provider, so the protocol stands in (a later
             // `set_attribute(gen_ai.provider.name, ..)` in the function wins).
-            a.attributes
+            a.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, k::PROVIDER_A2A));
             let source: Value = match source {
                 Some(s) => s.into(),
                 None => Value::String(service.to_string().into()),
             };
-            a.attributes.push(KeyValue::new(k::AGENT_SOURCE, source));
-            a.attributes.push(KeyValue::new(k::AGENT_TARGET, target));
+            a.record
+                .attributes
+                .push(KeyValue::new(k::AGENT_SOURCE, source));
+            a.record
+                .attributes
+                .push(KeyValue::new(k::AGENT_TARGET, target));
             extra(a)
         },
     )
@@ -338,12 +370,16 @@ pub fn start_llm(
 ) -> Option<ActiveSpan> {
     let measure = Some(Measure::Llm { model, provider });
     let mut span = start(span_name, SpanKind::Client, false, measure, |a, _| {
-        a.attributes
+        a.record
+            .attributes
             .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_CHAT));
-        a.attributes
+        a.record
+            .attributes
             .push(KeyValue::new(k::GEN_AI_REQUEST_MODEL, model));
         if let Some(p) = provider {
-            a.attributes.push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
+            a.record
+                .attributes
+                .push(KeyValue::new(k::GEN_AI_PROVIDER_NAME, p));
         }
         extra(a)
     })?;
@@ -371,9 +407,12 @@ pub fn start_agent_run(
             nested,
         }),
         |a, _| {
-            a.attributes
+            a.record
+                .attributes
                 .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_INVOKE_AGENT));
-            a.attributes.push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
+            a.record
+                .attributes
+                .push(KeyValue::new(k::GEN_AI_AGENT_NAME, name));
             extra(a)
         },
     )?;
@@ -390,7 +429,9 @@ pub fn start_phase(
     extra: impl FnOnce(&mut Attrs),
 ) -> Option<ActiveSpan> {
     start(span_name, SpanKind::Internal, false, None, |a, _| {
-        a.attributes.push(KeyValue::new(k::AGENT_PHASE, phase));
+        a.record
+            .attributes
+            .push(KeyValue::new(k::AGENT_PHASE, phase));
         extra(a)
     })
 }
@@ -403,22 +444,25 @@ fn sdk_span(
     installed: &crate::state::Installed,
     name: &'static str,
     kind: SpanKind,
-    attributes: Vec<KeyValue>,
-    links: Vec<opentelemetry::trace::Link>,
+    attrs: Attrs,
     parent: &opentelemetry::Context,
-) -> opentelemetry::Context {
-    let mut attributes = attributes;
-    let conversation = super::conversation::join(parent, &mut attributes);
-    let details = super::events::details_for(&attributes);
-    let cx = super::record::start_in(installed, name.into(), kind, attributes, links, parent);
+) -> (opentelemetry::Context, bool) {
+    let Attrs {
+        mut record, links, ..
+    } = attrs;
+    let conversation = super::conversation::join(parent, &mut record.attributes);
+    let details = super::events::details_for(&record.attributes);
+    let (cx, recorded) =
+        super::record::start_record_in(installed, name.into(), kind, record, links, parent);
     let cx = match conversation {
         Some(id) => super::conversation::carry(cx, id),
         None => cx,
     };
-    match details {
+    let cx = match details {
         Some(d) => super::events::keep_details(cx, d),
         None => cx,
-    }
+    };
+    (cx, recorded)
 }
 
 /// The common part of every starter: the fast path while tracing is off, the parent, the
@@ -447,25 +491,24 @@ fn start(
     let head = installed.head;
     // A span the sampler will surely drop is started bare: its attributes (and the
     // expressions of `fields`/`capture`) are only computed for spans that are recorded.
-    let (cx, bare) = match super::head::root_fate(head, &parent) {
+    let ((cx, recorded), bare) = match super::head::root_fate(head, &parent) {
         // A root a ratio sampler drops, made as the SDK would make it.
-        RootFate::Dropped(cx) => (cx, true),
+        RootFate::Dropped(cx) => ((cx, false), true),
         fate if super::head::may_sample(head, &parent) || matches!(fate, RootFate::Kept) => {
             let mut a = Attrs::default();
-            a.attributes.reserve(8);
             attrs(&mut a, &installed.service_name);
-            let cx = sdk_span(installed, span_name, kind, a.attributes, a.links, &parent);
+            let started = sdk_span(installed, span_name, kind, a, &parent);
             if matches!(fate, RootFate::Kept) {
                 crate::state::preset_trace_id(None);
             }
-            (cx, false)
+            (started, false)
         }
         // The child of a parent that was not sampled is made as the SDK would make it,
         // without its sampler and span.
         _ => match super::head::unsampled_child(head, &parent) {
-            Some(cx) => (cx, true),
+            Some(cx) => ((cx, false), true),
             None => (
-                sdk_span(installed, span_name, kind, Vec::new(), Vec::new(), &parent),
+                sdk_span(installed, span_name, kind, Attrs::default(), &parent),
                 false,
             ),
         },
@@ -480,5 +523,6 @@ fn start(
         super::core::span_metrics(measure, installed),
     );
     span.bare = bare;
+    span.recorded = recorded;
     Some(span)
 }
