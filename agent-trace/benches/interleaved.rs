@@ -236,7 +236,9 @@ fn main() {
     let n_rounds = env_number("ROUNDS", 11).max(3);
     let calls = env_number("CALLS", 20_000);
     let fast_calls = calls * 100;
-    println!("interleaved rounds: {n_rounds} (+1 warm-up), {calls} calls per sampled case, {fast_calls} per fast case\n");
+    println!("interleaved rounds: {n_rounds} (+1 warm-up), {calls} calls per sampled case, {fast_calls} per fast case");
+    let round_trip_before = common::core_round_trip_ns();
+    println!("core-to-core round trip before the rounds: {round_trip_before:.0} ns (cases with a background thread move with it)\n");
 
     // Tracing off: the macro against a plain call.
     let off = agent_trace::builder()
@@ -460,6 +462,10 @@ fn main() {
     println!("| async, tracing off: ours − async fn | **{off:+.1} ns** | {lo:+.1}–{hi:+.1} ns | within 5 ns |");
     println!(
         "\ndrops: ours 0 of {ours_made}, SDK 0 of {sdk_made}, fastrace 0 of {fastrace_made}, tracing bridge 0 of {bridge_made} (checked after every sampled case)"
+    );
+    println!(
+        "core-to-core round trip before and after the rounds: {round_trip_before:.0} ns, {:.0} ns",
+        common::core_round_trip_ns()
     );
     let _ = sdk.shutdown();
     let _ = bridge.shutdown();
