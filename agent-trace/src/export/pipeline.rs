@@ -454,8 +454,9 @@ struct Worker {
 impl Worker {
     fn run(mut self) {
         // The counter agent-trace's own spans are timed with, calibrated here rather than on
-        // an application thread (they read the wall clock until it is).
-        crate::span::clock::calibrate();
+        // an application thread (they read the wall clock until it is, and for good should
+        // the calibration fail: the export thread carries on).
+        let _ = catch_unwind(crate::span::clock::calibrate);
         loop {
             let (batch, shutdown_deadline) = self.next_batch();
             if !self.markers.is_empty() {
