@@ -44,16 +44,16 @@ pub(crate) fn start_in(
     links: Vec<Link>,
     parent: &Context,
 ) -> (Context, bool) {
-    if recorder_for(installed, parent).is_none() {
+    let Some(recorder) = recorder_for(installed, parent) else {
         return (
             sdk_start(installed, name, kind, attributes, links, parent),
             false,
         );
-    }
+    };
     let mut record = crate::state::next_record();
     record.attributes.clear();
     record.attributes.extend(attributes);
-    start_record_in(installed, name, kind, record, links, parent)
+    start(recorder, name, kind, record, links, parent)
 }
 
 /// [`start_in`] with the attributes already written into the record the span would fill (the
