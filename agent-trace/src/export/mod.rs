@@ -4,8 +4,8 @@
 //!   bounded shutdown, around any SDK `SpanExporter`;
 //! - `build.rs`: the exporter and the export thread for a resolved configuration;
 //! - `tail.rs`: tail sampling in front of the pipeline; `queued.rs`: what the queue holds (a
-//!   span the SDK ended, or one agent-trace recorded itself); `timing.rs`: bounded waits and
-//!   rate-limited warnings;
+//!   span the SDK ended, or one agent-trace recorded itself); `timing.rs`: bounded waits,
+//!   rate-limited warnings and the export thread's pace;
 //! - `prepare.rs`: what the export thread does to a span before the exporter sees it
 //!   (truncation, one value per key, then `redact.rs` and `openinference.rs`);
 //! - `otlp.rs`, `console.rs`: opentelemetry-otlp's exporters, and the waterfall printer;

@@ -32,6 +32,7 @@ use opentelemetry_sdk::Resource;
 use crate::config::BatchConfig;
 pub(crate) use crate::export::prepare::{truncate_span, unique_keys, BeforeExport};
 use crate::export::queued::Queued;
+use crate::export::timing::Pace;
 pub(crate) use crate::export::timing::{deadline_after, RateLimit};
 use crate::state::{RecordSink, SpanRecord};
 
@@ -87,10 +88,12 @@ struct State {
     adjusted: f64,
     flush_requested: u64,
     flush_completed: u64,
-    /// The export thread is waiting on `work` (set and cleared by it under the lock). A span
-    /// wakes it only then: `Condvar::notify_one` is a futex syscall whether or not anyone
-    /// waits, and a hot producer would otherwise pay one per span once a batch is full.
-    worker_waiting: bool,
+    /// While the export thread waits on `work`: the queue length at which a span wakes it
+    /// (set and cleared by it under the lock; 0 when it is not waiting). `Condvar::notify_one`
+    /// is a futex syscall whether or not anyone waits, and on a virtual machine waking a
+    /// sleeping CPU costs microseconds: a span pays it only when the export thread asked for it
+    /// (see [`Pace`]).
+    wake_at: usize,
     shutdown_deadline: Option<Instant>,
     worker_done: bool,
     /// Records the export thread emptied, handed back to the application threads as they
@@ -181,9 +184,8 @@ impl Shared {
         st.queue.push_back(span);
         // The export thread sleeps on an empty queue: wake it for the first span, and for a
         // full batch, if it is waiting (it checks both under this lock before it waits).
-        let len = st.queue.len();
-        if st.worker_waiting && (len == 1 || len >= shared.batch.max_export_batch_size) {
-            st.worker_waiting = false;
+        if st.wake_at != 0 && st.queue.len() >= st.wake_at {
+            st.wake_at = 0;
             shared.work.notify_one();
         }
         reused
@@ -210,8 +212,8 @@ impl Shared {
             return;
         }
         st.markers.push_back(marker);
-        if st.worker_waiting && st.markers.len() == 1 && st.queue.is_empty() {
-            st.worker_waiting = false;
+        if st.wake_at == 1 && st.markers.len() == 1 && st.queue.is_empty() {
+            st.wake_at = 0;
             self.work.notify_one();
         }
     }
@@ -405,6 +407,7 @@ pub(crate) fn start(
                 runtime,
                 target,
                 taken: VecDeque::new(),
+                pace: Pace::default(),
                 scope: crate::span::record::scope(),
                 emptied: Vec::new(),
                 markers: VecDeque::new(),
@@ -442,6 +445,8 @@ struct Worker {
     /// Spans taken from the queue in one swap (so the application threads never wait on a
     /// batch being moved), exported from here batch by batch.
     taken: VecDeque<Queued>,
+    /// When to look at the queue next while spans keep coming.
+    pace: Pace,
     /// The instrumentation scope of the spans agent-trace records itself.
     scope: opentelemetry::InstrumentationScope,
     /// Records emptied by the last batch, handed back at the next lock.
@@ -502,7 +507,8 @@ impl Worker {
     }
 
     /// Waits until a batch is full, the delay passed since the oldest queued span was seen,
-    /// a flush was asked for, or shutdown. An empty queue is waited on, never polled: with
+    /// a flush was asked for, or shutdown; while spans keep coming, until the time [`Pace`]
+    /// expects most of a batch to be queued. An empty queue is waited on, never polled: with
     /// `OTEL_BSP_SCHEDULE_DELAY=0` an idle pipeline still sleeps (the first span into an
     /// empty queue wakes it).
     fn next_batch(&mut self) -> (Vec<SpanData>, Option<Instant>) {
@@ -510,7 +516,8 @@ impl Worker {
         let max = shared.batch.max_export_batch_size;
         let mut st = shared.lock();
         if self.taken.is_empty() {
-            let mut wake_at: Option<Instant> = None;
+            let mut delay_ends: Option<Instant> = None;
+            let mut paced_at = self.pace.next_look();
             loop {
                 let urgent =
                     st.shutdown_deadline.is_some() || st.flush_requested > st.flush_completed;
@@ -518,29 +525,44 @@ impl Worker {
                     break;
                 }
                 let now = Instant::now();
-                let wait = if st.queue.is_empty() && st.markers.is_empty() {
-                    wake_at = None;
-                    IDLE_WAIT
+                let (wait, wake_at) = if let Some(at) = paced_at {
+                    // Spans keep coming: look again when most of a batch should be queued; a
+                    // span wakes the export thread only if far more came than expected.
+                    if now >= at {
+                        if !st.queue.is_empty() || !st.markers.is_empty() {
+                            break;
+                        }
+                        // They stopped: wait as an idle pipeline does.
+                        self.pace.stopped();
+                        paced_at = None;
+                        continue;
+                    }
+                    (at - now, self.pace.wake_at(&shared.batch))
+                } else if st.queue.is_empty() && st.markers.is_empty() {
+                    delay_ends = None;
+                    (IDLE_WAIT, 1)
                 } else {
-                    let at =
-                        *wake_at.get_or_insert_with(|| deadline_after(shared.batch.schedule_delay));
+                    let at = *delay_ends
+                        .get_or_insert_with(|| deadline_after(shared.batch.schedule_delay));
                     if now >= at {
                         break;
                     }
-                    at - now
+                    (at - now, max)
                 };
-                st.worker_waiting = true;
+                st.wake_at = wake_at;
                 st = shared
                     .work
                     .wait_timeout(st, wait)
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
-                st.worker_waiting = false;
+                st.wake_at = 0;
             }
             // Everything queued, in O(1): the producers get the empty buffer (its capacity
             // kept) and never wait for spans being moved.
             std::mem::swap(&mut st.queue, &mut self.taken);
             std::mem::swap(&mut st.markers, &mut self.markers);
+            self.pace
+                .took(self.taken.len(), &shared.batch, Instant::now());
         }
         let n = self.taken.len().min(max);
         st.taken = (self.taken.len() - n) as u64;

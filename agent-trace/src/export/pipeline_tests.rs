@@ -115,6 +115,54 @@ fn full_queue_drops_and_counts() {
     assert_eq!(s2.lost_at_shutdown, s.lost_at_shutdown + 1);
 }
 
+/// Polls the pipeline's counts until `exported` reaches `n`, for at most `within`.
+fn exported_reaches(p: &QueueProcessor, n: u64, within: Duration) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if p.shared.stats().exported >= n {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+/// A steady stream paces the export thread (it looks at the queue when most of a batch should
+/// be there, unwoken); when the stream stops it goes idle, and a lone span after that is still
+/// exported by the schedule delay, without a flush.
+#[test]
+fn a_paced_stream_is_exported_whole_and_a_lone_span_after_it_too() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let mut b = batch(100_000, 64);
+    b.schedule_delay = Duration::from_millis(100);
+    let p = pipeline(b, scripted(&calls, 0, false));
+    let mut n = 0;
+    for _ in 0..40 {
+        for _ in 0..32 {
+            n += 1;
+            p.on_end(span(n));
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    assert!(
+        exported_reaches(&p, n, Duration::from_secs(10)),
+        "{:?}",
+        p.shared.stats()
+    );
+    // Longer than any paced sleep (the schedule delay): the export thread is idle now.
+    std::thread::sleep(Duration::from_millis(250));
+    n += 1;
+    p.on_end(span(n));
+    // Woken by it (an export thread left waiting for a batch would sleep a whole second).
+    assert!(
+        exported_reaches(&p, n, IDLE_WAIT / 2),
+        "{:?}",
+        p.shared.stats()
+    );
+    let s = p.shared.shutdown(Duration::from_secs(5));
+    assert_eq!((s.ended, s.exported, s.dropped()), (n, n, 0));
+}
+
 #[test]
 fn partial_success_counts_rejected_spans_as_failed() {
     let calls = Arc::new(AtomicUsize::new(0));

@@ -1,9 +1,11 @@
 //! Bounded waiting and rate-limited warnings, for the pipeline and the other providers'
 //! shutdowns: a deadline that cannot overflow, a helper thread waited for at most a budget,
-//! and a warning logged at most once per interval.
+//! a warning logged at most once per interval, and the export thread's [`Pace`].
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use crate::config::BatchConfig;
 
 /// Runs `f` on a helper thread named `name` and waits for it at most `budget`: a provider
 /// whose shutdown ignores its timeout (the SDK's meter provider) cannot hold the caller
@@ -62,5 +64,133 @@ impl RateLimit {
         } else {
             self.suppressed.fetch_add(1, Ordering::Relaxed);
         }
+    }
+}
+
+/// When the export thread looks at the queue while spans keep coming, so that the application
+/// threads do not wake it. Without it a hot producer pays a futex wake per batch (two, when
+/// the export thread empties the queue faster than it fills): a few microseconds each on a
+/// virtual machine, where waking a sleeping CPU is an interrupt through the hypervisor.
+///
+/// After a take of at least half a batch, the export thread measures the rate the spans came
+/// at since its previous take and sleeps until three quarters of a batch should be queued
+/// (never longer than the schedule delay, never shorter than [`MIN_PACE`]); a span wakes it
+/// only if twice a batch is queued before that (a burst). When a look finds the queue empty,
+/// the spans stopped, and the export thread waits as an idle one does, woken by the first span.
+#[derive(Debug, Default)]
+pub(crate) struct Pace {
+    /// When the spans of the last take were taken, and how long to sleep after it.
+    last: Option<(Instant, Option<Duration>)>,
+}
+
+/// The shortest paced sleep (a faster producer fills batches beyond three quarters).
+const MIN_PACE: Duration = Duration::from_micros(20);
+
+impl Pace {
+    /// Notes a take of `n` spans at `now`.
+    pub(crate) fn took(&mut self, n: usize, batch: &BatchConfig, now: Instant) {
+        let max = batch.max_export_batch_size.max(1);
+        let sleep = match self.last {
+            Some((previous, _)) if n >= max.div_ceil(2) => {
+                let elapsed = now.saturating_duration_since(previous);
+                // The time three quarters of a batch take to come at the rate measured.
+                let per_span = elapsed.as_secs_f64() / n as f64;
+                let sleep = Duration::try_from_secs_f64(per_span * (max as f64 * 0.75))
+                    .unwrap_or(batch.schedule_delay);
+                Some(sleep.clamp(MIN_PACE, batch.schedule_delay.max(MIN_PACE)))
+            }
+            _ => None,
+        };
+        self.last = Some((now, sleep));
+    }
+
+    /// When to look at the queue next, if spans keep coming.
+    pub(crate) fn next_look(&self) -> Option<Instant> {
+        let (at, sleep) = self.last?;
+        at.checked_add(sleep?)
+    }
+
+    /// The queue length at which a span wakes a paced export thread: twice a batch (a burst),
+    /// within the queue's bound.
+    pub(crate) fn wake_at(&self, batch: &BatchConfig) -> usize {
+        let max = batch.max_export_batch_size.max(1);
+        (2 * max).min(batch.max_queue_size.max(max))
+    }
+
+    /// The spans stopped coming: the next take is measured afresh.
+    pub(crate) fn stopped(&mut self) {
+        self.last = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch() -> BatchConfig {
+        BatchConfig {
+            max_queue_size: 2048,
+            max_export_batch_size: 512,
+            schedule_delay: Duration::from_secs(5),
+            ..BatchConfig::default()
+        }
+    }
+
+    #[test]
+    fn pace_sleeps_until_three_quarters_of_a_batch_should_be_queued() {
+        let b = batch();
+        let t0 = Instant::now();
+        let mut pace = Pace::default();
+        // The first take has no rate to go by.
+        pace.took(512, &b, t0);
+        assert_eq!(pace.next_look(), None);
+        // 512 spans in 512 µs: 384 more in 384 µs.
+        let t1 = t0 + Duration::from_micros(512);
+        pace.took(512, &b, t1);
+        let look = pace.next_look().expect("paced");
+        let sleep = look - t1;
+        assert!(
+            (Duration::from_micros(383)..=Duration::from_micros(385)).contains(&sleep),
+            "{sleep:?}"
+        );
+        // A burst wakes it at twice a batch, within the queue's bound.
+        assert_eq!(pace.wake_at(&b), 1024);
+        let small = BatchConfig {
+            max_queue_size: 600,
+            ..b
+        };
+        assert_eq!(pace.wake_at(&small), 600);
+        // Less than half a batch: not paced (the schedule delay and a full batch rule again).
+        pace.took(100, &b, t1 + Duration::from_millis(1));
+        assert_eq!(pace.next_look(), None);
+    }
+
+    #[test]
+    fn pace_stays_within_its_bounds_and_forgets_a_stopped_stream() {
+        let b = batch();
+        let t0 = Instant::now();
+        let mut pace = Pace::default();
+        pace.took(512, &b, t0);
+        // Slow: never longer than the schedule delay.
+        pace.took(512, &b, t0 + Duration::from_secs(3600));
+        let t1 = t0 + Duration::from_secs(3600);
+        assert_eq!(pace.next_look(), Some(t1 + b.schedule_delay));
+        // Very fast: never shorter than MIN_PACE.
+        pace.took(512, &b, t1);
+        assert_eq!(pace.next_look(), Some(t1 + MIN_PACE));
+        // A schedule delay of 0 still sleeps MIN_PACE, not a busy loop.
+        let zero = BatchConfig {
+            schedule_delay: Duration::ZERO,
+            ..b
+        };
+        pace.took(512, &zero, t1 + Duration::from_millis(1));
+        assert_eq!(
+            pace.next_look(),
+            Some(t1 + Duration::from_millis(1) + MIN_PACE)
+        );
+        pace.stopped();
+        assert_eq!(pace.next_look(), None);
+        pace.took(512, &b, t1 + Duration::from_millis(2));
+        assert_eq!(pace.next_look(), None);
     }
 }
