@@ -587,11 +587,15 @@ fn recorder_for(
     if config.tail.is_some() || !no_processors || config.pending_spans {
         return None;
     }
+    // The pipeline is kept for the life of the process (about half a kilobyte; its export
+    // thread frees its buffers as it ends), so that a recorded span refers to it without a
+    // count.
+    let kept: &'static Arc<pipeline::Shared> = Box::leak(Box::new(pipeline.clone()));
     Some(crate::state::Recorder {
         sampler: crate::sampling::head_sampler(config.sampler, false),
         parent_based_always_on: config.sampler == crate::config::Sampler::ParentBasedAlwaysOn,
         limits,
-        sink: pipeline.clone(),
+        sink: &**kept,
     })
 }
 

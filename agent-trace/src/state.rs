@@ -47,7 +47,8 @@ pub(crate) struct Recorder {
     /// the call, when the parent's trace state has no `ot` entry (which it may rewrite).
     pub(crate) parent_based_always_on: bool,
     pub(crate) limits: opentelemetry_sdk::trace::SpanLimits,
-    pub(crate) sink: Arc<dyn RecordSink>,
+    /// Kept for the life of the process (`install.rs`): a span holds it without a count.
+    pub(crate) sink: &'static dyn RecordSink,
 }
 
 /// Where ended [`SpanRecord`]s go (the export pipeline's queue), and where emptied ones come

@@ -120,8 +120,6 @@ pub(crate) struct Shared {
     export_timeout: Duration,
     attribute_value_limit: usize,
     warn: RateLimit,
-    /// Applied on the export thread, before the exporter sees a batch.
-    before_export: BeforeExport,
     /// Whether a marker is queued when a span starts.
     pending_spans: bool,
 }
@@ -374,7 +372,6 @@ pub(crate) fn start(
         export_timeout,
         attribute_value_limit,
         warn: RateLimit::new(Duration::from_secs(10)),
-        before_export,
         pending_spans,
     });
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -408,6 +405,7 @@ pub(crate) fn start(
                 target,
                 taken: VecDeque::new(),
                 pace: Pace::default(),
+                before_export,
                 scope: crate::span::record::scope(),
                 emptied: Vec::new(),
                 markers: VecDeque::new(),
@@ -447,6 +445,8 @@ struct Worker {
     taken: VecDeque<Queued>,
     /// When to look at the queue next while spans keep coming.
     pace: Pace,
+    /// Applied before the exporter sees a batch.
+    before_export: BeforeExport,
     /// The instrumentation scope of the spans agent-trace records itself.
     scope: opentelemetry::InstrumentationScope,
     /// Records emptied by the last batch, handed back at the next lock.
@@ -498,6 +498,11 @@ impl Worker {
                     }));
                     let mut st = self.shared.lock();
                     st.worker_done = true;
+                    // A recorder keeps the pipeline for the life of the process: its buffers
+                    // go now.
+                    st.reuse = Vec::new();
+                    st.queue = VecDeque::new();
+                    st.markers = VecDeque::new();
                     st.flush_completed = st.flush_requested;
                     self.shared.progress.notify_all();
                     return;
@@ -613,7 +618,7 @@ impl Worker {
     ) -> Result<(), String> {
         let limit = self.shared.attribute_value_limit;
         batch.iter_mut().for_each(|span| truncate_span(span, limit));
-        self.shared.before_export.apply(&mut batch);
+        self.before_export.apply(&mut batch);
         let mut deadline = deadline_after(self.shared.export_timeout);
         if let Some(sd) = shutdown_deadline {
             deadline = deadline.min(sd);

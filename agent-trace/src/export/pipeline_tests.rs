@@ -353,3 +353,25 @@ pub(crate) fn test_span(trace: u128, id: u64, parent: u64) -> SpanData {
         instrumentation_scope: Default::default(),
     }
 }
+
+/// A recorder keeps its pipeline for the life of the process; the export thread frees the
+/// buffers as it ends (the emptied records kept for reuse among them).
+#[test]
+fn a_pipeline_ended_keeps_no_buffers() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let p = pipeline(batch(100, 10), scripted(&calls, 0, false));
+    for _ in 0..25 {
+        let _ = RecordSink::push(&*p.shared, Box::new(SpanRecord::empty()));
+    }
+    p.shared.flush(Duration::from_secs(10)).expect("flush");
+    assert!(
+        !p.shared.lock().reuse.is_empty(),
+        "emptied records come back"
+    );
+    let s = p.shared.shutdown(Duration::from_secs(10));
+    assert_eq!((s.ended, s.exported), (25, 25));
+    let st = p.shared.lock();
+    assert_eq!(st.reuse.capacity(), 0);
+    assert_eq!(st.queue.capacity(), 0);
+    assert_eq!(st.markers.capacity(), 0);
+}
