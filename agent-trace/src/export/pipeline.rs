@@ -520,7 +520,8 @@ impl Worker {
         let shared = &self.shared;
         let max = shared.batch.max_export_batch_size;
         let mut st = shared.lock();
-        if self.taken.is_empty() {
+        let took = self.taken.is_empty();
+        if took {
             let mut delay_ends: Option<Instant> = None;
             let mut paced_at = self.pace.next_look();
             loop {
@@ -566,14 +567,16 @@ impl Worker {
             // kept) and never wait for spans being moved.
             std::mem::swap(&mut st.queue, &mut self.taken);
             std::mem::swap(&mut st.markers, &mut self.markers);
-            self.pace
-                .took(self.taken.len(), &shared.batch, Instant::now());
         }
         let n = self.taken.len().min(max);
         st.taken = (self.taken.len() - n) as u64;
         st.in_flight = n as u64;
         let deadline = st.shutdown_deadline;
         drop(st);
+        if took {
+            self.pace
+                .took(self.taken.len(), &shared.batch, Instant::now());
+        }
         let scope = &self.scope;
         let clock = crate::span::clock::Reading::now();
         let mut emptied = Vec::new();
