@@ -68,8 +68,21 @@ fn chat(prompt: &str) -> Result<serde_json::Value, std::io::Error> {
     }))
 }
 
+#[traced_tool]
+fn lookup() -> usize {
+    7
+}
+
+/// A span started while another one computes its attributes (the starter's cached
+/// installation is in use then).
+#[traced_tool(fields(found = lookup()))]
+fn nested() -> usize {
+    1
+}
+
 #[agent_phase("plan")]
 fn plan() -> usize {
+    let _ = nested();
     let _ = search("rust");
     let _ = failing();
     let _ = std::panic::catch_unwind(panicking);
@@ -135,7 +148,14 @@ fn comparable(s: &ReceivedSpan, all: &[ReceivedSpan]) -> String {
 fn assert_same(limits: &[(&'static str, &'static str)]) {
     let recorded = export(false, limits);
     let sdk = export(true, limits);
-    assert_eq!(recorded.len(), 7, "{recorded:#?}");
+    assert_eq!(recorded.len(), 9, "{recorded:#?}");
+    let lookup = recorded.iter().find(|s| s.name == "execute_tool lookup");
+    let plan = recorded.iter().find(|s| s.name == "agent_phase plan");
+    assert_eq!(
+        lookup.and_then(|s| s.parent_span_id.clone()),
+        plan.map(|s| s.span_id.clone()),
+        "a span started in a field's expression is a child of the current span"
+    );
     assert_eq!(recorded.len(), sdk.len());
     for (r, s) in recorded.iter().zip(&sdk) {
         assert_eq!(comparable(r, &recorded), comparable(s, &sdk));
