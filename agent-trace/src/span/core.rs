@@ -61,37 +61,6 @@ impl fmt::Debug for ActiveSpan {
     }
 }
 
-std::thread_local! {
-    /// The installation as this thread last saw it: reading it again costs one relaxed load
-    /// (`arc_swap::Cache`), where `ACTIVE.load()` pays two atomic read-modify-writes. It keeps
-    /// an installation that was replaced alive until this thread starts its next span.
-    static INSTALLED: std::cell::RefCell<Option<InstalledCache>> =
-        const { std::cell::RefCell::new(None) };
-}
-
-type InstalledCache = arc_swap::Cache<
-    &'static arc_swap::ArcSwapOption<crate::state::Installed>,
-    Option<std::sync::Arc<crate::state::Installed>>,
->;
-
-/// Runs `f` with the installation; `None` while tracing is off. `f` may run a user's code (the
-/// expressions of `fields`): a span started in there reads the installation without the cache.
-#[inline(always)]
-pub(crate) fn with_installed<R>(f: impl FnOnce(&crate::state::Installed) -> R) -> Option<R> {
-    let mut f = Some(f);
-    let cached = INSTALLED.try_with(|cell| {
-        let mut cache = cell.try_borrow_mut().ok()?;
-        let cache = cache.get_or_insert_with(|| arc_swap::Cache::new(&crate::state::ACTIVE));
-        Some(cache.load().as_deref().and_then(|i| f.take().map(|f| f(i))))
-    });
-    if let Ok(Some(r)) = cached {
-        return r;
-    }
-    // The cache is in use further up this thread's stack, or gone (the thread is ending).
-    let active = crate::state::ACTIVE.load();
-    active.as_deref().and_then(|i| f.take().map(|f| f(i)))
-}
-
 /// The current context, or, when it has no span, the context this process was started in
 /// (`TRACEPARENT` from the parent process).
 pub(crate) fn current_or_process_parent() -> Context {

@@ -7,7 +7,7 @@ use std::fmt;
 use opentelemetry::trace::SpanKind;
 use opentelemetry::{KeyValue, Value};
 
-use super::core::{current_or_process_parent, text_messages, with_installed, ActiveSpan};
+use super::core::{current_or_process_parent, text_messages, ActiveSpan};
 use super::head::RootFate;
 use super::instruments::Measure;
 use super::ledger::AgentLedger;
@@ -482,22 +482,11 @@ fn start(
         }
         return None;
     }
+    let active = crate::state::ACTIVE.load();
+    let installed = active.as_ref()?;
     if crate::state::in_export_thread() {
         return None;
     }
-    with_installed(|installed| started(installed, span_name, kind, tool, measure, attrs))
-}
-
-/// [`start`] with the installation.
-#[inline(always)]
-fn started(
-    installed: &crate::state::Installed,
-    span_name: &'static str,
-    kind: SpanKind,
-    tool: bool,
-    measure: Option<Measure>,
-    attrs: impl FnOnce(&mut Attrs, &str),
-) -> ActiveSpan {
     let parent = current_or_process_parent();
     let head = installed.head;
     // A span the sampler will surely drop is started bare: its attributes (and the
@@ -535,5 +524,5 @@ fn started(
     );
     span.bare = bare;
     span.recorded = recorded;
-    span
+    Some(span)
 }
