@@ -97,9 +97,13 @@ struct State {
     shutdown_deadline: Option<Instant>,
     worker_done: bool,
     /// Records the export thread emptied, handed back to the application threads as they
-    /// queue (at most [`MAX_REUSED`]). Boxed: their allocations are what is reused.
+    /// queue (at most [`MAX_REUSED`]). Boxed: their allocations are what is reused. The oldest
+    /// goes first, and only once [`REUSE_AFTER`] wait: a record the export thread has just
+    /// emptied is in its cache, and each first read of it on another CPU would wait for the
+    /// line to come over (on a virtual machine whose CPUs the host placed far apart, hundreds
+    /// of nanoseconds each); one emptied a thousand spans ago has left that cache.
     #[allow(clippy::vec_box)]
-    reuse: Vec<Box<SpanRecord>>,
+    reuse: VecDeque<Box<SpanRecord>>,
 }
 
 /// A value on cache lines of its own (128 bytes: adjacent lines are fetched in pairs).
@@ -126,6 +130,9 @@ pub(crate) struct Shared {
 
 /// Emptied records kept for reuse at most (a record is under a kilobyte).
 const MAX_REUSED: usize = 4096;
+
+/// Emptied records kept waiting before one is reused (oldest first): see [`State::reuse`].
+const REUSE_AFTER: usize = 1024;
 
 /// Markers waiting at most; more are dropped (a marker only shows a running span sooner).
 const MAX_MARKERS: usize = 1024;
@@ -158,7 +165,11 @@ impl Shared {
     fn enqueue(&self, span: Queued) -> Option<Box<SpanRecord>> {
         let shared = self;
         let mut st = shared.lock();
-        let reused = st.reuse.pop();
+        let reused = if st.reuse.len() > REUSE_AFTER {
+            st.reuse.pop_front()
+        } else {
+            None
+        };
         st.stats.ended += 1;
         if st.shutdown_deadline.is_some() {
             st.stats.lost_at_shutdown += 1;
@@ -500,7 +511,7 @@ impl Worker {
                     st.worker_done = true;
                     // A recorder keeps the pipeline for the life of the process: its buffers
                     // go now.
-                    st.reuse = Vec::new();
+                    st.reuse = VecDeque::new();
                     st.queue = VecDeque::new();
                     st.markers = VecDeque::new();
                     st.flush_completed = st.flush_requested;
