@@ -1,7 +1,8 @@
 //! Where finished spans go, off the application's threads.
 //!
 //! - `pipeline.rs`: the bounded queue, the export thread and its runtime, exact counts and a
-//!   bounded shutdown, around any SDK `SpanExporter`;
+//!   bounded shutdown, around any SDK `SpanExporter` (`target.rs`: that exporter made
+//!   object-safe);
 //! - `build.rs`: the exporter and the export thread for a resolved configuration;
 //! - `tail.rs`: tail sampling in front of the pipeline; `queued.rs`: what the queue holds (a
 //!   span the SDK ended, or one agent-trace recorded itself); `timing.rs`: bounded waits,
@@ -17,7 +18,7 @@
 //! - `panic_hook.rs`: the panic hook (bounded flush under `panic = "abort"`), and the check
 //!   that nothing replaced it; `signal.rs`: `shutdown_signal`.
 //!
-//! Layers, bottom up: `openinference`, `queued`, `redact`, `render`, `signal`, `timing` < `console`, `prepare` <
+//! Layers, bottom up: `openinference`, `queued`, `redact`, `render`, `signal`, `target`, `timing` < `console`, `prepare` <
 //! `pipeline` < `otlp`, `tail` < `build`, `logs`, `metrics`, `status` < `panic_hook` < `guard`. (Each
 //! file imports only files of the layers below it, checked by `tests/layout.rs`.)
 //!
@@ -44,6 +45,7 @@ mod render;
 pub(crate) mod signal;
 pub(crate) mod status;
 pub(crate) mod tail;
+mod target;
 mod timing;
 
 pub use crate::config::{DEFAULT_REDACT_KEYS, DEFAULT_REDACT_PATTERNS};

@@ -15,10 +15,8 @@
 //! queue is full the span is dropped and counted, never waited for.
 
 use std::collections::VecDeque;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -26,51 +24,16 @@ use crate::state::ExportStats;
 
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use opentelemetry_sdk::Resource;
 
 use crate::config::BatchConfig;
 pub(crate) use crate::export::prepare::{truncate_span, unique_keys, BeforeExport};
 use crate::export::queued::Queued;
+pub(crate) use crate::export::target::{DynExporter, ExportTarget, Failing, MakeExporter};
 use crate::export::timing::Pace;
 pub(crate) use crate::export::timing::{deadline_after, RateLimit};
 use crate::state::{RecordSink, SpanRecord};
-
-/// A boxed future, as [`DynExporter`] returns.
-pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Any SDK `SpanExporter`, object-safe (the SDK's trait returns `impl Future`), as the export
-/// thread holds it. Runs on the export thread only, inside its private runtime.
-pub(crate) trait DynExporter: Send + 'static {
-    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult>;
-    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult;
-    fn set_resource(&mut self, resource: &Resource);
-}
-
-impl<E: SpanExporter + 'static> DynExporter for E {
-    fn export(&self, batch: Vec<SpanData>) -> BoxFuture<'_, OTelSdkResult> {
-        Box::pin(SpanExporter::export(self, batch))
-    }
-
-    fn shutdown(&mut self, timeout: Duration) -> OTelSdkResult {
-        self.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        SpanExporter::set_resource(self, resource)
-    }
-}
-
-/// The exporter the export thread uses, and where it reports OTLP partial success.
-pub(crate) struct ExportTarget {
-    pub(crate) exporter: Box<dyn DynExporter>,
-    /// Spans the collector rejected in answers it otherwise accepted (`rejected_spans`),
-    /// added up by the exporter; taken after each batch and counted as failed.
-    pub(crate) rejected: Option<Arc<AtomicU64>>,
-}
-
-/// Builds the [`ExportTarget`] on the export thread, inside its runtime.
-pub(crate) type MakeExporter = Box<dyn FnOnce() -> ExportTarget + Send>;
 
 #[derive(Default)]
 struct State {
@@ -436,16 +399,6 @@ fn suppress_telemetry_on_this_thread() {
     // Held for the thread's whole life; the guard is not needed again.
     std::mem::forget(Context::enter_telemetry_suppressed_scope());
     crate::state::mark_export_thread();
-}
-
-/// An exporter that fails every batch with the reason it could not be built.
-#[derive(Debug)]
-pub(crate) struct Failing(pub(crate) String);
-
-impl SpanExporter for Failing {
-    async fn export(&self, _batch: Vec<SpanData>) -> OTelSdkResult {
-        Err(OTelSdkError::InternalFailure(self.0.clone()))
-    }
 }
 
 struct Worker {
