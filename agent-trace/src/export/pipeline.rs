@@ -61,12 +61,11 @@ struct State {
     worker_done: bool,
     /// Records the export thread emptied, handed back to the application threads as they
     /// queue (at most [`MAX_REUSED`]). Boxed: their allocations are what is reused. The oldest
-    /// goes first, and only once [`REUSE_AFTER`] wait: a record the export thread has just
-    /// emptied is in its cache, and each first read of it on another CPU would wait for the
-    /// line to come over (on a virtual machine whose CPUs the host placed far apart, hundreds
-    /// of nanoseconds each); one emptied hundreds of spans ago has left it.
+    /// goes first, once more than `reuse_after` wait (set by the export thread from the rate
+    /// spans come at: [`Pace::records_waiting`]).
     #[allow(clippy::vec_box)]
     reuse: VecDeque<Box<SpanRecord>>,
+    reuse_after: usize,
 }
 
 /// A value on cache lines of its own (128 bytes: adjacent lines are fetched in pairs).
@@ -94,9 +93,9 @@ pub(crate) struct Shared {
 /// Emptied records kept for reuse at most (a record is under a kilobyte).
 const MAX_REUSED: usize = 4096;
 
-/// Emptied records kept waiting before one is reused (oldest first): see [`State::reuse`].
-/// About 180 KB once a process made that many spans; 1024 and 2048 measured no faster.
-const REUSE_AFTER: usize = 256;
+/// Emptied records kept waiting at most before one is reused (oldest first): see
+/// [`State::reuse`]. About 1.4 MB, for a process that makes spans as fast as it can.
+const MAX_WAITING: usize = 2048;
 
 /// Markers waiting at most; more are dropped (a marker only shows a running span sooner).
 const MAX_MARKERS: usize = 1024;
@@ -129,7 +128,7 @@ impl Shared {
     fn enqueue(&self, span: Queued) -> Option<Box<SpanRecord>> {
         let shared = self;
         let mut st = shared.lock();
-        let reused = if st.reuse.len() > REUSE_AFTER {
+        let reused = if st.reuse.len() > st.reuse_after {
             st.reuse.pop_front()
         } else {
             None
@@ -436,6 +435,7 @@ impl Worker {
                 self.export(batch, shutdown_deadline);
             }
             let mut st = self.shared.lock();
+            st.reuse_after = self.pace.records_waiting(MAX_WAITING);
             let room = MAX_REUSED.saturating_sub(st.reuse.len());
             st.reuse.extend(self.emptied.drain(..).take(room));
             let drained = st.queue.is_empty() && st.markers.is_empty() && self.taken.is_empty();

@@ -377,22 +377,24 @@ fn a_pipeline_ended_keeps_no_buffers() {
     assert_eq!(st.markers.capacity(), 0);
 }
 
-/// Emptied records come back for reuse oldest first, and only once more than `REUSE_AFTER`
-/// wait (one the export thread has just emptied is still in its cache).
+/// Emptied records come back for reuse oldest first (while spans do not keep coming, none
+/// wait: `Pace::records_waiting`).
 #[test]
-fn records_are_reused_oldest_first_after_enough_wait() {
+fn records_are_reused_oldest_first() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let p = pipeline(batch(10_000, 64), scripted(&calls, 0, false));
+    // Nothing is taken before the flush: no full batch, a long delay.
+    let mut b = batch(10_000, 64);
+    b.schedule_delay = Duration::from_secs(60);
+    let p = pipeline(b, scripted(&calls, 0, false));
     let first = Box::new(SpanRecord::empty());
     let first_at: *const SpanRecord = &*first;
     assert!(RecordSink::push(&*p.shared, first).is_none());
-    for _ in 0..REUSE_AFTER {
+    for _ in 0..10 {
         assert!(RecordSink::push(&*p.shared, Box::new(SpanRecord::empty())).is_none());
     }
     p.shared.flush(Duration::from_secs(10)).expect("flush");
-    // REUSE_AFTER + 1 wait now: the next span gets the oldest.
     let reused = RecordSink::push(&*p.shared, Box::new(SpanRecord::empty())).expect("reused");
     assert_eq!(&*reused as *const SpanRecord, first_at);
     let s = p.shared.shutdown(Duration::from_secs(10));
-    assert_eq!(s.exported, REUSE_AFTER as u64 + 2);
+    assert_eq!(s.exported, 12);
 }

@@ -81,7 +81,13 @@ impl RateLimit {
 pub(crate) struct Pace {
     /// When the spans of the last take were taken, and how long to sleep after it.
     last: Option<(Instant, Option<Duration>)>,
+    /// The time between two spans, as the last paced take measured it (seconds).
+    per_span: Option<f64>,
 }
+
+/// How long an emptied record waits before it is reused, at the rate spans come at (see
+/// [`Pace::records_waiting`]).
+const REUSE_WINDOW: Duration = Duration::from_micros(500);
 
 /// The shortest paced sleep (a faster producer fills batches beyond three quarters).
 const MIN_PACE: Duration = Duration::from_micros(20);
@@ -90,11 +96,13 @@ impl Pace {
     /// Notes a take of `n` spans at `now`.
     pub(crate) fn took(&mut self, n: usize, batch: &BatchConfig, now: Instant) {
         let max = batch.max_export_batch_size.max(1);
+        self.per_span = None;
         let sleep = match self.last {
             Some((previous, _)) if n >= max.div_ceil(2) => {
                 let elapsed = now.saturating_duration_since(previous);
                 // The time three quarters of a batch take to come at the rate measured.
                 let per_span = elapsed.as_secs_f64() / n as f64;
+                self.per_span = Some(per_span);
                 let sleep = Duration::try_from_secs_f64(per_span * (max as f64 * 0.75))
                     .unwrap_or(batch.schedule_delay);
                 Some(sleep.clamp(MIN_PACE, batch.schedule_delay.max(MIN_PACE)))
@@ -117,9 +125,31 @@ impl Pace {
         (2 * max).min(batch.max_queue_size.max(max))
     }
 
+    /// How many emptied records wait before the oldest is reused: those of [`REUSE_WINDOW`]
+    /// at the rate spans come at, at most `cap`; none while spans do not keep coming. A record
+    /// emptied that long ago has left the export thread's cache, so an application thread's
+    /// first reads of it do not each wait for a line held by the other CPU (hundreds of
+    /// nanoseconds each when the host placed the two far apart); a process that makes few
+    /// spans keeps no more records than it needs.
+    pub(crate) fn records_waiting(&self, cap: usize) -> usize {
+        match self.per_span {
+            Some(per_span) if per_span > 0.0 => {
+                let n = REUSE_WINDOW.as_secs_f64() / per_span;
+                if n >= cap as f64 {
+                    cap
+                } else {
+                    n as usize
+                }
+            }
+            Some(_) => cap,
+            None => 0,
+        }
+    }
+
     /// The spans stopped coming: the next take is measured afresh.
     pub(crate) fn stopped(&mut self) {
         self.last = None;
+        self.per_span = None;
     }
 }
 
@@ -160,9 +190,14 @@ mod tests {
             ..b
         };
         assert_eq!(pace.wake_at(&small), 600);
-        // Less than half a batch: not paced (the schedule delay and a full batch rule again).
+        // 1 span a µs: the records of 500 µs wait before one is reused, within the cap.
+        assert_eq!(pace.records_waiting(4096), 500);
+        assert_eq!(pace.records_waiting(100), 100);
+        // Less than half a batch: not paced (the schedule delay and a full batch rule again),
+        // and records are reused as they come back.
         pace.took(100, &b, t1 + Duration::from_millis(1));
         assert_eq!(pace.next_look(), None);
+        assert_eq!(pace.records_waiting(4096), 0);
     }
 
     #[test]
@@ -188,8 +223,12 @@ mod tests {
             pace.next_look(),
             Some(t1 + Duration::from_millis(1) + MIN_PACE)
         );
+        // Faster than the clock can tell: the cap.
+        pace.took(512, &zero, t1 + Duration::from_millis(1));
+        assert_eq!(pace.records_waiting(64), 64);
         pace.stopped();
         assert_eq!(pace.next_look(), None);
+        assert_eq!(pace.records_waiting(64), 0);
         pace.took(512, &b, t1 + Duration::from_millis(2));
         assert_eq!(pace.next_look(), None);
     }
