@@ -51,26 +51,21 @@ pub(crate) struct Recorder {
     pub(crate) sink: &'static dyn RecordSink,
 }
 
-/// Where ended [`SpanRecord`]s go (the export pipeline's queue), and where emptied ones come
-/// back from for reuse.
+/// Where ended [`SpanRecord`]s go (the export queue), and emptied ones come back from.
 pub(crate) trait RecordSink: Send + Sync {
     /// Queues an ended span; returns an emptied record to fill next, if one is kept.
     fn push(&self, record: Box<SpanRecord>) -> Option<Box<SpanRecord>>;
 }
 
 std::thread_local! {
-    /// An emptied record this thread fills with its next span (handed back by the export
-    /// pipeline when this thread queued its last one: no allocation, no extra lock).
+    /// The record this thread fills next (handed back when it queued its last one).
     static NEXT_RECORD: Cell<Option<Box<SpanRecord>>> = const { Cell::new(None) };
 }
 
 /// The record this thread fills next: the one kept for it, or a new one.
 pub(crate) fn next_record() -> Box<SpanRecord> {
-    NEXT_RECORD
-        .try_with(Cell::take)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| Box::new(SpanRecord::empty()))
+    let kept = NEXT_RECORD.try_with(Cell::take).ok().flatten();
+    kept.unwrap_or_else(|| Box::new(SpanRecord::empty()))
 }
 
 /// Keeps `record` for this thread's next span.
@@ -88,7 +83,7 @@ pub(crate) enum Stamp {
 }
 
 /// The time-stamp counter and the point its ticks are counted from (set once, by the first
-/// export thread: calibrating it takes up to 200 ms).
+/// export thread: calibrating takes up to 200 ms).
 pub(crate) struct Counter {
     pub(crate) clock: quanta::Clock,
     pub(crate) base_ticks: u64,
@@ -105,8 +100,8 @@ pub(crate) const INLINE_ATTRIBUTES: usize = 8;
 pub(crate) type Attributes = smallvec::SmallVec<[opentelemetry::KeyValue; INLINE_ATTRIBUTES]>;
 
 /// A sampled span as agent-trace records it on the application thread: what the SDK's span
-/// holds, with the first [`INLINE_ATTRIBUTES`] attributes inline (a typical span allocates
-/// nothing of its own); the export thread makes the SDK's `SpanData` of it.
+/// holds, the first [`INLINE_ATTRIBUTES`] attributes inline; the export thread makes the SDK's
+/// `SpanData` of it.
 #[derive(Debug)]
 pub(crate) struct SpanRecord {
     pub(crate) span_context: opentelemetry::trace::SpanContext,
@@ -116,6 +111,8 @@ pub(crate) struct SpanRecord {
     pub(crate) name: std::borrow::Cow<'static, str>,
     pub(crate) start: Stamp,
     pub(crate) end: Stamp,
+    /// An `execute_tool` span's tool: its four attributes go first, made on the export thread.
+    pub(crate) tool: Option<&'static str>,
     pub(crate) attributes: Attributes,
     pub(crate) dropped_attributes: u32,
     pub(crate) events: Vec<opentelemetry::trace::Event>,
@@ -136,6 +133,7 @@ impl SpanRecord {
             name: std::borrow::Cow::Borrowed(""),
             start: Stamp::Wall(std::time::SystemTime::UNIX_EPOCH),
             end: Stamp::Wall(std::time::SystemTime::UNIX_EPOCH),
+            tool: None,
             attributes: Attributes::new(),
             dropped_attributes: 0,
             events: Vec::new(),

@@ -178,6 +178,14 @@ fn recorded_spans_drop_what_the_sdks_span_limits_drop() {
     ]);
 }
 
+/// A limit above a tool's first four attributes (made on the export thread, not in the
+/// record) that the attributes set while the span runs reach.
+#[test]
+fn recorded_spans_count_a_tools_first_attributes_against_the_limit() {
+    agent_trace::isolate!();
+    assert_same(&[("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "6")]);
+}
+
 #[traced_tool]
 fn slow() -> Result<(), std::io::Error> {
     std::thread::sleep(Duration::from_millis(30));

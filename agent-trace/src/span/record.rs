@@ -10,6 +10,10 @@
 //! and the `SpanData` is field for field what the SDK's span would give
 //! (`tests/recorded_spans.rs` compares both over OTLP).
 //!
+//! An `execute_tool` span's first four attributes (its operation, its tool's name twice, its
+//! type) are not written into the record: it holds the tool's name, and they are made from it
+//! where they are read (`tool_attributes`), counted against the attribute limit all the same.
+//!
 //! A span refers to the pipeline without a reference count: the pipeline of a recorder is kept
 //! for the life of the process (about half a kilobyte per `init`; its buffers are freed at
 //! shutdown, `a_pipeline_ended_keeps_no_buffers`).
@@ -54,6 +58,7 @@ pub(crate) fn start_in(
         );
     };
     let mut record = crate::state::next_record();
+    record.tool = None;
     record.attributes.clear();
     record.attributes.extend(attributes);
     start(recorder, name, kind, record, links, parent)
@@ -72,7 +77,7 @@ pub(crate) fn start_record_in(
     if let Some(recorder) = recorder_for(installed, parent) {
         return start(recorder, name, kind, record, links, parent);
     }
-    let attributes = take_attributes(&mut record.attributes);
+    let attributes = take_all_attributes(&mut record);
     crate::state::keep_record(record);
     (
         sdk_start(installed, name, kind, attributes, links, parent),
@@ -133,6 +138,8 @@ fn start(
     let span_id = SpanId::from(crate::state::random_u64());
     let result = match parent_based_always_on(recorder, parent) {
         Some(result) => result,
+        // Without a tool's first four attributes (`record.tool`): agent-trace's head samplers
+        // do not read attributes.
         None => recorder.sampler.should_sample(
             Some(parent),
             trace_id,
@@ -166,7 +173,7 @@ fn start(
     let r = &mut *record;
     r.attributes.extend(result.attributes);
     let limits = recorder.limits;
-    let (dropped_attributes, dropped_links) = within_limits(&limits, &mut r.attributes, &mut links);
+    let (dropped_attributes, dropped_links) = record_within_limits(&limits, r, &mut links);
     r.span_context = span_context.clone();
     r.parent_span_id = psc.map_or(SpanId::INVALID, |sc| sc.span_id());
     r.parent_span_is_remote = psc.is_some_and(|sc| sc.is_remote());
@@ -238,6 +245,22 @@ fn parent_based_always_on(recorder: &Recorder, parent: &Context) -> Option<Sampl
         attributes: Vec::new(),
         trace_state: sc.trace_state().clone(),
     })
+}
+
+/// [`within_limits`] on a record; a tool's first four attributes are made first when the limit
+/// may drop some of them, so that it drops what the SDK's would.
+fn record_within_limits(
+    limits: &SpanLimits,
+    r: &mut SpanRecord,
+    links: &mut Vec<Link>,
+) -> (u32, u32) {
+    if r.tool.is_some()
+        && r.attributes.len() + TOOL_ATTRIBUTES > limits.max_attributes_per_span as usize
+    {
+        let all = take_all_attributes(r);
+        r.attributes.extend(all);
+    }
+    within_limits(limits, &mut r.attributes, links)
 }
 
 /// The SDK's span limits on a starting span's attributes and links: the excess dropped and
@@ -327,7 +350,8 @@ impl opentelemetry::trace::Span for RecordedSpan {
     fn set_attribute(&mut self, attribute: KeyValue) {
         let max = self.limits.max_attributes_per_span as usize;
         if let Some(r) = &mut self.record {
-            if r.attributes.len() < max {
+            let implicit = r.tool.map_or(0, |_| TOOL_ATTRIBUTES);
+            if r.attributes.len() + implicit < max {
                 r.attributes.push(attribute);
             } else {
                 r.dropped_attributes += 1;
@@ -409,12 +433,44 @@ pub(crate) fn take_span_data(
         start_time: clock.wall(r.start),
         end_time: clock.wall(r.end),
         // A vector of this thread's, freed here after the export.
-        attributes: take_attributes(&mut r.attributes),
+        attributes: take_all_attributes(r),
         dropped_attributes_count: r.dropped_attributes,
         events,
         links,
         status: std::mem::take(&mut r.status),
         instrumentation_scope: scope.clone(),
+    }
+}
+
+/// How many attributes [`tool_attributes`] makes.
+const TOOL_ATTRIBUTES: usize = 4;
+
+/// The first attributes of an `execute_tool` span, made from its tool's name where they are
+/// read (on the export thread, or as the SDK's span starts) rather than written into the record
+/// by the application thread: four attributes fewer to write and to move to the export thread.
+fn tool_attributes(tool: &'static str) -> [KeyValue; TOOL_ATTRIBUTES] {
+    use super::semconv as k;
+    [
+        KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL),
+        KeyValue::new(k::GEN_AI_TOOL_NAME, tool),
+        KeyValue::new(k::GEN_AI_TOOL_TYPE, k::TOOL_TYPE_FUNCTION),
+        KeyValue::new(k::TOOL_NAME, tool),
+    ]
+}
+
+/// All attributes of a record, a tool's first four made from its name, leaving it empty.
+fn take_all_attributes(r: &mut SpanRecord) -> Vec<KeyValue> {
+    match r.tool.take() {
+        None => take_attributes(&mut r.attributes),
+        Some(tool) => {
+            let mut all = Vec::with_capacity(TOOL_ATTRIBUTES + r.attributes.len());
+            all.extend(tool_attributes(tool));
+            all.extend(r.attributes.drain(..));
+            if r.attributes.spilled() {
+                r.attributes = Attributes::new();
+            }
+            all
+        }
     }
 }
 

@@ -34,6 +34,7 @@ impl Default for Attrs {
     /// No attributes yet, in this thread's next record.
     fn default() -> Self {
         let mut record = crate::state::next_record();
+        record.tool = None;
         record.attributes.clear();
         Attrs {
             record,
@@ -296,16 +297,9 @@ pub fn start_tool(
         true,
         Some(Measure::Tool(tool)),
         |a, _| {
-            a.record
-                .attributes
-                .push(KeyValue::new(k::GEN_AI_OPERATION_NAME, k::OP_EXECUTE_TOOL));
-            a.record
-                .attributes
-                .push(KeyValue::new(k::GEN_AI_TOOL_NAME, tool));
-            a.record
-                .attributes
-                .push(KeyValue::new(k::GEN_AI_TOOL_TYPE, k::TOOL_TYPE_FUNCTION));
-            a.record.attributes.push(KeyValue::new(k::TOOL_NAME, tool));
+            // Its first four attributes (`record::tool_attributes`), made where they are read:
+            // on the export thread, or as the SDK's span starts.
+            a.record.tool = Some(tool);
             extra(a);
             if capture_message_content() {
                 a.tool_call_arguments();
