@@ -82,8 +82,7 @@ pub(crate) enum Stamp {
     Ticks(u64),
 }
 
-/// The time-stamp counter and the point its ticks are counted from (set once, by the first
-/// export thread: calibrating takes up to 200 ms).
+/// The time-stamp counter and the point its ticks count from (set once, by an export thread).
 pub(crate) struct Counter {
     pub(crate) clock: quanta::Clock,
     pub(crate) base_ticks: u64,
@@ -113,6 +112,8 @@ pub(crate) struct SpanRecord {
     pub(crate) end: Stamp,
     /// An `execute_tool` span's tool: its four attributes go first, made on the export thread.
     pub(crate) tool: Option<&'static str>,
+    /// `tool.success=true`, set as the span ended: made last on the export thread.
+    pub(crate) tool_success: bool,
     pub(crate) attributes: Attributes,
     pub(crate) dropped_attributes: u32,
     pub(crate) events: Vec<opentelemetry::trace::Event>,
@@ -134,6 +135,7 @@ impl SpanRecord {
             start: Stamp::Wall(std::time::SystemTime::UNIX_EPOCH),
             end: Stamp::Wall(std::time::SystemTime::UNIX_EPOCH),
             tool: None,
+            tool_success: false,
             attributes: Attributes::new(),
             dropped_attributes: 0,
             events: Vec::new(),

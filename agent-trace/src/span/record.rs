@@ -59,6 +59,7 @@ pub(crate) fn start_in(
     };
     let mut record = crate::state::next_record();
     record.tool = None;
+    record.tool_success = false;
     record.attributes.clear();
     record.attributes.extend(attributes);
     start(recorder, name, kind, record, links, parent)
@@ -302,6 +303,28 @@ impl std::fmt::Debug for dyn RecordSink {
 }
 
 impl RecordedSpan {
+    /// The record, when it has room for one more attribute under the limit (counting a tool's
+    /// first four, made on the export thread); one more dropped attribute counted otherwise.
+    fn with_room(&mut self) -> Option<&mut SpanRecord> {
+        let max = self.limits.max_attributes_per_span as usize;
+        let r = self.record.as_deref_mut()?;
+        let implicit = r.tool.map_or(0, |_| TOOL_ATTRIBUTES);
+        if r.attributes.len() + implicit < max {
+            Some(r)
+        } else {
+            r.dropped_attributes += 1;
+            None
+        }
+    }
+
+    /// `tool.success=true` as the span ends: a flag, the attribute made on the export thread
+    /// (one attribute fewer written into the record), under the same limit.
+    fn succeeded(&mut self) {
+        if let Some(r) = self.with_room() {
+            r.tool_success = true;
+        }
+    }
+
     fn end_at(&mut self, end: Option<SystemTime>) {
         let Some(mut record) = self.record.take() else {
             return;
@@ -348,14 +371,8 @@ impl opentelemetry::trace::Span for RecordedSpan {
     }
 
     fn set_attribute(&mut self, attribute: KeyValue) {
-        let max = self.limits.max_attributes_per_span as usize;
-        if let Some(r) = &mut self.record {
-            let implicit = r.tool.map_or(0, |_| TOOL_ATTRIBUTES);
-            if r.attributes.len() + implicit < max {
-                r.attributes.push(attribute);
-            } else {
-                r.dropped_attributes += 1;
-            }
+        if let Some(r) = self.with_room() {
+            r.attributes.push(attribute);
         }
     }
 
@@ -396,7 +413,7 @@ impl opentelemetry::trace::Span for RecordedSpan {
             Ending::At(t) => self.end_at(Some(t)),
             Ending::Now { tool_success } => {
                 if tool_success {
-                    self.set_attribute(KeyValue::new(super::semconv::TOOL_SUCCESS, true));
+                    self.succeeded();
                 }
                 self.end_at(None);
             }
@@ -458,12 +475,14 @@ fn tool_attributes(tool: &'static str) -> [KeyValue; TOOL_ATTRIBUTES] {
     ]
 }
 
-/// All attributes of a record, a tool's first four made from its name, leaving it empty.
+/// All attributes of a record, a tool's first four made from its name and its success last,
+/// leaving it empty.
 fn take_all_attributes(r: &mut SpanRecord) -> Vec<KeyValue> {
-    match r.tool.take() {
+    let success = std::mem::take(&mut r.tool_success);
+    let mut all = match r.tool.take() {
         None => take_attributes(&mut r.attributes),
         Some(tool) => {
-            let mut all = Vec::with_capacity(TOOL_ATTRIBUTES + r.attributes.len());
+            let mut all = Vec::with_capacity(TOOL_ATTRIBUTES + r.attributes.len() + 1);
             all.extend(tool_attributes(tool));
             all.extend(r.attributes.drain(..));
             if r.attributes.spilled() {
@@ -471,7 +490,11 @@ fn take_all_attributes(r: &mut SpanRecord) -> Vec<KeyValue> {
             }
             all
         }
+    };
+    if success {
+        all.push(KeyValue::new(super::semconv::TOOL_SUCCESS, true));
     }
+    all
 }
 
 /// The attributes of a record, leaving it empty with no more than its inline room (a record

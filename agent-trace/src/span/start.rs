@@ -35,6 +35,7 @@ impl Default for Attrs {
     fn default() -> Self {
         let mut record = crate::state::next_record();
         record.tool = None;
+        record.tool_success = false;
         record.attributes.clear();
         Attrs {
             record,
