@@ -223,6 +223,9 @@ async fn request_parameters_have_the_registry_types() {
 
 #[tokio::test]
 async fn with_content_capture_the_streamed_text_is_the_output_message() {
+    // In a process of its own under `cargo test`: its guard's drop turns tracing off, which
+    // would take the spans of the tests running beside it.
+    agent_trace::isolate!();
     let _serial = CAPTURE_SWITCH.lock().await;
     let guard = agent_trace::builder()
         .service_name("capture-on")
