@@ -172,7 +172,9 @@ fn start(
         result.trace_state,
     );
     let r = &mut *record;
-    r.attributes.extend(result.attributes);
+    if !result.attributes.is_empty() {
+        r.attributes.extend(result.attributes);
+    }
     let limits = recorder.limits;
     let (dropped_attributes, dropped_links) = record_within_limits(&limits, r, &mut links);
     r.span_context = span_context.clone();
@@ -484,10 +486,7 @@ fn take_all_attributes(r: &mut SpanRecord) -> Vec<KeyValue> {
         Some(tool) => {
             let mut all = Vec::with_capacity(TOOL_ATTRIBUTES + r.attributes.len() + 1);
             all.extend(tool_attributes(tool));
-            all.extend(r.attributes.drain(..));
-            if r.attributes.spilled() {
-                r.attributes = Attributes::new();
-            }
+            all.extend(take_attributes(&mut r.attributes));
             all
         }
     };
@@ -498,10 +497,14 @@ fn take_all_attributes(r: &mut SpanRecord) -> Vec<KeyValue> {
 }
 
 /// The attributes of a record, leaving it empty with no more than its inline room (a record
-/// kept for reuse does not keep a large spilled buffer).
+/// kept for reuse does not keep a large spilled buffer). None are only read: the cache line of
+/// their count is not written, so it need not travel back to the application thread (which
+/// does not write it either, for a span without attributes of its own).
 fn take_attributes(attributes: &mut Attributes) -> Vec<KeyValue> {
     if attributes.spilled() {
         std::mem::take(attributes).into_vec()
+    } else if attributes.is_empty() {
+        Vec::new()
     } else {
         attributes.drain(..).collect()
     }
