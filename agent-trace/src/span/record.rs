@@ -57,12 +57,18 @@ pub(crate) fn start_in(
             false,
         );
     };
+    let mut record = next_empty_record();
+    record.attributes.extend(attributes);
+    start(recorder, name, kind, record, links, parent)
+}
+
+/// This thread's next record, without attributes (those of its last span are gone).
+pub(crate) fn next_empty_record() -> Box<SpanRecord> {
     let mut record = crate::state::next_record();
     record.tool = None;
     record.tool_success = false;
     record.attributes.clear();
-    record.attributes.extend(attributes);
-    start(recorder, name, kind, record, links, parent)
+    record
 }
 
 /// [`start_in`] with the attributes already written into the record the span would fill (the

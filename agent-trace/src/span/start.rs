@@ -33,12 +33,8 @@ pub struct Attrs {
 impl Default for Attrs {
     /// No attributes yet, in this thread's next record.
     fn default() -> Self {
-        let mut record = crate::state::next_record();
-        record.tool = None;
-        record.tool_success = false;
-        record.attributes.clear();
         Attrs {
-            record,
+            record: super::record::next_empty_record(),
             links: Vec::new(),
             json: Vec::new(),
         }
