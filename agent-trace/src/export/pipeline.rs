@@ -63,7 +63,6 @@ struct State {
     /// queue (at most [`MAX_REUSED`]). Boxed: their allocations are what is reused. The oldest
     /// goes first, once more than `reuse_after` wait (set by the export thread from the rate
     /// spans come at: [`Pace::records_waiting`]).
-    #[allow(clippy::vec_box)]
     reuse: VecDeque<Box<SpanRecord>>,
     reuse_after: usize,
 }
@@ -154,8 +153,8 @@ impl Shared {
             return reused;
         }
         st.queue.push_back(span);
-        // The export thread sleeps on an empty queue: wake it for the first span, and for a
-        // full batch, if it is waiting (it checks both under this lock before it waits).
+        // Wake the export thread only at the queue length it asked for as it began to wait
+        // (under this lock): the first span when idle, a full batch, or a burst when paced.
         if st.wake_at != 0 && st.queue.len() >= st.wake_at {
             st.wake_at = 0;
             shared.work.notify_one();
